@@ -1,0 +1,1 @@
+"""Pure Python building blocks with no Flask: money, clock, ids, errors, languages."""

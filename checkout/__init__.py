@@ -1,0 +1,57 @@
+"""Donation checkout: the application factory. It wires things up and does nothing else."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from checkout import cli, db
+from checkout.extensions import babel, csrf, limiter
+from checkout.offices import load_registry
+from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
+from checkout.settings import load_config, refuse_unsafe_production
+from checkout.site import errors, i18n
+from checkout.site.views import blueprint as site_blueprint
+
+OFFICES_EXTENSION_KEY = "checkout.offices"
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Flask:
+    """Build the app from layered configuration; refuse unsafe production settings."""
+    environ = os.environ if environ is None else environ
+    app = Flask(
+        __name__,
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    load_config(app.config, overrides, environ)
+    registry = load_registry(project_path(app.config["OFFICES_FILE"]))
+    refuse_unsafe_production(app.config, registry, environ)
+    app.extensions[OFFICES_EXTENSION_KEY] = registry
+    _bind_extensions(app)
+    _register_features(app)
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    """Bind the unbound extensions and the database to this app."""
+    db.init_app(app)
+    csrf.init_app(app)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+
+
+def _register_features(app: Flask) -> None:
+    """Blueprints, error pages and commands."""
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(site_blueprint)
+    cli.init_app(app)

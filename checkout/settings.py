@@ -1,0 +1,117 @@
+"""Configuration in layers, and the refusals that keep production off unsafe defaults."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Config
+
+from checkout.core.errors import ConfigurationError
+from checkout.offices import OfficeRegistry
+from checkout.paths import CONFIG_DIR
+
+ENV_PREFIX = "CHECKOUT"
+DEFAULTS_FILE = CONFIG_DIR / "default.py"
+_DEFAULT_SECRET_KEYS = frozenset({"", "dev-only-not-secret", "testing-not-secret"})
+
+
+def load_config(
+    config: Config, overrides: Mapping[str, Any] | None, environ: Mapping[str, str]
+) -> None:
+    """Fill `config` from defaults, the CHECKOUT_CONFIG file, CHECKOUT_* variables, overrides."""
+    config.from_pyfile(str(DEFAULTS_FILE))
+    config_file = environ.get(f"{ENV_PREFIX}_CONFIG")
+    if config_file:
+        if not os.path.isfile(config_file):
+            raise ConfigurationError(f"CHECKOUT_CONFIG: no such file: {config_file}")
+        config.from_pyfile(config_file)
+    _load_prefixed_environment(config, environ)
+    if overrides:
+        config.update(overrides)
+    if not config.get("DATABASE_URL") and environ.get("DATABASE_URL"):
+        config["DATABASE_URL"] = environ["DATABASE_URL"]
+
+
+def _load_prefixed_environment(config: Config, environ: Mapping[str, str]) -> None:
+    """Apply CHECKOUT_NAME=value as NAME (JSON when it parses), like Flask's own loader."""
+    prefix = f"{ENV_PREFIX}_"
+    for key in sorted(environ):
+        if not key.startswith(prefix) or key == f"{ENV_PREFIX}_CONFIG":
+            continue
+        value: Any = environ[key]
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
+        config[key.removeprefix(prefix)] = value
+
+
+def is_production(config: Mapping[str, Any]) -> bool:
+    """True when the settings say this process serves real donors."""
+    return str(config.get("ENV", "")).lower() == "production"
+
+
+def production_problems(
+    config: Mapping[str, Any], registry: OfficeRegistry, environ: Mapping[str, str]
+) -> list[str]:
+    """Every reason this configuration must not serve real donors, each naming its setting."""
+    problems = _secret_key_problems(config) + _database_problems(config)
+    problems += _stripe_base_problems(config)
+    for office in registry:
+        problems += _office_stripe_problems(office.code, office.stripe, environ)
+    return problems
+
+
+def refuse_unsafe_production(
+    config: Mapping[str, Any], registry: OfficeRegistry, environ: Mapping[str, str]
+) -> None:
+    """Raise ConfigurationError listing every problem when production settings are unsafe."""
+    if not is_production(config):
+        return
+    problems = production_problems(config, registry, environ)
+    if problems:
+        raise ConfigurationError("refusing to start in production:\n  - " + "\n  - ".join(problems))
+
+
+def _secret_key_problems(config: Mapping[str, Any]) -> list[str]:
+    key = config.get("SECRET_KEY")
+    if not key:
+        return ["SECRET_KEY is missing: set CHECKOUT_SECRET_KEY"]
+    if str(key) in _DEFAULT_SECRET_KEYS:
+        return ["SECRET_KEY is a published default: set CHECKOUT_SECRET_KEY to a random value"]
+    if len(str(key)) < 32:
+        return ["SECRET_KEY is shorter than 32 characters: set a longer CHECKOUT_SECRET_KEY"]
+    return []
+
+
+def _database_problems(config: Mapping[str, Any]) -> list[str]:
+    url = str(config.get("DATABASE_URL") or "")
+    if not url:
+        return ["DATABASE_URL is missing: production runs on PostgreSQL"]
+    if url.startswith("sqlite"):
+        return ["DATABASE_URL points at SQLite: production runs on PostgreSQL"]
+    return []
+
+
+def _stripe_base_problems(config: Mapping[str, Any]) -> list[str]:
+    base = str(config.get("STRIPE_API_BASE") or "").rstrip("/")
+    expected = str(config.get("STRIPE_API_BASE_PRODUCTION", "https://api.stripe.com"))
+    if base != expected:
+        return [f"STRIPE_API_BASE is {base!r}: production talks to {expected}"]
+    return []
+
+
+def _office_stripe_problems(code: str, stripe: Any, environ: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for variable in (stripe.secret_key_env, stripe.publishable_key_env, stripe.webhook_secret_env):
+        if not environ.get(variable):
+            problems.append(f"{variable} is missing (office {code})")
+    secret = environ.get(stripe.secret_key_env, "")
+    if secret.startswith(("sk_test_", "rk_test_")):
+        problems.append(f"{stripe.secret_key_env} is a test key (office {code})")
+    publishable = environ.get(stripe.publishable_key_env, "")
+    if publishable.startswith("pk_test_"):
+        problems.append(f"{stripe.publishable_key_env} is a test key (office {code})")
+    return problems

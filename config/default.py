@@ -1,0 +1,53 @@
+"""Default settings: safe for the embedded demo and tests, refused in production.
+
+Loaded first; then the Python file named by CHECKOUT_CONFIG; then CHECKOUT_* environment
+variables (CHECKOUT_SECRET_KEY sets SECRET_KEY; values are parsed as JSON when they can be).
+Secrets never live here: Stripe keys are read from the environment variables that
+config/offices.toml names for each office.
+"""
+
+# "development" for the demo and tests; "production" turns on the start-up refusals in
+# checkout/settings.py (default secret key, test Stripe keys, the stand-in's address, SQLite).
+ENV = "development"
+
+# Signs the session cookie and CSRF tokens. This value is public, hence refused in production.
+SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a known default, refused in production
+
+# SQLAlchemy URL. Empty means the SQLite file instance/checkout.sqlite3. DATABASE_URL in the
+# environment (the usual name on hosting platforms) is honoured when this is empty.
+DATABASE_URL = ""
+
+# The offices registry, relative to the project root unless absolute.
+OFFICES_FILE = "config/offices.toml"
+
+# Where Stripe's API is. The default is the local stand-in that `make demo` starts; production
+# must use Stripe's own address.
+STRIPE_API_BASE = "http://127.0.0.1:12111"
+STRIPE_API_BASE_PRODUCTION = "https://api.stripe.com"
+
+# Languages: the donor's choice (switcher or ?lang=) wins over Accept-Language.
+BABEL_DEFAULT_LOCALE = "en"
+BABEL_DEFAULT_TIMEZONE = "UTC"
+
+# Cookies: the session cookie holds only ids (never personal data); it is signed, not
+# encrypted. HTTPS-only in production, see config/production.py.
+SESSION_COOKIE_NAME = "checkout_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+PERMANENT_SESSION_LIFETIME = 60 * 60 * 24  # seconds
+
+# CSRF tokens for every form (Flask-WTF); valid for the life of the session.
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+
+# Rate limits (Flask-Limiter). memory:// is right for one process; with several web
+# processes use a shared store, e.g. "redis://127.0.0.1:6379/0".
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+
+# Requests larger than this are refused with 413 before a view sees them (bytes).
+MAX_CONTENT_LENGTH = 64 * 1024
+
+# The charity's name as donors know it, shown in the page header and emails.
+CHARITY_NAME = "International Justice Mission"

@@ -1,0 +1,12 @@
+"""A starting point for production: name it in CHECKOUT_CONFIG and set secrets in the environment.
+
+The app refuses to start in production without CHECKOUT_SECRET_KEY, DATABASE_URL (PostgreSQL),
+and each office's Stripe keys and webhook secret (the variable names are in config/offices.toml).
+"""
+
+ENV = "production"
+STRIPE_API_BASE = "https://api.stripe.com"
+SESSION_COOKIE_SECURE = True
+PREFERRED_URL_SCHEME = "https"
+# Several web processes share rate-limit counters through Redis.
+RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"

@@ -1,0 +1,137 @@
+"""Configuration layers, and each reason production refuses to start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkout import create_app
+from checkout.core.errors import ConfigurationError
+from checkout.offices import load_registry
+from checkout.paths import CONFIG_DIR
+
+REGISTRY = load_registry(CONFIG_DIR / "offices.toml")
+PG_URL = "postgresql://checkout@db.internal/checkout"
+
+
+def production_environ() -> dict[str, str]:
+    """A complete, safe production environment: every office's live keys and secrets."""
+    environ = {
+        "CHECKOUT_ENV": "production",
+        "CHECKOUT_SECRET_KEY": "k" * 48,
+        "DATABASE_URL": PG_URL,
+        "CHECKOUT_STRIPE_API_BASE": "https://api.stripe.com",
+    }
+    for office in REGISTRY:
+        environ[office.stripe.secret_key_env] = f"sk_live_{office.code}"
+        environ[office.stripe.publishable_key_env] = f"pk_live_{office.code}"
+        environ[office.stripe.webhook_secret_env] = f"whsec_{office.code}"
+    return environ
+
+
+def refusal(environ: dict[str, str]) -> str:
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(environ=environ)
+    return str(refused.value)
+
+
+def test_a_complete_production_environment_starts() -> None:
+    app = create_app(environ=production_environ())
+    assert app.config["ENV"] == "production"
+    assert app.config["DATABASE_URL"] == PG_URL
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"CHECKOUT_SECRET_KEY": None}, "SECRET_KEY is a published default"),
+        ({"CHECKOUT_SECRET_KEY": ""}, "SECRET_KEY is missing"),
+        ({"CHECKOUT_SECRET_KEY": "dev-only-not-secret"}, "SECRET_KEY is a published default"),
+        ({"CHECKOUT_SECRET_KEY": "short-but-custom"}, "SECRET_KEY is shorter than 32"),
+        ({"DATABASE_URL": None}, "DATABASE_URL is missing"),
+        ({"DATABASE_URL": "sqlite:////srv/checkout.db"}, "DATABASE_URL points at SQLite"),
+        ({"CHECKOUT_STRIPE_API_BASE": None}, "STRIPE_API_BASE is 'http://127.0.0.1:12111'"),
+        ({"CHECKOUT_STRIPE_API_BASE": "https://stripe.example"}, "STRIPE_API_BASE"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change: dict[str, str | None], named: str) -> None:
+    environ = production_environ()
+    for key, value in change.items():
+        if value is None:
+            environ.pop(key)
+        else:
+            environ[key] = value
+    assert named in refusal(environ)
+
+
+OFFICE_CODES = [office.code for office in REGISTRY]
+
+
+@pytest.mark.parametrize("code", OFFICE_CODES)
+@pytest.mark.parametrize("which", ["secret_key_env", "publishable_key_env", "webhook_secret_env"])
+def test_production_refuses_a_missing_stripe_setting(code: str, which: str) -> None:
+    variable = getattr(REGISTRY.get(code).stripe, which)
+    environ = production_environ()
+    environ.pop(variable)
+    message = refusal(environ)
+    assert f"{variable} is missing (office {code})" in message
+
+
+@pytest.mark.parametrize("code", OFFICE_CODES)
+def test_production_refuses_a_test_secret_key(code: str) -> None:
+    variable = REGISTRY.get(code).stripe.secret_key_env
+    environ = production_environ() | {variable: "sk_test_123"}
+    assert f"{variable} is a test key (office {code})" in refusal(environ)
+
+
+def test_production_refuses_a_test_publishable_key() -> None:
+    variable = REGISTRY.get("DE").stripe.publishable_key_env
+    environ = production_environ() | {variable: "pk_test_123"}
+    assert f"{variable} is a test key (office DE)" in refusal(environ)
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    message = refusal({"CHECKOUT_ENV": "production"})
+    assert "SECRET_KEY" in message
+    assert "DATABASE_URL" in message
+    assert "STRIPE_API_BASE" in message
+    for office in REGISTRY:
+        assert office.stripe.secret_key_env in message
+
+
+def test_development_starts_on_defaults() -> None:
+    app = create_app(environ={})
+    assert app.config["ENV"] == "development"
+    assert app.config["DATABASE_URL"].endswith("instance/checkout.sqlite3")
+
+
+def test_layers_apply_in_order(tmp_path: Path) -> None:
+    config_file = tmp_path / "site.py"
+    config_file.write_text('CHARITY_NAME = "From file"\nMAX_CONTENT_LENGTH = 1000\n')
+    environ = {"CHECKOUT_CONFIG": str(config_file), "CHECKOUT_MAX_CONTENT_LENGTH": "2000"}
+    app = create_app(environ=environ)
+    assert app.config["CHARITY_NAME"] == "From file"  # file over default
+    assert app.config["MAX_CONTENT_LENGTH"] == 2000  # environment over file, parsed as JSON
+    app = create_app({"MAX_CONTENT_LENGTH": 3000}, environ=environ)
+    assert app.config["MAX_CONTENT_LENGTH"] == 3000  # overrides over environment
+
+
+def test_a_missing_config_file_is_refused_by_name(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.py"
+    with pytest.raises(ConfigurationError, match="CHECKOUT_CONFIG: no such file"):
+        create_app(environ={"CHECKOUT_CONFIG": str(missing)})
+
+
+def test_plain_database_url_is_honoured() -> None:
+    app = create_app(environ={"DATABASE_URL": "postgresql://u@h/db"})
+    assert app.config["DATABASE_URL"] == "postgresql://u@h/db"
+
+
+def test_a_bad_offices_file_stops_the_app(tmp_path: Path) -> None:
+    broken = tmp_path / "offices.toml"
+    broken.write_text("[offices.DE]\nname = 'Deutschland'\n")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"OFFICES_FILE": str(broken)}, environ={})
+    assert str(broken) in str(refused.value)
+    assert "DE" in str(refused.value)

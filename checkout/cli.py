@@ -1,0 +1,56 @@
+"""Flask commands: `flask --app wsgi db upgrade` and friends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from checkout import migrate
+
+db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
+
+
+def _url() -> str:
+    """The configured database URL; the SQLite default needs its folder to exist."""
+    url = str(current_app.config["DATABASE_URL"])
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(_url(), revision=revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade_command(revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    migrate.downgrade(_url(), revision)
+
+
+@db_cli.command("current")
+def current_command() -> None:
+    """Show the revision the database is at."""
+    command.current(migrate.alembic_config(_url()))
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def revision_command(message: str, autogenerate: bool) -> None:
+    """Write a new migration, compared against the models by default."""
+    command.revision(migrate.alembic_config(_url()), message=message, autogenerate=autogenerate)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(db_cli)

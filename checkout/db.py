@@ -1,0 +1,128 @@
+"""The database: engine, one session per app context, one commit per request.
+
+Plain SQLAlchemy rather than Flask-SQLAlchemy, so tests can bind the session to a connection
+inside a transaction that is rolled back after each test. Services receive a `Session` as an
+argument; only views, commands and the worker ask for `db_session()`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_EXTENSION_KEY = "checkout.db"
+_SESSION_KEY = "_checkout_db_session"
+
+
+class Base(DeclarativeBase):
+    """Base class of every model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    """The engine and session factory that belong to one app."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Keep the engine and a factory of sessions bound to it."""
+        self.engine = engine
+        self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def bind_to(self, connection: Any) -> None:
+        """Bind new sessions to `connection`; commits become savepoints (tests use this)."""
+        self.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the common way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def default_sqlite_url(instance_path: str) -> str:
+    """The embedded default: a SQLite file in the app's instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'checkout.sqlite3'}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine (no connection yet); SQLite gets real transactions and foreign keys."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+    _give_sqlite_real_transactions(engine)
+    return engine
+
+
+def _give_sqlite_real_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy emit BEGIN itself, so SAVEPOINT and locking behave (pysqlite quirk)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def init_app(app: Flask) -> Database:
+    """Attach a Database to `app` and commit or roll back at the end of each request."""
+    url = app.config.get("DATABASE_URL") or default_sqlite_url(app.instance_path)
+    app.config["DATABASE_URL"] = url
+    database = Database(make_engine(url))
+    app.extensions[_EXTENSION_KEY] = database
+    app.after_request(_commit_unless_failed)
+    app.teardown_appcontext(_close_session)
+    return database
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The Database of `app`, or of the current app."""
+    return (app or current_app).extensions[_EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+def db_session() -> Session:
+    """The session of the current app context, created on first use."""
+    session: Session | None = g.get(_SESSION_KEY)
+    if session is None:
+        session = get_database().session_factory()
+        setattr(g, _SESSION_KEY, session)
+    return session
+
+
+def _commit_unless_failed(response: Response) -> Response:
+    """Commit once per request when the response is not an error; otherwise roll back."""
+    session: Session | None = g.get(_SESSION_KEY)
+    if session is not None:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    return response
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    """Close the context's session; anything not committed is rolled back."""
+    session: Session | None = g.pop(_SESSION_KEY, None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,11 @@
+"""Imports every feature's models, so Base.metadata describes the whole schema.
+
+Alembic's autogenerate and the schema test read `metadata` from here; add new model modules.
+"""
+
+from __future__ import annotations
+
+from checkout.db import Base
+from checkout.wizard import models as _wizard_models  # noqa: F401 - registers tables
+
+metadata = Base.metadata

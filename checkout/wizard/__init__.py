@@ -1,0 +1,1 @@
+"""The donation wizard: ordered steps, forms and views, drafts kept on the server."""

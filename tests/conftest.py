@@ -1,0 +1,125 @@
+"""The test frame: a migrated database per run, and every test inside a rolled-back transaction.
+
+The database is SQLite in a temporary folder unless TEST_DATABASE_URL names another (CI runs
+the `db` tests again on PostgreSQL). Under CI=true an unreachable database fails the run; on a
+laptop the PostgreSQL-only tests skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from checkout import create_app, migrate
+from checkout.db import db_session as current_db_session
+from checkout.db import get_database, make_engine
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DB_FIXTURES = {"connection", "app", "client", "runner", "db_session"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches the database, so CI can run them again on PostgreSQL."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """TEST_DATABASE_URL, or a fresh SQLite file for this run."""
+    configured = os.environ.get("TEST_DATABASE_URL", "")
+    if configured:
+        return configured
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def is_postgres(url: str) -> bool:
+    """True for a PostgreSQL URL, however it is spelled."""
+    return url.startswith(("postgres://", "postgresql"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to the newest revision, once per run."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as probe:
+            probe.execute(text("SELECT 1"))
+    except OperationalError as error:
+        if IN_CI:
+            pytest.fail(f"CI=true and the test database is unreachable: {error}", pytrace=False)
+        pytest.skip(f"test database unreachable ({database_url}): {error}")
+    with engine.begin() as connection:
+        migrate.upgrade(connection=connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest, database_url: str) -> None:
+    """Skip tests that need PostgreSQL itself when the run is on SQLite, saying why."""
+    if request.node.get_closest_marker("postgres") and not is_postgres(database_url):
+        pytest.skip("needs PostgreSQL: runs in CI's PostgreSQL pass, or set TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back when the test ends."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        if transaction.is_active:
+            transaction.rollback()
+
+
+def test_settings(database_url: str, **extra: Any) -> dict[str, Any]:
+    """Overrides that make an app fit for tests."""
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": "testing-not-secret",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    settings.update(extra)
+    return settings
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture
+def app(connection: Connection, database_url: str) -> Iterator[Flask]:
+    """An app whose sessions live inside the test's transaction; the real environment is ignored."""
+    app = create_app(test_settings(database_url), environ={})
+    database = get_database(app)
+    database.bind_to(connection)
+    yield app
+    database.engine.dispose()  # its own pool (the health check connects outside the transaction)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for `app`'s commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """The app's session inside an app context (what views and commands use)."""
+    with app.app_context():
+        yield current_db_session()

@@ -1,0 +1,1 @@
+"""The site frame: landing page, health check, language choice and error pages."""

@@ -1,0 +1,70 @@
+"""Calm error pages with a reference id: the donor never sees a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from checkout.core.ids import new_reference
+
+log = logging.getLogger(__name__)
+
+_MESSAGES = {
+    400: (
+        _l("This request could not be understood"),
+        _l("Something in the request was not as expected. Please go back and try again."),
+    ),
+    403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("We could not find the page you were looking for.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too much data"), _l("What was sent is larger than we accept.")),
+    429: (
+        _l("Too many attempts"),
+        _l("You have tried this too often in a short time. Please wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you typed is lost. Please try again in a moment."),
+    ),
+}
+
+
+def render_error(status: int, reference: str) -> tuple[str, int]:
+    """Render the error page for `status`, showing `reference` for support."""
+    title, message = _MESSAGES.get(status, _MESSAGES[500])
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=message, reference=reference
+    )
+    return page, status
+
+
+def handle_http_exception(error: HTTPException) -> tuple[str, int]:
+    """An expected HTTP error (404, 429, ...): a page in the donor's language."""
+    reference = new_reference()
+    # The path only, never the query string: it may carry what a donor typed.
+    log.info("HTTP %s on %s %s, reference %s", error.code, request.method, request.path, reference)
+    return render_error(error.code or 500, reference)
+
+
+def handle_unexpected(error: Exception) -> tuple[str, int]:
+    """An exception nobody handled: log it with a reference the donor can quote."""
+    reference = new_reference()
+    original = getattr(error, "original_exception", None) or error
+    log.error(
+        "unhandled error on %s %s, reference %s",
+        request.method,
+        request.path,
+        reference,
+        exc_info=original,
+    )
+    return render_error(500, reference)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

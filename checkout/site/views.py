@@ -1,0 +1,34 @@
+"""Landing page, the donate entry point and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from checkout.db import get_database
+
+blueprint = Blueprint("site", __name__)
+
+
+@blueprint.get("/")
+def landing() -> str:
+    """What the charity does, and the way to give."""
+    return render_template("site/landing.html")
+
+
+@blueprint.get("/donate")
+def donate() -> str:
+    """Entry to the donation wizard (a placeholder until the wizard lands)."""
+    return render_template("site/donate_placeholder.html")
+
+
+@blueprint.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Answer 200 when this process can reach its database, 503 when it cannot."""
+    try:
+        with get_database().engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

@@ -19,7 +19,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from checkout import create_app, migrate
-from checkout.db import db_session as current_db_session
 from checkout.db import get_database, make_engine
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -120,6 +119,11 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Session]:
-    """The app's session inside an app context (what views and commands use)."""
-    with app.app_context():
-        yield current_db_session()
+    """A session on the test's connection, beside (not inside) the app's request contexts.
+
+    It deliberately pushes no app context: one pushed for the whole test would make every
+    request in it share `g`, and with it one database session and one CSRF token.
+    """
+    session = get_database(app).session_factory()
+    yield session
+    session.close()

@@ -6,6 +6,7 @@ Alembic's autogenerate and the schema test read `metadata` from here; add new mo
 from __future__ import annotations
 
 from checkout.db import Base
+from checkout.donations import models as _donation_models  # noqa: F401 - registers tables
 from checkout.wizard import models as _wizard_models  # noqa: F401 - registers tables
 
 metadata = Base.metadata

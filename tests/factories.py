@@ -20,3 +20,18 @@ def make_draft(session: Session, **values: Any) -> CheckoutDraft:
     session.add(draft)
     session.flush()
     return draft
+
+
+def make_donation(session: Session, draft: CheckoutDraft | None = None, **values: Any) -> Any:
+    """A Donation of €50 once by card to the DE office, added and flushed."""
+    from checkout.donations.models import Donation
+
+    values.setdefault("office_code", "DE")
+    values.setdefault("currency", "EUR")
+    values.setdefault("amount_minor", 5000)
+    values.setdefault("frequency", "once")
+    values.setdefault("method", "card")
+    donation = Donation(draft=draft or make_draft(session), **values)
+    session.add(donation)
+    session.flush()
+    return donation

@@ -1,0 +1,1 @@
+"""Donations and their payments: the records that follow Stripe's truth."""

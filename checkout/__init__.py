@@ -15,6 +15,8 @@ from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS
 from checkout.settings import load_config, refuse_unsafe_production
 from checkout.site import errors, i18n
 from checkout.site.views import blueprint as site_blueprint
+from checkout.wizard import thanks as wizard_thanks
+from checkout.wizard import views as wizard_views
 
 OFFICES_EXTENSION_KEY = "checkout.offices"
 
@@ -54,4 +56,6 @@ def _register_features(app: Flask) -> None:
     i18n.init_app(app)
     errors.init_app(app)
     app.register_blueprint(site_blueprint)
+    app.register_blueprint(wizard_views.blueprint)
+    app.register_blueprint(wizard_thanks.blueprint)
     cli.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,6 +11,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from checkout import migrate
+from checkout.db import db_session
+from checkout.wizard import services as wizard_services
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
 
@@ -51,6 +54,26 @@ def revision_command(message: str, autogenerate: bool) -> None:
     command.revision(migrate.alembic_config(_url()), message=message, autogenerate=autogenerate)
 
 
+drafts_cli = AppGroup("drafts", help="Donation drafts kept on the server.")
+
+
+@drafts_cli.command("purge")
+@click.option(
+    "--idle-minutes",
+    type=int,
+    default=None,
+    help="Erase drafts idle this long (default: DRAFT_IDLE_MINUTES).",
+)
+def purge_drafts_command(idle_minutes: int | None) -> None:
+    """Erase what donors typed into drafts that expired before reaching payment."""
+    minutes = idle_minutes if idle_minutes is not None else current_app.config["DRAFT_IDLE_MINUTES"]
+    session = db_session()
+    purged = wizard_services.purge_expired(session, timedelta(minutes=int(minutes)))
+    session.commit()
+    click.echo(f"purged {purged} expired drafts")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(db_cli)
+    app.cli.add_command(drafts_cli)

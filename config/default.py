@@ -51,3 +51,11 @@ MAX_CONTENT_LENGTH = 64 * 1024
 
 # The charity's name as donors know it, shown in the page header and emails.
 CHARITY_NAME = "International Justice Mission"
+
+# The wizard: a draft left alone this long is gone (a new visit starts afresh), and
+# `flask --app wsgi drafts purge` erases what was typed into it (minutes).
+DRAFT_IDLE_MINUTES = 60
+# Step submissions per client address (Flask-Limiter syntax).
+WIZARD_RATE_LIMIT = "30 per minute"
+# Where "How was it for you?" on the thank-you page leads; empty: an email to the office.
+FEEDBACK_URL = ""

@@ -17,12 +17,6 @@ def landing() -> str:
     return render_template("site/landing.html")
 
 
-@blueprint.get("/donate")
-def donate() -> str:
-    """Entry to the donation wizard (a placeholder until the wizard lands)."""
-    return render_template("site/donate_placeholder.html")
-
-
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """Answer 200 when this process can reach its database, 503 when it cannot."""

@@ -37,3 +37,6 @@ class CheckoutDraft(Base):
     frozen_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="When payment started; a frozen draft no longer changes"
     )
+    purged_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When the personal data of this expired draft was erased"
+    )

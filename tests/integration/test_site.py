@@ -22,8 +22,10 @@ def test_landing_page_says_what_the_charity_does_and_links_to_donate(client: Fla
     assert '<html lang="en">' in html
 
 
-def test_donate_answers(client: FlaskClient) -> None:
-    assert client.get("/donate").status_code == 200
+def test_donate_leads_into_the_wizard(client: FlaskClient) -> None:
+    response = client.get("/donate")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/donate/amount"
 
 
 def test_healthz_reports_a_reachable_database(client: FlaskClient) -> None:
@@ -102,7 +104,7 @@ def test_the_switcher_choice_wins_and_is_remembered(client: FlaskClient) -> None
     german_browser = {"Accept-Language": "de"}
     html = client.get("/?lang=fr", headers=german_browser).get_data(as_text=True)
     assert '<html lang="fr">' in html
-    html = client.get("/donate", headers=german_browser).get_data(as_text=True)
+    html = client.get("/healthz-missing", headers=german_browser).get_data(as_text=True)
     assert '<html lang="fr">' in html
 
 
@@ -112,6 +114,6 @@ def test_an_unknown_language_is_ignored(client: FlaskClient) -> None:
 
 
 def test_switcher_links_keep_the_current_page(client: FlaskClient) -> None:
-    html = client.get("/donate").get_data(as_text=True)
+    html = client.get("/?x=1").get_data(as_text=True)
     for code in ("en", "de", "nl", "fr"):
-        assert f'href="/donate?lang={code}"' in html
+        assert f'href="/?x=1&amp;lang={code}"' in html

@@ -1,0 +1,164 @@
+"""The amount, payment-method and review steps' forms, validated against the office's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, ValidationError
+from wtforms.fields.core import UnboundField
+
+from checkout.core.errors import AmountParseError
+from checkout.core.money import Money, format_money, parse_amount
+from checkout.donations.fees import covered_fee
+from checkout.wizard.context import Gift, StepContext
+from checkout.wizard.labels import FREQUENCY_LABELS, METHOD_HINTS, METHOD_LABELS
+
+OTHER = "other"
+_AMOUNT_ERRORS = {
+    "empty": _l("Please enter an amount."),
+    "invalid": _l("Please enter an amount as a number, for example %(example)s."),
+    "negative": _l("Please enter an amount above zero."),
+    "too_precise": _l("Please enter at most %(digits)s decimal places."),
+    "too_large": _l("Please enter a smaller amount."),
+}
+
+
+def field_names(form_class: type[FlaskForm]) -> list[str]:
+    """The names of a form class's own fields (the CSRF token is not one of them)."""
+    return [name for name in dir(form_class) if isinstance(getattr(form_class, name), UnboundField)]
+
+
+class StepForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
+    """A wizard step's form; `configure` fills choices from the step's context."""
+
+    def __init__(self, context: StepContext, **kwargs: Any) -> None:
+        """Bind the form to `context`, then let the subclass set its choices."""
+        self.context = context
+        super().__init__(**kwargs)
+        self.configure(context)
+
+    def configure(self, context: StepContext) -> None:
+        """Set choices and defaults that depend on the office and earlier steps."""
+
+
+class AmountForm(StepForm):
+    """Step 1: how much, in which currency, how often, and whether to cover the fee."""
+
+    currency = SelectField(_l("Currency"), validate_choice=True)
+    frequency = RadioField(_l("How often would you like to give?"))
+    amount = RadioField(_l("Amount"), validate_choice=False)
+    other_amount = StringField(_l("Other amount"))
+    cover_fee = BooleanField(_l("I'll cover the processing fee"))
+
+    def configure(self, context: StepContext) -> None:
+        """Offer the office's currencies, frequencies and this currency's presets."""
+        office = context.office
+        self.currency.choices = [(code, code) for code in office.currencies]
+        if self.currency.data not in office.currencies:
+            self.currency.data = office.default_currency
+        self.frequency.choices = [(f, FREQUENCY_LABELS[f]) for f in office.frequencies]
+        rules = office.currencies[self.currency.data]
+        presets = [(_preset_value(m), format_money(m, context.locale)) for m in rules.presets]
+        self.amount.choices = [*presets, (OTHER, _l("Other amount"))]
+
+    def validate_frequency(self, field: RadioField) -> None:
+        """Only the frequencies this office offers."""
+        if field.data not in self.context.office.frequencies:
+            raise ValidationError(_l("Please choose how often you would like to give."))
+
+    def validate_amount(self, field: RadioField) -> None:
+        """A preset of the chosen currency, or a valid other amount within the limits."""
+        if field.data == OTHER:
+            return  # checked with the other amount's field, where the error belongs
+        if field.data not in {value for value, _label in field.choices or []}:
+            raise ValidationError(_l("Please choose an amount."))
+
+    def validate_other_amount(self, field: StringField) -> None:
+        """Parse what was typed in the donor's locale and hold it to the office's limits."""
+        if self.amount.data != OTHER:
+            return
+        self._check_limits(self._typed_amount(field.data or ""))
+
+    def chosen_amount(self) -> Money:
+        """The gift amount (call after a successful validate())."""
+        if self.amount.data == OTHER:
+            return self._typed_amount(self.other_amount.data or "")
+        currency, minor = str(self.amount.data).split(":")
+        return Money(int(minor), currency)
+
+    def gift(self) -> Gift:
+        """The validated outcome of this step."""
+        amount = self.chosen_amount()
+        rules = self.context.office.currencies[amount.currency]
+        fee = covered_fee(amount, rules) if self.cover_fee.data else Money.zero(amount.currency)
+        return Gift(amount, str(self.frequency.data), bool(self.cover_fee.data), fee)
+
+    def _typed_amount(self, text: str) -> Money:
+        currency = str(self.currency.data)
+        try:
+            return parse_amount(text, currency, self.context.input_locale)
+        except AmountParseError as error:
+            example = format_money(self._rules().presets[0], self.context.locale)
+            digits = Money(1, currency).to_decimal().as_tuple().exponent
+            message = _AMOUNT_ERRORS.get(error.code, _AMOUNT_ERRORS["invalid"])
+            raise ValidationError(message % {"example": example, "digits": -int(digits)}) from None
+
+    def _check_limits(self, amount: Money) -> None:
+        rules = self._rules()
+        if amount < rules.minimum:
+            minimum = format_money(rules.minimum, self.context.locale)
+            raise ValidationError(
+                _l("The smallest gift we can take online is %(minimum)s.", minimum=minimum)
+            )
+        if amount > rules.maximum:
+            maximum = format_money(rules.maximum, self.context.locale)
+            raise ValidationError(
+                _l(
+                    "Online gifts can be up to %(maximum)s. For a larger gift, please contact us.",
+                    maximum=maximum,
+                )
+            )
+
+    def _rules(self) -> Any:
+        return self.context.office.currencies[str(self.currency.data)]
+
+
+def _preset_value(amount: Money) -> str:
+    """A preset's form value carries its currency, so a currency change cannot reinterpret it."""
+    return f"{amount.currency}:{amount.minor}"
+
+
+class MethodForm(StepForm):
+    """Step 3: how to pay, among the methods the office offers for this gift."""
+
+    method = RadioField(_l("Payment method"), validate_choice=False)
+
+    def configure(self, context: StepContext) -> None:
+        """Offer only the methods for this office, currency and frequency."""
+        self.method.choices = [(m, METHOD_LABELS[m]) for m in self.offered()]
+
+    def offered(self) -> tuple[str, ...]:
+        """The methods on offer for the gift chosen so far."""
+        gift = self.context.gift
+        if gift is None:
+            return ()
+        rules = self.context.office.currencies.get(gift.currency)
+        return rules.methods_for(gift.frequency) if rules else ()
+
+    def validate_method(self, field: RadioField) -> None:
+        """One of the offered methods."""
+        if field.data not in self.offered():
+            raise ValidationError(_l("Please choose a payment method."))
+
+    @staticmethod
+    def hint(method: str) -> Any:
+        """One line on what happens with `method`."""
+        return METHOD_HINTS[method]
+
+
+class ReviewForm(StepForm):
+    """Step 4: nothing to type; the form carries the CSRF token and the total shown."""
+
+    shown_total = StringField()

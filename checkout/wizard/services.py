@@ -1,0 +1,76 @@
+"""Drafts on the server: start, find, save a step's input, copy, purge. No Flask in here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.wizard.models import CheckoutDraft
+
+#: Longest value kept per field: enough for any name or address, small enough that nobody can
+#: fill the database through the wizard.
+MAX_FIELD_LENGTH = 500
+
+
+def start_draft(session: Session, locale: str, country_guess: str) -> CheckoutDraft:
+    """A new, empty draft; the guessed country picks the office until the donor chooses."""
+    draft = CheckoutDraft(locale=locale, data={"country_guess": country_guess})
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def find_live_draft(
+    session: Session, public_id: str, idle_limit: timedelta, now: datetime | None = None
+) -> CheckoutDraft | None:
+    """The draft with `public_id` unless it was purged or left idle past `idle_limit`."""
+    draft = session.scalar(select(CheckoutDraft).where(CheckoutDraft.public_id == public_id))
+    if draft is None or draft.purged_at is not None:
+        return None
+    if draft.frozen_at is None and draft.updated_at < (now or utcnow()) - idle_limit:
+        return None
+    return draft
+
+
+def save_step_input(
+    session: Session, draft: CheckoutDraft, step: str, fields: Mapping[str, str], locale: str
+) -> None:
+    """Keep what the donor typed on `step` (valid or not: nothing typed is ever lost)."""
+    if draft.frozen_at is not None:
+        raise ValueError("a draft is frozen once payment starts")
+    kept = {name: value[:MAX_FIELD_LENGTH] for name, value in fields.items()}
+    # A new dict, so SQLAlchemy sees the JSON column change.
+    draft.data = {**draft.data, step: {"fields": kept, "locale": locale}}
+    draft.locale = locale
+    draft.updated_at = utcnow()
+    session.flush()
+
+
+def copy_draft(session: Session, original: CheckoutDraft, **changes: str) -> CheckoutDraft:
+    """A fresh draft with the original's input, e.g. to give again or to make a gift monthly."""
+    data: dict[str, Any] = dict(original.data)
+    if changes:
+        amount = dict(data.get("amount") or {})
+        amount["fields"] = {**(amount.get("fields") or {}), **changes}
+        data["amount"] = amount
+    draft = CheckoutDraft(locale=original.locale, data=data)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def purge_expired(session: Session, idle_limit: timedelta, now: datetime | None = None) -> int:
+    """Erase what donors typed into drafts idle past `idle_limit` that never reached payment."""
+    cutoff = (now or utcnow()) - idle_limit
+    result = session.execute(
+        update(CheckoutDraft)
+        .where(CheckoutDraft.frozen_at.is_(None), CheckoutDraft.purged_at.is_(None))
+        .where(CheckoutDraft.updated_at < cutoff)
+        .values(data={}, purged_at=now or utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

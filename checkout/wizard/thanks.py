@@ -1,0 +1,78 @@
+"""The thank-you page: it reads the donation's state from our database, never from the URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
+
+from checkout.core.money import format_money
+from checkout.db import db_session
+from checkout.donations.models import CANCELED, FAILED, PENDING, PROCESSING, SUCCEEDED, Donation
+from checkout.donations.services import find_by_public_id
+from checkout.wizard import services
+from checkout.wizard.flow import stored_fields
+from checkout.wizard.labels import FREQUENCY_SUMMARIES
+from checkout.wizard.views import DRAFT_KEY, language, registry
+
+blueprint = Blueprint("thanks", __name__, url_prefix="/donate/thanks")
+
+_OUTCOMES = {
+    SUCCEEDED: "thanks",
+    PROCESSING: "pending",
+    PENDING: "pending",
+    FAILED: "failed",
+    CANCELED: "failed",
+}
+
+
+def _donation(public_id: str) -> Donation:
+    return find_by_public_id(db_session(), public_id) or abort(404)
+
+
+@blueprint.get("/<public_id>")
+def show(public_id: str) -> str:
+    """Thank you, pending (a debit settles in days) or failed (try again)."""
+    donation = _donation(public_id)
+    office = registry().get(donation.office_code)
+    outcome = _OUTCOMES[donation.status]
+    email = stored_fields(donation.draft.data, "details").get("email", "")
+    feedback = current_app.config["FEEDBACK_URL"] or f"mailto:{office.support.email}"
+    return render_template(
+        "wizard/thanks.html",
+        donation=donation,
+        outcome=outcome,
+        email=email,
+        office=office,
+        summary=FREQUENCY_SUMMARIES[donation.frequency]
+        % {"amount": format_money(donation.total, language())},
+        feedback_url=feedback,
+        can_go_monthly=_can_go_monthly(donation, outcome),
+    )
+
+
+def _can_go_monthly(donation: Donation, outcome: str) -> bool:
+    """Offer a one-time donor who gave (or is giving) to make it monthly, where offered."""
+    if donation.frequency != "once" or outcome == "failed":
+        return False
+    return "monthly" in registry().get(donation.office_code).frequencies
+
+
+@blueprint.post("/<public_id>/again")
+def give_again(public_id: str) -> Any:
+    """After a failure: a new draft with everything typed before, straight to review."""
+    return _continue_with(services.copy_draft(db_session(), _donation(public_id).draft))
+
+
+@blueprint.post("/<public_id>/monthly")
+def make_monthly(public_id: str) -> Any:
+    """A one-time donor turns the same gift into a monthly one."""
+    donation = _donation(public_id)
+    if not _can_go_monthly(donation, _OUTCOMES[donation.status]):
+        abort(400)
+    return _continue_with(services.copy_draft(db_session(), donation.draft, frequency="monthly"))
+
+
+def _continue_with(draft: Any) -> Any:
+    session[DRAFT_KEY] = draft.public_id
+    return redirect(url_for("wizard.index"))

@@ -1,0 +1,161 @@
+"""The wizard's pages: a dispatcher, one URL per step, and the thank-you page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.db import db_session
+from checkout.extensions import limiter
+from checkout.offices import OfficeRegistry
+from checkout.wizard import services
+from checkout.wizard.flow import (
+    REVIEW,
+    STEP_BY_NAME,
+    Assessment,
+    Step,
+    assess,
+    base_context,
+    stored_fields,
+    stored_form,
+)
+from checkout.wizard.forms import field_names
+from checkout.wizard.models import CheckoutDraft
+from checkout.wizard.presenter import page_values
+
+blueprint = Blueprint("wizard", __name__, url_prefix="/donate")
+DRAFT_KEY = "draft"
+SWITCH_LANGUAGE = "_lang"
+
+
+def registry() -> OfficeRegistry:
+    """The offices registry loaded at start-up."""
+    return current_app.extensions["checkout.offices"]  # type: ignore[no-any-return]
+
+
+def language() -> str:
+    """The page's language code."""
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def country_guess() -> str:
+    """A first guess at the donor's country from the browser's language ("de-AT" -> AT)."""
+    for tag, _quality in request.accept_languages:
+        parts = tag.replace("_", "-").split("-")
+        if len(parts) > 1 and len(parts[1]) == 2 and parts[1].isalpha():
+            return parts[1].upper()
+    by_language = {"de": "DE", "nl": "NL"}
+    return by_language.get(language(), "")
+
+
+def current_draft() -> CheckoutDraft:
+    """This visitor's live draft, or a new one; the cookie keeps only its random id."""
+    idle = timedelta(minutes=int(current_app.config["DRAFT_IDLE_MINUTES"]))
+    public_id = session.get(DRAFT_KEY)
+    draft = None
+    if isinstance(public_id, str):
+        draft = services.find_live_draft(db_session(), public_id, idle)
+    if draft is None:
+        draft = services.start_draft(db_session(), language(), country_guess())
+        session[DRAFT_KEY] = draft.public_id
+    return draft
+
+
+def step_url(step: Step) -> str:
+    """The URL of `step`."""
+    return url_for("wizard.step", name=step.name)
+
+
+@blueprint.get("")
+def index() -> WerkzeugResponse:
+    """Send the donor to the first step that is not complete."""
+    draft = current_draft()
+    if draft.frozen_at is not None:
+        return redirect(step_url(REVIEW))
+    return redirect(step_url(assess(draft.data, registry(), language()).first_incomplete))
+
+
+@blueprint.route("/<name>", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]), methods=["POST"])
+def step(name: str) -> Any:
+    """Show a step, or take its submission; steps cannot be skipped."""
+    current = STEP_BY_NAME.get(name) or abort(404)
+    draft = current_draft()
+    if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
+        # Payment has started: nothing may change; the review page shows what is being paid.
+        return redirect(step_url(REVIEW))
+    assessment = assess(draft.data, registry(), language())
+    if not assessment.allows(current):
+        return redirect(url_for("wizard.index"))
+    if request.method == "POST":
+        return _submit(current, draft, assessment)
+    return _show(current, draft, assessment)
+
+
+def _show(current: Step, draft: CheckoutDraft, assessment: Assessment) -> str:
+    """Render the step with what was stored; show why it is incomplete if it was submitted."""
+    context = _context_for(current, draft.data, assessment)
+    form = stored_form(current, context, draft.data)
+    if stored_fields(draft.data, current.name):
+        form.validate()
+    return _render(current, form, assessment)
+
+
+def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:
+    """Keep what was typed, then move on when it is valid or show the errors beside the fields."""
+    fields = _posted_fields(current)
+    services.save_step_input(db_session(), draft, current.name, fields, language())
+    switch_to = request.form.get(SWITCH_LANGUAGE)
+    if switch_to in SUPPORTED_LANGUAGES:
+        return redirect(url_for("wizard.step", name=current.name, lang=switch_to))
+    if current is REVIEW:
+        return redirect(url_for("wizard.index"))
+    context = _context_for(current, draft.data, assessment)
+    form = current.form_class(context)
+    if form.validate():
+        return redirect(url_for("wizard.index"))
+    return _render(current, form, assessment)
+
+
+def _context_for(current: Step, data: dict[str, Any], assessment: Assessment) -> Any:
+    """The context a step's form is validated against: earlier steps' outcome."""
+    if current.name == "amount":
+        return base_context(data, registry(), language())
+    if current.name == "details":
+        # The country just chosen picks the office whose rules and notice apply.
+        return _with_office_of(base_context(data, registry(), language()), assessment)
+    return assessment.context
+
+
+def _with_office_of(context: Any, assessment: Assessment) -> Any:
+    """Keep the gift decided so far on the details step's context."""
+    return replace(context, gift=assessment.context.gift)
+
+
+def _posted_fields(current: Step) -> dict[str, str]:
+    """The submitted values of this step's own fields only (never the CSRF token)."""
+    posted: MultiDict[str, str] = request.form
+    return {name: posted[name] for name in field_names(current.form_class) if name in posted}
+
+
+def _render(current: Step, form: Any, assessment: Assessment) -> str:
+    """Render `current` with the progress and summary every step shows."""
+    values = page_values(current, form, assessment, registry())
+    return render_template(current.template, **values)

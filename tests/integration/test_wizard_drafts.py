@@ -1,0 +1,217 @@
+"""Drafts on the server: the cookie, language switching, freezing, expiry, purging, limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from checkout.core.clock import utcnow
+from checkout.wizard.models import CheckoutDraft
+from tests.factories import make_donation, make_draft
+from tests.wizard_driver import (
+    WizardDriver,
+    amount_data,
+    details_data,
+    reach_details,
+    reach_review,
+    registry_of,
+)
+
+
+def session_cookie(app: Flask, client: FlaskClient) -> dict:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value)  # type: ignore
+
+
+def current(db_session, client: FlaskClient, app: Flask) -> CheckoutDraft:
+    public_id = session_cookie(app, client)["draft"]
+    draft = db_session.scalar(select(CheckoutDraft).where(CheckoutDraft.public_id == public_id))
+    assert draft is not None
+    db_session.refresh(draft)
+    return draft
+
+
+def test_the_session_cookie_holds_no_personal_data(app, client) -> None:
+    donor = WizardDriver(client)
+    reach_review(donor, registry_of(client).get("UK"))
+    decoded = session_cookie(app, client)
+    assert set(decoded) <= {"draft", "lang", "csrf_token"}
+    text = json.dumps(decoded)
+    for personal in ("Alex", "Doe", "alex@example.org", "SW1A", "London", "7946"):
+        assert personal not in text
+
+
+def test_typed_values_are_kept_on_the_server(app, client, db_session) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    notice = reach_details(donor, office)
+    donor.post("details", details_data(office, notice, first_name="Erika"))
+    draft = current(db_session, client, app)
+    assert draft.data["details"]["fields"]["first_name"] == "Erika"
+
+
+def test_a_failed_submission_keeps_what_was_typed(app, client, db_session) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    notice = reach_details(donor, office)
+    response = donor.post("details", details_data(office, notice, email="broken", city="Köln"))
+    assert response.status_code == 200
+    html = donor.get("/donate/details").get_data(as_text=True)  # come back later: still there
+    assert 'value="Köln"' in html
+    assert 'value="broken"' in html
+
+
+def test_switching_language_mid_way_keeps_every_value(client) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    notice = reach_details(donor, office)
+    typed = details_data(office, notice, first_name="Jürgen", city="München")
+    response = donor.post("details", {**typed, "_lang": "de"})
+    assert response.headers["Location"] == "/donate/details?lang=de"
+    html = donor.get("/donate/details?lang=de").get_data(as_text=True)
+    assert '<html lang="de">' in html
+    assert 'value="Jürgen"' in html
+    assert 'value="München"' in html
+    assert "Spende" in html  # the page is in German now
+
+
+def test_a_step_posted_twice_is_harmless(app, client, db_session) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    token = donor.token("/donate/amount")
+    first = donor.post("amount", amount_data(office), token=token)
+    second = donor.post("amount", amount_data(office), token=token)
+    assert first.status_code == second.status_code == 302
+    assert current(db_session, client, app).data["amount"]["fields"] == amount_data(office)
+
+
+def test_a_frozen_draft_does_not_change(app, client, db_session) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    reach_review(donor, office)
+    token = donor.token("/donate/amount")
+    draft = current(db_session, client, app)
+    draft.frozen_at = utcnow()
+    db_session.commit()
+    before = dict(draft.data)
+    response = donor.post("amount", amount_data(office, amount="EUR:10000"), token=token)
+    assert response.headers["Location"] == "/donate/review"
+    assert donor.get("/donate/amount").headers["Location"] == "/donate/review"
+    assert donor.get("/donate/review").status_code == 200  # what is being paid stays visible
+    db_session.refresh(draft)
+    assert draft.data == before
+
+
+def test_an_idle_draft_expires_and_a_new_one_starts(app, client, db_session) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    reach_details(donor, office)
+    old = current(db_session, client, app)
+    old.updated_at = utcnow() - timedelta(minutes=app.config["DRAFT_IDLE_MINUTES"] + 1)
+    db_session.commit()
+    assert donor.get("/donate").headers["Location"] == "/donate/amount"
+    assert current(db_session, client, app).id != old.id
+
+
+def test_the_purge_command_erases_expired_drafts_only(runner, db_session) -> None:
+    long_ago = utcnow() - timedelta(days=2)
+    expired = make_draft(db_session, data={"details": {"fields": {"first_name": "Old"}}})
+    expired.updated_at = long_ago
+    frozen = make_draft(db_session, data={"details": {"fields": {"first_name": "Paying"}}})
+    frozen.updated_at, frozen.frozen_at = long_ago, long_ago
+    fresh = make_draft(db_session, data={"details": {"fields": {"first_name": "Now"}}})
+    db_session.commit()
+    result = runner.invoke(args=["drafts", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "purged 1 expired drafts" in result.output
+    for draft in (expired, frozen, fresh):
+        db_session.refresh(draft)
+    assert expired.data == {}
+    assert expired.purged_at is not None
+    assert frozen.data["details"]["fields"]["first_name"] == "Paying"
+    assert fresh.data["details"]["fields"]["first_name"] == "Now"
+
+
+def test_step_posts_are_rate_limited_with_a_page_in_the_donors_language(app, client) -> None:
+    app.config["WIZARD_RATE_LIMIT"] = "3 per minute"
+    donor = WizardDriver(client, language="de", headers={"Accept-Language": "de-DE"})
+    office = registry_of(client).get("DE")
+    token = donor.token("/donate/amount")
+    statuses = [
+        donor.post("amount", amount_data(office), token=token).status_code for _ in range(4)
+    ]
+    assert statuses == [302, 302, 302, 429]
+    page = donor.post("amount", amount_data(office), token=token)
+    assert "Zu viele Versuche" in page.get_data(as_text=True)
+
+
+def test_a_missing_or_foreign_csrf_token_is_refused(client) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    donor.get("/donate/amount")
+    assert client.post("/donate/amount", data=amount_data(office)).status_code == 400
+    other = WizardDriver(client.application.test_client())
+    foreign = other.token("/donate/amount")
+    assert donor.post("amount", amount_data(office), token=foreign).status_code == 400
+
+
+def test_progress_says_which_step_of_how_many(client) -> None:
+    donor = WizardDriver(client)
+    reach_details(donor, registry_of(client).get("DE"))
+    html = donor.get("/donate/details").get_data(as_text=True)
+    assert "Step 2 of 4" in html
+    assert re.search(r'aria-current="step">2', html)
+
+
+# --- thank-you page ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "heading"),
+    [
+        ("succeeded", "Thank you!"),
+        ("processing", "being processed"),
+        ("pending", "being processed"),
+        ("failed", "did not go through"),
+        ("canceled", "did not go through"),
+    ],
+)
+def test_the_thank_you_page_knows_the_state(client, db_session, status, heading) -> None:
+    draft = make_draft(db_session, data={"details": {"fields": {"email": "ann@example.org"}}})
+    donation = make_donation(db_session, draft=draft, status=status)
+    db_session.commit()
+    html = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
+    assert heading in html
+    if status != "failed" and status != "canceled":
+        assert "ann@example.org" in html
+    assert "How was the experience for you?" in html
+
+
+def test_an_unknown_thank_you_id_is_404(client) -> None:
+    assert client.get("/donate/thanks/not-a-donation").status_code == 404
+
+
+def test_a_one_time_donor_can_make_it_monthly(app, client, db_session) -> None:
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    reach_review(donor, office)
+    draft = current(db_session, client, app)
+    donation = make_donation(db_session, draft=draft, status="succeeded")
+    db_session.commit()
+    html = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
+    assert "Give this amount monthly" in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore
+    response = client.post(
+        f"/donate/thanks/{donation.public_id}/monthly", data={"csrf_token": token}
+    )
+    assert response.headers["Location"] == "/donate"
+    assert client.get("/donate").headers["Location"] == "/donate/review"
+    review = client.get("/donate/review").get_data(as_text=True)
+    assert "Donate €25.00 monthly" in review

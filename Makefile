@@ -46,7 +46,7 @@ extract-messages: install
 	$(BIN)/pybabel extract -F checkout/translations/babel.cfg -k lazy_gettext -k _l \
 	  -o checkout/translations/messages.pot --no-location --omit-header --sort-output .
 	$(BIN)/pybabel update -i checkout/translations/messages.pot -d checkout/translations \
-	  --no-fuzzy-matching --omit-header
+	  --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

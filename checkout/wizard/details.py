@@ -66,6 +66,8 @@ class DetailsForm(StepForm):
     def configure(self, context: StepContext) -> None:
         """Countries in the donor's language; the notice of the office being shown."""
         self.country.choices = [("", _l("Choose your country")), *country_choices(context.locale)]
+        if self.country.data is None and context.country:
+            self.country.data = context.country  # nothing typed yet: preselect the guess
         # What the submitted page showed is evidence; what this page shows goes out now.
         self.acknowledged_notice = str(self.shown_notice.data or "")
         self.shown_notice.data = self.notice_reference(context)

@@ -49,7 +49,7 @@ class AmountForm(StepForm):
     currency = SelectField(_l("Currency"), validate_choice=True)
     frequency = RadioField(_l("How often would you like to give?"))
     amount = RadioField(_l("Amount"), validate_choice=False)
-    other_amount = StringField(_l("Other amount"))
+    other_amount = StringField(_l("Your amount"))
     cover_fee = BooleanField(_l("I'll cover the processing fee"))
 
     def configure(self, context: StepContext) -> None:
@@ -59,6 +59,8 @@ class AmountForm(StepForm):
         if self.currency.data not in office.currencies:
             self.currency.data = office.default_currency
         self.frequency.choices = [(f, FREQUENCY_LABELS[f]) for f in office.frequencies]
+        if self.frequency.data is None:
+            self.frequency.data = office.frequencies[0]  # nothing chosen yet: show the first
         rules = office.currencies[self.currency.data]
         presets = [(_preset_value(m), format_money(m, context.locale)) for m in rules.presets]
         self.amount.choices = [*presets, (OTHER, _l("Other amount"))]

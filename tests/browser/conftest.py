@@ -1,0 +1,97 @@
+"""Browser tests: the app on a real HTTP server, driven in Debian's chromium by Playwright.
+
+Playwright cannot download its own browsers here, so it launches /usr/bin/chromium through
+`executable_path`. Without chromium these tests skip with the reason, except under CI=true,
+where a missing browser fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from checkout import create_app, migrate
+from tests.conftest import test_settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+# Flags that keep chromium off the network this machine does not have, and quiet as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything in this folder is a browser test."""
+    for item in items:
+        if "tests/browser" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class LiveServer:
+    """The app served over HTTP on a free loopback port."""
+
+    app: Flask
+    base_url: str
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server."""
+        return self.base_url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on its own SQLite file (a server thread cannot share a test's transaction)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite3'}"
+    migrate.upgrade(url)
+    app = create_app(test_settings(url, WIZARD_RATE_LIMIT="10000 per minute"), environ={})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, started once per run."""
+    path = shutil.which("chromium")
+    if path is None:
+        if IN_CI:
+            pytest.fail("CI=true but chromium is not installed (.ci/run installs it)")
+        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium: Browser) -> Iterator[Callable[..., Page]]:
+    """Open a page as a donor whose browser speaks `locale`, at `width` pixels."""
+    contexts = []
+
+    def opener(locale: str = "en-GB", width: int = 1024) -> Page:
+        context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield opener
+    for context in contexts:
+        context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 from typing import Any
 
 import phonenumbers
@@ -21,8 +22,12 @@ NAME_MAX = 100
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
 
 
-def country_choices(locale: str) -> list[tuple[str, str]]:
-    """Every country by its name in the donor's language, sorted for that language."""
+@cache
+def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    """Every country by its name in the donor's language, sorted for that language.
+
+    Cached per locale: sorting Babel's ~250 territory names took a millisecond per page.
+    """
     names = Locale.parse(locale).territories
     codes = [
         code
@@ -32,7 +37,8 @@ def country_choices(locale: str) -> list[tuple[str, str]]:
         and code.isalpha()
         and code not in _NOT_COUNTRIES
     ]
-    return sorted(((code, str(names[code])) for code in codes), key=lambda item: item[1].casefold())
+    pairs = ((code, str(names[code])) for code in codes)
+    return tuple(sorted(pairs, key=lambda item: item[1].casefold()))
 
 
 def _printable(text: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import logging
 import re
 import statistics
 import sys
@@ -23,13 +24,11 @@ import urllib.request
 from pathlib import Path
 
 from flask import Flask
-import logging
-
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from checkout import create_app, migrate  # noqa: E402
+from checkout import create_app, migrate
 
 STEPS = ["amount", "details", "method", "review"]
 

@@ -215,3 +215,46 @@ def test_a_one_time_donor_can_make_it_monthly(app, client, db_session) -> None:
     assert client.get("/donate").headers["Location"] == "/donate/review"
     review = client.get("/donate/review").get_data(as_text=True)
     assert "Donate €25.00 monthly" in review
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_or_skip() -> None:
+    """Redis is there in CI; on a laptop without it this test skips with the reason."""
+    import os
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and Redis is unreachable at {REDIS_URL}: {error}")
+        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+
+
+def test_rate_limits_are_shared_through_redis_between_processes(connection, database_url):
+    """Two apps (think: two web processes) count one client's attempts together."""
+    from checkout import create_app
+    from checkout.db import get_database
+    from tests.conftest import test_settings
+
+    redis_or_skip()
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    settings = test_settings(
+        database_url, RATELIMIT_STORAGE_URI=REDIS_URL, WIZARD_RATE_LIMIT="3 per minute"
+    )
+    first, second = create_app(settings, environ={}), create_app(settings, environ={})
+    statuses = []
+    for app in (first, second, first, second):
+        get_database(app).bind_to(connection)
+        donor = WizardDriver(app.test_client())
+        office = registry_of(donor.client).get("DE")
+        statuses.append(donor.post("amount", amount_data(office)).status_code)
+        get_database(app).engine.dispose()
+    assert statuses == [302, 302, 302, 429]
+    # The counting happened in Redis, not in this process's memory.
+    assert redis.Redis.from_url(REDIS_URL).keys("LIMITS*")

@@ -3,17 +3,35 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# The local Stripe stand-in (checkout/testing/stripe_standin) that the demo talks to, and the
+# app's webhook path it posts each office's events to ({office} is the office code).
+STANDIN_PORT      ?= 12111
+DEMO_WEBHOOK_PATH ?= /webhooks/stripe/{office}
+# localstripe lives in its own virtualenv: the contract tests start it, never import it.
+LOCALSTRIPE := $(VENV)/localstripe/bin/localstripe
 STAMP  := $(VENV)/.installed
 PO     := $(wildcard checkout/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: demo test lint types pytest install translations extract-messages clean
+.PHONY: demo test lint types pytest install localstripe translations extract-messages clean
 
 demo: install
 	$(BIN)/flask --app wsgi db upgrade
+	eval "$$($(BIN)/python -m checkout.testing.stripe_standin --print-demo-env)"; \
+	export CHECKOUT_STRIPE_API_BASE=http://127.0.0.1:$(STANDIN_PORT); \
+	export CHECKOUT_STRIPE_JS_URL=http://127.0.0.1:$(STANDIN_PORT)/v3/; \
+	$(BIN)/python -m checkout.testing.stripe_standin --port $(STANDIN_PORT) \
+	  --demo-webhooks 'http://127.0.0.1:$(PORT)$(DEMO_WEBHOOK_PATH)' & standin=$$!; \
+	trap 'kill $$standin' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
-test: install lint types pytest
+test: install localstripe lint types pytest
+
+localstripe: $(LOCALSTRIPE)
+
+$(LOCALSTRIPE):
+	$(PYTHON) -m venv $(VENV)/localstripe
+	$(VENV)/localstripe/bin/python -m pip install --quiet localstripe==1.15.10
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,171 @@
+"""The control API under /_standin/: what a test or the demo does that Stripe's dashboard,
+its test clocks or the banks would do. JSON in, JSON out; the account is named by its
+secret key. The typed client is `control.StandinControl`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from flask import Flask, Response, request
+
+from checkout.testing.stripe_standin import clock
+from checkout.testing.stripe_standin.auth import parse_key
+from checkout.testing.stripe_standin.balance import pay_out
+from checkout.testing.stripe_standin.charges import revoke_mandate
+from checkout.testing.stripe_standin.confirmation import complete_action, settle
+from checkout.testing.stripe_standin.disputes import close_dispute, open_dispute
+from checkout.testing.stripe_standin.errors import StripeError, invalid
+from checkout.testing.stripe_standin.refunds import charge_of, refund
+from checkout.testing.stripe_standin.store import Account, Endpoint, Store, new_id
+
+Action = Callable[[Account, dict[str, Any]], Any]
+_ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    """Register a control action served at POST /_standin/<name>."""
+
+    def register(function: Action) -> Action:
+        _ACTIONS[name] = function
+        return function
+
+    return register
+
+
+def register(app: Flask, store: Store) -> None:
+    """Serve the control API on `app`."""
+
+    def run(name: str) -> Response:
+        """Run one action for the account named by `secret_key`."""
+        try:
+            body = request.get_json(silent=True) or dict(request.args)
+            function = _ACTIONS.get(name)
+            if function is None:
+                raise StripeError(404, f"No control action {name!r}.")
+            account = store.account(parse_key(str(body.get("secret_key", ""))).suffix)
+            with store.lock:
+                return _json(200, function(account, body))
+        except StripeError as error:
+            return _json(error.status, error.body())
+
+    def reset() -> Response:
+        """Forget one account (`secret_key`) or every account."""
+        body = request.get_json(silent=True) or {}
+        key = body.get("secret_key")
+        store.reset(parse_key(key).suffix if key else None)
+        return _json(200, {"reset": True})
+
+    app.add_url_rule("/_standin/health", "standin_health", lambda: _json(200, {"status": "ok"}))
+    app.add_url_rule("/_standin/reset", "standin_reset", reset, methods=["POST"])
+    app.add_url_rule("/_standin/<name>", "standin_action", run, methods=["GET", "POST"])
+
+
+def _json(status: int, body: Any) -> Response:
+    """A JSON response."""
+    return Response(json.dumps(body, indent=2), status=status, mimetype="application/json")
+
+
+@action("account")
+def _account(account: Account, _body: dict[str, Any]) -> Any:
+    """The account's id and current time."""
+    return {"id": account.id, "now": account.now()}
+
+
+@action("webhooks")
+def _register_webhook(account: Account, body: dict[str, Any]) -> Any:
+    """Register an endpoint: `url`, `secret` (whsec_…), `events` (default every type)."""
+    url, secret = body.get("url"), body.get("secret")
+    if not url or not secret:
+        raise invalid("url and secret are required.", param="url")
+    endpoint = Endpoint(new_id("we"), str(url), str(secret), list(body.get("events") or ["*"]))
+    account.endpoints[endpoint.id] = endpoint
+    return {"id": endpoint.id}
+
+
+@action("delivery")
+def _delivery(account: Account, body: dict[str, Any]) -> Any:
+    """Change how webhooks are delivered: backoff, max_attempts, duplicate, out_of_order."""
+    settings = account.delivery
+    for name in ("backoff", "max_attempts", "duplicate", "out_of_order", "hold_seconds"):
+        if name in body:
+            setattr(settings, name, body[name])
+    return asdict(settings)
+
+
+@action("deliveries")
+def _deliveries(account: Account, body: dict[str, Any]) -> Any:
+    """Every webhook attempt so far, optionally for one event type."""
+    wanted = body.get("event_type")
+    return [asdict(a) for a in account.attempts if wanted in (None, a.event_type)]
+
+
+@action("settle_debits")
+def _settle_debits(account: Account, body: dict[str, Any]) -> Any:
+    """Settle processing debits now: as their test account says, or `fail` true/false."""
+    ident = body.get("payment_intent")
+    intents = [
+        i
+        for i in reversed(account.all("payment_intent"))
+        if i["status"] == "processing" and ident in (None, i["id"])
+    ]
+    for intent in intents:
+        settle(account, intent, body.get("fail"))
+    return {"settled": [i["id"] for i in intents]}
+
+
+@action("advance_clock")
+def _advance(account: Account, body: dict[str, Any]) -> Any:
+    """Move time forward by `seconds`, or to the next renewal with `to_next_renewal`."""
+    if body.get("to_next_renewal"):
+        return {"now": clock.advance_to_next_renewal(account)}
+    return {"now": clock.advance(account, int(body.get("seconds", 0)))}
+
+
+@action("authenticate")
+def _authenticate(account: Account, body: dict[str, Any]) -> Any:
+    """Finish 3-D Secure (or the bank page) for `payment_intent`: `succeed` true or false."""
+    intent = account.get(str(body.get("payment_intent")), "payment_intent", "payment_intent")
+    complete_action(account, intent, bool(body.get("succeed", True)))
+    return {"status": intent["status"]}
+
+
+@action("open_dispute")
+def _open_dispute(account: Account, body: dict[str, Any]) -> Any:
+    """Open a dispute on a charge or PaymentIntent (`target`), with a `reason`."""
+    charge = charge_of(account, str(body.get("target")), "target")
+    return {"id": open_dispute(account, charge, str(body.get("reason", "fraudulent")))["id"]}
+
+
+@action("close_dispute")
+def _close_dispute(account: Account, body: dict[str, Any]) -> Any:
+    """Close a dispute: `won` true or false."""
+    dispute = account.get(str(body.get("dispute")), "dispute", "dispute")
+    return {"status": close_dispute(account, dispute, bool(body.get("won")))["status"]}
+
+
+@action("dashboard_refund")
+def _dashboard_refund(account: Account, body: dict[str, Any]) -> Any:
+    """Refund from the "dashboard": no API request, so the event's request id is null."""
+    charge = charge_of(account, str(body.get("target")), "target")
+    amount = body.get("amount")
+    made = refund(
+        account, charge, int(amount) if amount is not None else None, body.get("reason"), {}
+    )
+    return {"id": made["id"]}
+
+
+@action("payout")
+def _payout(account: Account, body: dict[str, Any]) -> Any:
+    """Pay out the available balance (of `currency`, when several) into a paid payout."""
+    return {"id": pay_out(account, body.get("currency"))["id"]}
+
+
+@action("revoke_mandate")
+def _revoke_mandate(account: Account, body: dict[str, Any]) -> Any:
+    """The donor revoked a debit mandate at their bank (`mandate.updated`)."""
+    revoke_mandate(account, account.get(str(body.get("mandate")), "mandate", "mandate"))
+    return {"status": "inactive"}

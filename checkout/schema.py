@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from checkout.db import Base
 from checkout.donations import models as _donation_models  # noqa: F401 - registers tables
+from checkout.payments import models as _payment_models  # noqa: F401 - registers tables
 from checkout.wizard import models as _wizard_models  # noqa: F401 - registers tables
 
 metadata = Base.metadata

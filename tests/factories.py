@@ -26,6 +26,7 @@ def make_donation(session: Session, draft: CheckoutDraft | None = None, **values
     """A Donation of €50 once by card to the DE office, added and flushed."""
     from checkout.donations.models import Donation
 
+    values.setdefault("status", "pending")
     values.setdefault("office_code", "DE")
     values.setdefault("currency", "EUR")
     values.setdefault("amount_minor", 5000)

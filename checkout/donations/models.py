@@ -1,14 +1,14 @@
-"""A donation: one gift (or one recurring plan's start) that a donor asked Stripe to pay.
+"""Donors, donations, their payments and recurring plans: the records that follow Stripe's truth.
 
-The payments work extends this record (Stripe ids, payments, state machine); the wizard only
-creates it when payment starts and the thank-you page reads its status.
+Every Stripe id that identifies one of our records is unique in the database, so a retried
+webhook or a double click can never attach the same charge, invoice or PaymentIntent twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkout.core.clock import utcnow
@@ -16,24 +16,53 @@ from checkout.core.ids import new_public_id
 from checkout.core.money import Money
 from checkout.db import Base
 from checkout.dbtypes import UtcDateTime
+from checkout.donations.states import Status
 from checkout.wizard.models import CheckoutDraft
 
-#: Status values; the payments work adds the transitions between them.
-PENDING = "pending"  # created, payment not yet confirmed by the donor's bank or card
-PROCESSING = "processing"  # a bank debit was submitted and settles in a few days
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-CANCELED = "canceled"
-STATUSES = (PENDING, PROCESSING, SUCCEEDED, FAILED, CANCELED)
+STATUSES = tuple(status.value for status in Status)
+_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")"
+
+
+class Donor(Base):
+    """A person who gives to one office; details as last given (receipts keep their own copy)."""
+
+    __tablename__ = "donors"
+    __table_args__ = (UniqueConstraint("office_code", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(8), comment="The office this donor gives to")
+    email: Mapped[str] = mapped_column(String(320), comment="Normalised address, receipts go here")
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_initial: Mapped[str] = mapped_column(String(1), default="")
+    last_name: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), comment="ISO 3166 alpha-2")
+    address_line1: Mapped[str] = mapped_column(String(100), default="")
+    address_line2: Mapped[str] = mapped_column(String(100), default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="", comment="E.164, or empty")
+    locale: Mapped[str] = mapped_column(String(8), default="en", comment="Language for emails")
+    stripe_customer_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="Customer in the office's Stripe account"
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        """First name, middle initial and last name, as a receipt prints them."""
+        middle = f" {self.middle_initial}." if self.middle_initial else ""
+        return f"{self.first_name}{middle} {self.last_name}"
 
 
 class Donation(Base):
-    """A gift to one office, in one currency, by one method, once or as a recurring plan."""
+    """A gift to one office: once (a PaymentIntent) or recurring (a RecurringPlan)."""
 
     __tablename__ = "donations"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("fee_minor >= 0", name="fee_not_negative"),
+        CheckConstraint(_STATUS_CHECK, name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +72,12 @@ class Donation(Base):
         default=new_public_id,
         comment="Unguessable id for the thank-you URL; not the draft's cookie id",
     )
-    draft_id: Mapped[int] = mapped_column(ForeignKey("checkout_drafts.id"), index=True)
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("checkout_drafts.id"),
+        unique=True,
+        comment="One donation per draft: concurrent pay clicks cannot make two",
+    )
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
     office_code: Mapped[str] = mapped_column(String(8), comment="Office that owns the gift")
     currency: Mapped[str] = mapped_column(String(3), comment="ISO 4217 code")
     amount_minor: Mapped[int] = mapped_column(comment="The gift, in minor units of currency")
@@ -52,11 +86,20 @@ class Donation(Base):
     )
     frequency: Mapped[str] = mapped_column(String(10), comment="once, monthly or yearly")
     method: Mapped[str] = mapped_column(String(20), comment="Stripe payment_method type")
-    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=Status.PENDING.value)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="One-time gifts: the PaymentIntent"
+    )
+    stripe_client_secret: Mapped[str | None] = mapped_column(
+        String(200), comment="Lets the pay page confirm; never logged"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     draft: Mapped[CheckoutDraft] = relationship()
+    donor: Mapped[Donor | None] = relationship()
+    plan: Mapped[RecurringPlan | None] = relationship(back_populates="donation")
+    payments: Mapped[list[Payment]] = relationship(back_populates="donation", order_by="Payment.id")
 
     @property
     def amount(self) -> Money:
@@ -65,5 +108,75 @@ class Donation(Base):
 
     @property
     def total(self) -> Money:
-        """What the donor is charged: the gift plus any covered fee."""
+        """What the donor is charged each time: the gift plus any covered fee."""
         return Money(self.amount_minor + self.fee_minor, self.currency)
+
+    @property
+    def is_recurring(self) -> bool:
+        """Monthly or yearly."""
+        return self.frequency != "once"
+
+
+class RecurringPlan(Base):
+    """A monthly or yearly gift: a Stripe Subscription and the payments it makes."""
+
+    __tablename__ = "recurring_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
+    stripe_subscription_id: Mapped[str] = mapped_column(String(64), unique=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(
+        String(24), comment="Stripe's subscription status: incomplete, active, past_due, ..."
+    )
+    interval: Mapped[str] = mapped_column(String(8), comment="month or year")
+    current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    donation: Mapped[Donation] = relationship(back_populates="plan")
+
+
+class Payment(Base):
+    """Money that moved (or is moving): one per one-time gift, one per paid instalment."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("refunded_minor >= 0", name="refunded_not_negative"),
+        CheckConstraint(_STATUS_CHECK, name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_plans.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(comment="Charged, minor units of currency")
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_minor: Mapped[int] = mapped_column(default=0, comment="Refunded so far, minor units")
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_invoice_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="Recurring instalments: the paid invoice"
+    )
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    fee_minor: Mapped[int | None] = mapped_column(
+        comment="Stripe's fee, minor units of the settlement currency"
+    )
+    net_minor: Mapped[int | None] = mapped_column(comment="What reaches the office, settlement")
+    settlement_currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[str | None] = mapped_column(
+        String(32), comment="Decimal text; set when settlement currency differs"
+    )
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    receipt_due_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When the payment succeeded and a receipt became due"
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    donation: Mapped[Donation] = relationship(back_populates="payments")
+    plan: Mapped[RecurringPlan | None] = relationship()

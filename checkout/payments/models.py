@@ -1,0 +1,33 @@
+"""Stripe events as received: stored once each, so a redelivery is recognised and ignored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from checkout.core.clock import utcnow
+from checkout.db import Base
+from checkout.dbtypes import UtcDateTime
+
+
+class StripeEvent(Base):
+    """One verified webhook event from one office's Stripe account."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True, comment="Stripe's evt_ id")
+    office_code: Mapped[str] = mapped_column(String(8), comment="Whose endpoint received it")
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    object_id: Mapped[str] = mapped_column(String(64), index=True, comment="data.object.id")
+    stripe_created: Mapped[int] = mapped_column(comment="Stripe's timestamp, Unix seconds")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(
+        String(24), comment="applied, ignored, unhandled or failed"
+    )
+    error: Mapped[str | None] = mapped_column(Text)

@@ -12,6 +12,8 @@ from checkout import cli, db
 from checkout.extensions import babel, csrf, limiter
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
+from checkout.payments import views as pay_views
+from checkout.payments import webhooks, wiring
 from checkout.settings import load_config, refuse_unsafe_production
 from checkout.site import errors, i18n
 from checkout.site.views import blueprint as site_blueprint
@@ -38,6 +40,7 @@ def create_app(
     refuse_unsafe_production(app.config, registry, environ)
     app.extensions[OFFICES_EXTENSION_KEY] = registry
     _bind_extensions(app)
+    wiring.init_app(app, registry, environ)
     _register_features(app)
     return app
 
@@ -58,4 +61,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(site_blueprint)
     app.register_blueprint(wizard_views.blueprint)
     app.register_blueprint(wizard_thanks.blueprint)
+    app.register_blueprint(pay_views.blueprint)
+    app.register_blueprint(webhooks.blueprint)
     cli.init_app(app)

@@ -96,11 +96,15 @@ def _database_problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def _stripe_base_problems(config: Mapping[str, Any]) -> list[str]:
+    problems = []
     base = str(config.get("STRIPE_API_BASE") or "").rstrip("/")
     expected = str(config.get("STRIPE_API_BASE_PRODUCTION", "https://api.stripe.com"))
     if base != expected:
-        return [f"STRIPE_API_BASE is {base!r}: production talks to {expected}"]
-    return []
+        problems.append(f"STRIPE_API_BASE is {base!r}: production talks to {expected}")
+    script = str(config.get("STRIPE_JS_URL") or "")
+    if not script.startswith("https://js.stripe.com/"):
+        problems.append(f"STRIPE_JS_URL is {script!r}: production loads https://js.stripe.com/v3/")
+    return problems
 
 
 def _office_stripe_problems(code: str, stripe: Any, environ: Mapping[str, str]) -> list[str]:

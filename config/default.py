@@ -59,3 +59,10 @@ DRAFT_IDLE_MINUTES = 60
 WIZARD_RATE_LIMIT = "30 per minute"
 # Where "How was it for you?" on the thank-you page leads; empty: an email to the office.
 FEEDBACK_URL = ""
+
+# Stripe.js: the stand-in serves it beside its API; production loads Stripe's own.
+STRIPE_JS_URL = "http://127.0.0.1:12111/v3/"
+# The SDK retries conflicts and server errors itself, with backoff (tests set 0).
+STRIPE_MAX_NETWORK_RETRIES = 2
+# Attempts to start a payment per client address: card testers try many cards quickly.
+PAY_RATE_LIMIT = "10 per hour;30 per day"

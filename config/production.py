@@ -6,6 +6,7 @@ and each office's Stripe keys and webhook secret (the variable names are in conf
 
 ENV = "production"
 STRIPE_API_BASE = "https://api.stripe.com"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 SESSION_COOKIE_SECURE = True
 PREFERRED_URL_SCHEME = "https"
 # Several web processes share rate-limit counters through Redis.

@@ -161,6 +161,4 @@ class MethodForm(StepForm):
 
 
 class ReviewForm(StepForm):
-    """Step 4: nothing to type; the form carries the CSRF token and the total shown."""
-
-    shown_total = StringField()
+    """Step 4: nothing to type here; the pay form beside it posts to the pay step."""

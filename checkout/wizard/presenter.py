@@ -112,6 +112,7 @@ def _review_values(form: Any, assessment: Assessment) -> dict[str, Any]:
         "fee_text": format_money(gift.fee, context.locale) if gift.cover_fee else None,
         "total_text": total,
         "pay_label": PAY_BUTTONS[gift.frequency] % {"amount": total},
+        "total_token": f"{gift.total.currency}:{gift.total.minor}",
         "mandate_text": mandate,
     }
 

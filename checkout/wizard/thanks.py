@@ -8,8 +8,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, sess
 
 from checkout.core.money import format_money
 from checkout.db import db_session
-from checkout.donations.models import CANCELED, FAILED, PENDING, PROCESSING, SUCCEEDED, Donation
+from checkout.donations.models import Donation
 from checkout.donations.services import find_by_public_id
+from checkout.donations.states import Status
 from checkout.wizard import services
 from checkout.wizard.flow import stored_fields
 from checkout.wizard.labels import FREQUENCY_SUMMARIES
@@ -18,12 +19,17 @@ from checkout.wizard.views import DRAFT_KEY, language, registry
 blueprint = Blueprint("thanks", __name__, url_prefix="/donate/thanks")
 
 _OUTCOMES = {
-    SUCCEEDED: "thanks",
-    PROCESSING: "pending",
-    PENDING: "pending",
-    FAILED: "failed",
-    CANCELED: "failed",
+    Status.DRAFT: "pending",
+    Status.PENDING: "pending",
+    Status.PROCESSING: "pending",
+    Status.FAILED: "failed",
+    Status.CANCELED: "failed",
 }
+
+
+def outcome_of(donation: Donation) -> str:
+    """What the thank-you page says: thanks, pending (a debit settling) or failed."""
+    return _OUTCOMES.get(Status(donation.status), "thanks")
 
 
 def _donation(public_id: str) -> Donation:
@@ -35,7 +41,7 @@ def show(public_id: str) -> str:
     """Thank you, pending (a debit settles in days) or failed (try again)."""
     donation = _donation(public_id)
     office = registry().get(donation.office_code)
-    outcome = _OUTCOMES[donation.status]
+    outcome = outcome_of(donation)
     email = stored_fields(donation.draft.data, "details").get("email", "")
     feedback = current_app.config["FEEDBACK_URL"] or f"mailto:{office.support.email}"
     return render_template(
@@ -68,7 +74,7 @@ def give_again(public_id: str) -> Any:
 def make_monthly(public_id: str) -> Any:
     """A one-time donor turns the same gift into a monthly one."""
     donation = _donation(public_id)
-    if not _can_go_monthly(donation, _OUTCOMES[donation.status]):
+    if not _can_go_monthly(donation, outcome_of(donation)):
         abort(400)
     return _continue_with(services.copy_draft(db_session(), donation.draft, frequency="monthly"))
 

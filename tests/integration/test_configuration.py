@@ -22,6 +22,7 @@ def production_environ() -> dict[str, str]:
         "CHECKOUT_SECRET_KEY": "k" * 48,
         "DATABASE_URL": PG_URL,
         "CHECKOUT_STRIPE_API_BASE": "https://api.stripe.com",
+        "CHECKOUT_STRIPE_JS_URL": "https://js.stripe.com/v3/",
     }
     for office in REGISTRY:
         environ[office.stripe.secret_key_env] = f"sk_live_{office.code}"
@@ -53,6 +54,7 @@ def test_a_complete_production_environment_starts() -> None:
         ({"DATABASE_URL": "sqlite:////srv/checkout.db"}, "DATABASE_URL points at SQLite"),
         ({"CHECKOUT_STRIPE_API_BASE": None}, "STRIPE_API_BASE is 'http://127.0.0.1:12111'"),
         ({"CHECKOUT_STRIPE_API_BASE": "https://stripe.example"}, "STRIPE_API_BASE"),
+        ({"CHECKOUT_STRIPE_JS_URL": None}, "STRIPE_JS_URL is 'http://127.0.0.1:12111/v3/'"),
     ],
 )
 def test_production_refuses_unsafe_settings(change: dict[str, str | None], named: str) -> None:

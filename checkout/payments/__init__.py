@@ -1,0 +1,1 @@
+"""Payments through Stripe: the gateway, the pay step, webhooks."""

@@ -1,0 +1,169 @@
+"""What each Stripe event means for us. Handlers re-fetch the object they are about."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.donations.models import Donation, RecurringPlan
+from checkout.donations.states import Status
+from checkout.payments import sync
+from checkout.payments.gateway import PaymentGateway, VerifiedEvent
+from checkout.payments.models import StripeEvent
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Session, str, VerifiedEvent, PaymentGateway], str]
+
+
+def record_event(session: Session, office: str, event: VerifiedEvent) -> StripeEvent | None:
+    """Store the event under its unique id; None when it was stored before (a redelivery)."""
+    if session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event.id)):
+        return None
+    stored = StripeEvent(
+        event_id=event.id,
+        office_code=office,
+        type=event.type,
+        object_id=event.object_id,
+        stripe_created=event.created,
+        payload=event.payload,
+    )
+    session.add(stored)
+    session.flush()  # the unique constraint settles a race between two deliveries
+    return stored
+
+
+def handle(
+    session: Session, stored: StripeEvent, event: VerifiedEvent, gateway: PaymentGateway
+) -> None:
+    """Apply the event; unknown types are kept and answered, not acted on."""
+    handler = HANDLERS.get(event.type)
+    stored.outcome = (
+        handler(session, stored.office_code, event, gateway) if handler else "unhandled"
+    )
+    stored.processed_at = utcnow()
+
+
+def _object(event: VerifiedEvent) -> dict[str, Any]:
+    data = event.payload.get("data", {})
+    found = data.get("object", {}) if isinstance(data, dict) else {}
+    return found if isinstance(found, dict) else {}
+
+
+def on_payment_intent(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """A one-time gift's PaymentIntent changed: read it and move the donation."""
+    donation = session.scalar(
+        select(Donation).where(
+            Donation.stripe_payment_intent_id == event.object_id, Donation.office_code == office
+        )
+    )
+    if donation is None:
+        return "ignored"  # an instalment's PaymentIntent: its invoice event does the work
+    sync.sync_one_time(session, donation, gateway)
+    return "applied"
+
+
+def _plan(session: Session, office: str, subscription_id: str | None) -> RecurringPlan | None:
+    if not subscription_id:
+        return None
+    plan = session.scalar(
+        select(RecurringPlan).where(RecurringPlan.stripe_subscription_id == subscription_id)
+    )
+    if plan is None or plan.donation.office_code != office:
+        return None
+    return plan
+
+
+def _invoice_subscription(event: VerifiedEvent) -> str | None:
+    parent = _object(event).get("parent") or {}
+    details = parent.get("subscription_details") or {} if isinstance(parent, dict) else {}
+    subscription = details.get("subscription") if isinstance(details, dict) else None
+    return subscription if isinstance(subscription, str) else None
+
+
+def on_invoice_paid(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """A recurring instalment was paid: one Payment under the plan."""
+    plan = _plan(session, office, _invoice_subscription(event))
+    if plan is None:
+        return "ignored"
+    sync.record_invoice(session, plan, event.object_id, gateway)
+    sync.sync_plan(plan, gateway)
+    return "applied"
+
+
+def on_invoice_failed(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """An instalment failed (Stripe retries it) or needs 3-D Secure: update the plan."""
+    plan = _plan(session, office, _invoice_subscription(event))
+    if plan is None:
+        return "ignored"
+    sync.sync_plan(plan, gateway)
+    if not plan.donation.payments:  # the very first payment failed
+        sync.move(plan.donation, Status.FAILED)
+    return "applied"
+
+
+def on_subscription(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """A subscription changed or ended: re-read it."""
+    plan = _plan(session, office, event.object_id)
+    if plan is None:
+        return "ignored"
+    sync.sync_plan(plan, gateway)
+    return "applied"
+
+
+def on_charge(session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway) -> str:
+    """A refund or a dispute: re-read the charge (disputes name it in `charge`)."""
+    charge_id = (
+        event.object_id
+        if event.type == "charge.refunded"
+        else str(_object(event).get("charge") or "")
+    )
+    if not charge_id:
+        return "ignored"
+    sync.sync_charge(session, office, charge_id, gateway)
+    return "applied"
+
+
+def keep_for_later(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """Stored for the finance and mandate work that reads them (payouts, mandates)."""
+    return "stored"
+
+
+HANDLERS: dict[str, Handler] = {
+    "payment_intent.processing": on_payment_intent,
+    "payment_intent.succeeded": on_payment_intent,
+    "payment_intent.payment_failed": on_payment_intent,
+    "payment_intent.canceled": on_payment_intent,
+    "payment_intent.requires_action": on_payment_intent,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_failed,
+    "invoice.payment_action_required": on_invoice_failed,
+    "customer.subscription.created": on_subscription,
+    "customer.subscription.updated": on_subscription,
+    "customer.subscription.deleted": on_subscription,
+    "charge.refunded": on_charge,
+    "charge.refund.updated": on_charge,
+    "charge.dispute.created": on_charge,
+    "charge.dispute.updated": on_charge,
+    "charge.dispute.closed": on_charge,
+    "charge.dispute.funds_withdrawn": on_charge,
+    "charge.dispute.funds_reinstated": on_charge,
+    "mandate.updated": keep_for_later,
+    "payout.paid": keep_for_later,
+    "payout.failed": keep_for_later,
+    "payout.created": keep_for_later,
+}

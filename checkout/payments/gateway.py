@@ -1,0 +1,175 @@
+"""The payment gateway as the rest of the checkout sees it: small, typed, vendor-neutral.
+
+`StripeGateway` implements it; tests and the demo point it at the local stand-in by
+configuration, never by swapping code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from checkout.core.money import Money
+
+
+class GatewayError(Exception):
+    """The payment provider refused or failed; `code` is its machine-readable reason."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class EventVerificationError(GatewayError):
+    """A webhook whose signature does not match the office's secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimePaymentRequest:
+    """Everything needed to create a PaymentIntent for one gift."""
+
+    donation_id: int
+    key: str  # idempotency prefix from our row, unique for ever: "donation-<public id>"
+    amount: Money  # what is charged: the gift plus any covered fee
+    method: str  # Stripe payment_method type
+    email: str
+    description: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringPlanRequest:
+    """Everything needed to create a Customer (if new) and a Subscription."""
+
+    donation_id: int
+    key: str  # idempotency prefix from our row, unique for ever: "donation-<public id>"
+    donor_id: int
+    amount: Money  # charged each period
+    interval: str  # month or year
+    method: str
+    email: str
+    name: str
+    customer_id: str | None  # reuse the donor's Customer in this office's account
+    product_name: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedPayment:
+    """A PaymentIntent waiting for the donor to confirm it in the browser."""
+
+    payment_intent_id: str
+    client_secret: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedPlan:
+    """A Subscription whose first invoice waits for the donor to confirm it."""
+
+    customer_id: str
+    subscription_id: str
+    client_secret: str
+    status: str
+    current_period_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntentState:
+    """What we read from a PaymentIntent."""
+
+    id: str
+    status: str  # Stripe's: requires_payment_method, processing, succeeded, canceled, ...
+    amount: Money
+    latest_charge_id: str | None
+    error_code: str | None  # last_payment_error.decline_code or .code
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceState:
+    """The balance transaction of a charge: what reached the office, after fees."""
+
+    id: str
+    fee_minor: int
+    net_minor: int
+    currency: str
+    exchange_rate: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeState:
+    """What we read from a Charge: refunds, disputes and the money that settled."""
+
+    id: str
+    payment_intent_id: str | None
+    amount: Money
+    amount_refunded_minor: int
+    dispute_status: str | None  # Stripe's: needs_response, under_review, won, lost, ...
+    balance: BalanceState | None
+    paid_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceState:
+    """What we read from an Invoice: one instalment of a recurring gift."""
+
+    id: str
+    status: str  # draft, open, paid, uncollectible, void
+    subscription_id: str | None
+    customer_id: str | None
+    amount_paid: Money
+    payment_intent_id: str | None
+    paid_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionState:
+    """What we read from a Subscription."""
+
+    id: str
+    status: str
+    customer_id: str
+    current_period_end: int | None
+    canceled_at: int | None
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedEvent:
+    """A webhook event whose signature matched."""
+
+    id: str
+    type: str
+    object_id: str
+    created: int
+    payload: dict[str, Any]
+
+
+class PaymentGateway(Protocol):
+    """The operations the checkout needs from a payment provider, per office."""
+
+    def create_one_time_payment(
+        self, office: str, request: OneTimePaymentRequest
+    ) -> CreatedPayment: ...
+
+    def create_recurring_plan(self, office: str, request: RecurringPlanRequest) -> CreatedPlan: ...
+
+    def refund(
+        self, office: str, payment_intent_id: str, amount: Money | None, key: str
+    ) -> str: ...
+
+    def cancel_recurring(self, office: str, subscription_id: str) -> SubscriptionState: ...
+
+    def payment_intent(self, office: str, payment_intent_id: str) -> PaymentIntentState: ...
+
+    def charge(self, office: str, charge_id: str) -> ChargeState: ...
+
+    def invoice(self, office: str, invoice_id: str) -> InvoiceState: ...
+
+    def subscription(self, office: str, subscription_id: str) -> SubscriptionState: ...
+
+    def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent: ...
+
+    def publishable_key(self, office: str) -> str: ...

@@ -1,0 +1,163 @@
+"""Starting a payment: our rows first, then Stripe with idempotency keys from those rows.
+
+The view commits between the two halves (`create_donation`, then `open_at_stripe`), so if the
+process dies after Stripe answered, the donation row exists and the next attempt replays the
+same idempotency key: Stripe returns the same PaymentIntent instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.donations.models import Donation, Donor, RecurringPlan
+from checkout.donations.states import Status
+from checkout.payments.gateway import (
+    OneTimePaymentRequest,
+    PaymentGateway,
+    RecurringPlanRequest,
+)
+from checkout.wizard.context import DonorDetails, Gift
+from checkout.wizard.models import CheckoutDraft
+
+INTERVALS = {"monthly": "month", "yearly": "year"}
+
+
+def donation_for_draft(session: Session, draft: CheckoutDraft) -> Donation | None:
+    """The donation a draft already started, if any."""
+    return session.scalar(select(Donation).where(Donation.draft_id == draft.id))
+
+
+def create_donation(
+    session: Session,
+    draft: CheckoutDraft,
+    office_code: str,
+    gift: Gift,
+    donor: DonorDetails,
+    method: str,
+) -> Donation:
+    """The donation row for a complete draft, once: a second call returns the first row."""
+    locked = _lock_draft(session, draft)
+    existing = donation_for_draft(session, locked)
+    if existing is not None:
+        return existing
+    donation = Donation(
+        draft=locked,
+        donor=upsert_donor(session, office_code, donor, locked.locale),
+        office_code=office_code,
+        currency=gift.currency,
+        amount_minor=gift.amount.minor,
+        fee_minor=gift.fee.minor,
+        frequency=gift.frequency,
+        method=method,
+        status=Status.PENDING.value,
+    )
+    locked.frozen_at = utcnow()  # nothing typed may change once money can move
+    session.add(donation)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Another request created it between our check and our insert (SQLite has no row lock).
+        found = donation_for_draft(session, locked)
+        assert found is not None
+        return found
+    return donation
+
+
+def _lock_draft(session: Session, draft: CheckoutDraft) -> CheckoutDraft:
+    """Serialise concurrent pay clicks on one draft (a row lock on PostgreSQL)."""
+    statement = select(CheckoutDraft).where(CheckoutDraft.id == draft.id).with_for_update()
+    return session.scalars(statement.execution_options(populate_existing=True)).one()
+
+
+def upsert_donor(session: Session, office_code: str, details: DonorDetails, locale: str) -> Donor:
+    """The office's donor with this email, updated to the details just given."""
+    donor = session.scalar(
+        select(Donor).where(Donor.office_code == office_code, Donor.email == details.email)
+    )
+    if donor is None:
+        donor = Donor(office_code=office_code, email=details.email)
+        session.add(donor)
+    donor.first_name, donor.last_name = details.first_name, details.last_name
+    donor.middle_initial, donor.country = details.middle_initial, details.country
+    donor.address_line1, donor.address_line2 = details.address_line1, details.address_line2
+    donor.postcode, donor.city, donor.phone = details.postcode, details.city, details.phone
+    donor.locale = locale
+    return donor
+
+
+def open_at_stripe(session: Session, donation: Donation, gateway: PaymentGateway) -> Donation:
+    """Create the PaymentIntent or Subscription for `donation` unless it already has one."""
+    locked = session.scalars(
+        select(Donation)
+        .where(Donation.id == donation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if locked.stripe_client_secret:
+        return locked
+    if locked.is_recurring:
+        _open_recurring(session, locked, gateway)
+    else:
+        _open_one_time(locked, gateway)
+    session.flush()
+    return locked
+
+
+def idempotency_key(donation: Donation) -> str:
+    """Stripe idempotency keys start from the donation's random public id, not its serial id:
+    a serial id comes again after a database is restored or reset, and Stripe would then
+    refuse (or worse, replay) a different gift under the same key."""
+    return f"donation-{donation.public_id}"
+
+
+def _open_one_time(donation: Donation, gateway: PaymentGateway) -> None:
+    donor = donation.donor
+    assert donor is not None
+    created = gateway.create_one_time_payment(
+        donation.office_code,
+        OneTimePaymentRequest(
+            donation_id=donation.id,
+            key=idempotency_key(donation),
+            amount=donation.total,
+            method=donation.method,
+            email=donor.email,
+            description=f"Donation {donation.public_id}",
+        ),
+    )
+    donation.stripe_payment_intent_id = created.payment_intent_id
+    donation.stripe_client_secret = created.client_secret
+
+
+def _open_recurring(session: Session, donation: Donation, gateway: PaymentGateway) -> None:
+    donor = donation.donor
+    assert donor is not None
+    created = gateway.create_recurring_plan(
+        donation.office_code,
+        RecurringPlanRequest(
+            donation_id=donation.id,
+            key=idempotency_key(donation),
+            donor_id=donor.id,
+            amount=donation.total,
+            interval=INTERVALS[donation.frequency],
+            method=donation.method,
+            email=donor.email,
+            name=donor.full_name,
+            customer_id=donor.stripe_customer_id,
+            product_name="Recurring gift",
+        ),
+    )
+    donor.stripe_customer_id = created.customer_id
+    session.add(
+        RecurringPlan(
+            donation=donation,
+            stripe_subscription_id=created.subscription_id,
+            stripe_customer_id=created.customer_id,
+            status=created.status,
+            interval=INTERVALS[donation.frequency],
+        )
+    )
+    donation.stripe_client_secret = created.client_secret

@@ -1,0 +1,314 @@
+"""The gateway on Stripe: the only module that imports `stripe`.
+
+One `StripeClient` per office (each office is its own Stripe account), with the base address
+from configuration so the same code talks to Stripe in production and to the local stand-in in
+the demo and tests. Every create call carries an idempotency key derived from our own row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+from stripe.params import (
+    PaymentIntentCreateParams,
+    RefundCreateParams,
+    SubscriptionCreateParams,
+)
+
+from checkout.core.money import Money
+from checkout.payments.credentials import OfficeKeys
+from checkout.payments.gateway import (
+    BalanceState,
+    ChargeState,
+    CreatedPayment,
+    CreatedPlan,
+    EventVerificationError,
+    GatewayError,
+    InvoiceState,
+    OneTimePaymentRequest,
+    PaymentIntentState,
+    RecurringPlanRequest,
+    SubscriptionState,
+    VerifiedEvent,
+)
+
+#: The Product every recurring gift's price belongs to, created once per account.
+RECURRING_PRODUCT_ID = "recurring_gift"
+
+
+class StripeGateway:
+    """PaymentGateway implemented with the stripe SDK, one client per office."""
+
+    def __init__(self, keys: Mapping[str, OfficeKeys], api_base: str, retries: int = 2) -> None:
+        """Build one StripeClient per office code."""
+        self._keys = dict(keys)
+        self._clients = {
+            code: stripe.StripeClient(
+                office_keys.secret_key,
+                base_addresses={"api": api_base},
+                max_network_retries=retries,
+            )
+            for code, office_keys in keys.items()
+        }
+
+    def _client(self, office: str) -> stripe.StripeClient:
+        return self._clients[office]
+
+    def publishable_key(self, office: str) -> str:
+        """The key the browser uses for this office's account."""
+        return self._keys[office].publishable_key
+
+    # --- creating --------------------------------------------------------------------------
+
+    def create_one_time_payment(
+        self, office: str, request: OneTimePaymentRequest
+    ) -> CreatedPayment:
+        """A PaymentIntent for the server-computed amount, keyed by our donation id."""
+        params: PaymentIntentCreateParams = {
+            "amount": request.amount.minor,
+            "currency": request.amount.currency.lower(),
+            "allowed_payment_method_types": [request.method],
+            "receipt_email": request.email,
+            "description": request.description,
+            "metadata": {
+                "donation_id": str(request.donation_id),
+                "office": office,
+                **request.metadata,
+            },
+        }
+        with _translated_errors():
+            intent = self._client(office).v1.payment_intents.create(
+                params=params, options={"idempotency_key": f"{request.key}-pi"}
+            )
+        return CreatedPayment(intent.id, intent.client_secret or "", intent.status)
+
+    def create_recurring_plan(self, office: str, request: RecurringPlanRequest) -> CreatedPlan:
+        """Customer (reused per donor and office), then a default_incomplete Subscription."""
+        with _translated_errors():
+            customer_id = request.customer_id or self._create_customer(office, request)
+            self._ensure_product(office, request.product_name)
+            subscription = self._client(office).v1.subscriptions.create(
+                params=_subscription_params(customer_id, request),
+                options={"idempotency_key": f"{request.key}-sub"},
+            )
+        invoice = subscription.latest_invoice
+        secret = ""
+        if isinstance(invoice, stripe.Invoice) and invoice.confirmation_secret is not None:
+            secret = invoice.confirmation_secret.client_secret
+        return CreatedPlan(
+            customer_id, subscription.id, secret, subscription.status, _period_end(subscription)
+        )
+
+    def _create_customer(self, office: str, request: RecurringPlanRequest) -> str:
+        customer = self._client(office).v1.customers.create(
+            params={
+                "email": request.email,
+                "name": request.name,
+                "metadata": {"donor_id": str(request.donor_id), "office": office},
+            },
+            options={"idempotency_key": f"{request.key}-customer"},
+        )
+        return customer.id
+
+    def _ensure_product(self, office: str, name: str) -> None:
+        """The product recurring prices point at; created with a fixed id the first time."""
+        try:
+            self._client(office).v1.products.retrieve(RECURRING_PRODUCT_ID)
+        except stripe.InvalidRequestError as error:
+            if error.http_status != 404:
+                raise
+            self._client(office).v1.products.create(
+                params={"id": RECURRING_PRODUCT_ID, "name": name},
+                options={"idempotency_key": f"product-{RECURRING_PRODUCT_ID}"},
+            )
+
+    def refund(self, office: str, payment_intent_id: str, amount: Money | None, key: str) -> str:
+        """Refund all or part of a payment; `key` comes from our refund row."""
+        params: RefundCreateParams = {"payment_intent": payment_intent_id}
+        if amount is not None:
+            params["amount"] = amount.minor
+        with _translated_errors():
+            refund = self._client(office).v1.refunds.create(
+                params=params, options={"idempotency_key": key}
+            )
+        return refund.id
+
+    def cancel_recurring(self, office: str, subscription_id: str) -> SubscriptionState:
+        """Stop a recurring gift now."""
+        with _translated_errors():
+            subscription = self._client(office).v1.subscriptions.cancel(subscription_id)
+        return _subscription_state(subscription)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def payment_intent(self, office: str, payment_intent_id: str) -> PaymentIntentState:
+        """The PaymentIntent as Stripe has it now."""
+        with _translated_errors():
+            intent = self._client(office).v1.payment_intents.retrieve(payment_intent_id)
+        error = intent.last_payment_error
+        code = (error.decline_code or error.code) if error is not None else None
+        return PaymentIntentState(
+            intent.id,
+            intent.status,
+            Money(intent.amount, intent.currency.upper()),
+            _id_of(intent.latest_charge),
+            code,
+            _metadata(intent.metadata),
+        )
+
+    def charge(self, office: str, charge_id: str) -> ChargeState:
+        """The Charge with its balance transaction (fees, net) and dispute state."""
+        with _translated_errors():
+            charge = self._client(office).v1.charges.retrieve(
+                charge_id, params={"expand": ["balance_transaction"]}
+            )
+            dispute_status = self._dispute_status(office, charge) if charge.disputed else None
+        return ChargeState(
+            charge.id,
+            _id_of(charge.payment_intent),
+            Money(charge.amount, charge.currency.upper()),
+            charge.amount_refunded,
+            dispute_status,
+            _balance_state(charge.balance_transaction),
+            charge.created,
+        )
+
+    def _dispute_status(self, office: str, charge: stripe.Charge) -> str | None:
+        """The newest dispute's status (a charge object no longer embeds its dispute)."""
+        disputes = self._client(office).v1.disputes.list(params={"charge": charge.id, "limit": 1})
+        return disputes.data[0].status if disputes.data else None
+
+    def invoice(self, office: str, invoice_id: str) -> InvoiceState:
+        """The Invoice, its subscription and the PaymentIntent that paid it."""
+        with _translated_errors():
+            invoice = self._client(office).v1.invoices.retrieve(
+                invoice_id, params={"expand": ["payments"]}
+            )
+        return InvoiceState(
+            invoice.id or "",
+            invoice.status or "",
+            _invoice_subscription(invoice),
+            _id_of(invoice.customer),
+            Money(invoice.amount_paid, invoice.currency.upper()),
+            _invoice_payment_intent(invoice),
+            invoice.status_transitions.paid_at,
+        )
+
+    def subscription(self, office: str, subscription_id: str) -> SubscriptionState:
+        """The Subscription as Stripe has it now."""
+        with _translated_errors():
+            subscription = self._client(office).v1.subscriptions.retrieve(subscription_id)
+        return _subscription_state(subscription)
+
+    def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent:
+        """Check the signature on the raw body with the office's secret; parse the event."""
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature, self._keys[office].webhook_secret
+            )
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise EventVerificationError(str(error), code="bad_signature", status=400) from None
+        # Keep the event exactly as sent (the SDK's objects turn fractions into Decimal).
+        body: dict[str, Any] = json.loads(payload)
+        data_object = body.get("data", {}).get("object", {})
+        return VerifiedEvent(
+            event.id, event.type, str(data_object.get("id", "")), int(event.created), body
+        )
+
+
+def _subscription_params(
+    customer_id: str, request: RecurringPlanRequest
+) -> SubscriptionCreateParams:
+    """A subscription whose first invoice the browser confirms (default_incomplete)."""
+    return {
+        "customer": customer_id,
+        "items": [
+            {
+                "price_data": {
+                    "currency": request.amount.currency.lower(),
+                    "product": RECURRING_PRODUCT_ID,
+                    "unit_amount": request.amount.minor,
+                    "recurring": {"interval": "year" if request.interval == "year" else "month"},
+                }
+            }
+        ],
+        "payment_behavior": "default_incomplete",
+        "payment_settings": {
+            "save_default_payment_method": "on_subscription",
+            "payment_method_types": [request.method],
+        },
+        "expand": ["latest_invoice.confirmation_secret"],
+        "metadata": {"donation_id": str(request.donation_id), **request.metadata},
+    }
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    """Metadata as a plain dict (Stripe objects are not dicts since stripe 15)."""
+    if value is None:
+        return {}
+    raw = value.to_dict() if hasattr(value, "to_dict") else dict(value)
+    return {str(key): str(item) for key, item in raw.items()}
+
+
+def _id_of(value: Any) -> str | None:
+    """The id of an expandable field, whether it came as an id or as an object."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value.id)
+
+
+def _balance_state(value: Any) -> BalanceState | None:
+    if not isinstance(value, stripe.BalanceTransaction):
+        return None
+    rate = str(value.exchange_rate) if value.exchange_rate is not None else None
+    return BalanceState(value.id, value.fee, value.net, value.currency.upper(), rate)
+
+
+def _invoice_subscription(invoice: stripe.Invoice) -> str | None:
+    parent = invoice.parent
+    details = parent.subscription_details if parent is not None else None
+    return _id_of(details.subscription) if details is not None else None
+
+
+def _invoice_payment_intent(invoice: stripe.Invoice) -> str | None:
+    payments = invoice.payments
+    if payments is None:
+        return None
+    for invoice_payment in payments.data:
+        found = _id_of(invoice_payment.payment.payment_intent)
+        if found:
+            return found
+    return None
+
+
+def _period_end(subscription: stripe.Subscription) -> int | None:
+    items = subscription.items.data if subscription.items else []
+    return items[0].current_period_end if items else None
+
+
+def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
+    return SubscriptionState(
+        subscription.id,
+        subscription.status,
+        str(_id_of(subscription.customer)),
+        _period_end(subscription),
+        subscription.canceled_at,
+        _metadata(subscription.metadata),
+    )
+
+
+class _translated_errors:
+    """Turn the SDK's exceptions into GatewayError, so callers never import stripe."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, _trace: Any) -> None:
+        if isinstance(error, stripe.StripeError):
+            code = getattr(error, "code", None) or ""
+            raise GatewayError(
+                error.user_message or str(error), code=code, status=error.http_status or 0
+            ) from error

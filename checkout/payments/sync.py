@@ -1,0 +1,186 @@
+"""Bring our records in line with Stripe's objects, re-fetched, so event order does not matter.
+
+Every handler reads the object's current state from Stripe and moves our record through the
+state machine towards it. An old event arriving late therefore carries no old state: it only
+triggers another look at the present.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.donations.models import Donation, Payment, RecurringPlan
+from checkout.donations.states import MONEY_KEPT, Status, decide
+from checkout.payments.gateway import ChargeState, PaymentGateway, PaymentIntentState
+
+log = logging.getLogger(__name__)
+
+#: Stripe PaymentIntent status -> ours.
+INTENT_STATUS = {
+    "requires_payment_method": Status.PENDING,
+    "requires_confirmation": Status.PENDING,
+    "requires_action": Status.PENDING,
+    "requires_capture": Status.PROCESSING,
+    "processing": Status.PROCESSING,
+    "succeeded": Status.SUCCEEDED,
+    "canceled": Status.CANCELED,
+}
+
+
+def intent_status(intent: PaymentIntentState) -> Status:
+    """Our status for a PaymentIntent: a declined attempt waiting for another is failed."""
+    if intent.status == "requires_payment_method" and intent.error_code:
+        return Status.FAILED
+    return INTENT_STATUS.get(intent.status, Status.PENDING)
+
+
+def charge_status(charge: ChargeState) -> Status:
+    """A settled payment's status after refunds and disputes."""
+    if charge.dispute_status == "lost":
+        return Status.LOST
+    if charge.amount_refunded_minor >= charge.amount.minor:
+        return Status.REFUNDED
+    if charge.dispute_status not in (None, "won", "warning_closed"):
+        return Status.DISPUTED
+    if charge.amount_refunded_minor > 0:
+        return Status.PARTIALLY_REFUNDED
+    return Status.WON if charge.dispute_status == "won" else Status.SUCCEEDED
+
+
+def move(record: Donation | Payment, target: Status) -> bool:
+    """Move `record` to `target` through the state machine; False when there was nothing to do."""
+    if not decide(Status(record.status), target):
+        return False
+    record.status = target.value
+    return True
+
+
+def sync_one_time(session: Session, donation: Donation, gateway: PaymentGateway) -> None:
+    """Fetch the donation's PaymentIntent (and charge) and apply what Stripe says now."""
+    assert donation.stripe_payment_intent_id is not None
+    intent = gateway.payment_intent(donation.office_code, donation.stripe_payment_intent_id)
+    target = intent_status(intent)
+    if target in (Status.PROCESSING, Status.SUCCEEDED) or intent.latest_charge_id:
+        payment = _payment_for_intent(session, donation, intent)
+        if intent.latest_charge_id and target == Status.SUCCEEDED:
+            charge = gateway.charge(donation.office_code, intent.latest_charge_id)
+            record_charge(payment, charge)
+            target = charge_status(charge)
+        move(payment, target)
+        mark_receipt_due(payment)
+    move(donation, target)
+
+
+def _payment_for_intent(
+    session: Session, donation: Donation, intent: PaymentIntentState
+) -> Payment:
+    payment = session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent.id))
+    if payment is None:
+        payment = Payment(
+            donation=donation,
+            status=Status.PENDING.value,
+            amount_minor=intent.amount.minor,
+            currency=intent.amount.currency,
+            stripe_payment_intent_id=intent.id,
+        )
+        session.add(payment)
+    return payment
+
+
+def record_charge(payment: Payment, charge: ChargeState) -> None:
+    """What finance needs from the charge: ids, fee, net, exchange rate, when it was paid."""
+    payment.stripe_charge_id = charge.id
+    payment.refunded_minor = charge.amount_refunded_minor
+    payment.paid_at = payment.paid_at or datetime.fromtimestamp(charge.paid_at, UTC)
+    if charge.balance is not None:
+        payment.stripe_balance_transaction_id = charge.balance.id
+        payment.fee_minor, payment.net_minor = charge.balance.fee_minor, charge.balance.net_minor
+        payment.settlement_currency = charge.balance.currency
+        payment.exchange_rate = charge.balance.exchange_rate
+
+
+def mark_receipt_due(payment: Payment) -> None:
+    """Note, once, that a receipt is owed; the receipts work sends it from the outbox."""
+    if Status(payment.status) in MONEY_KEPT and payment.receipt_due_at is None:
+        payment.receipt_due_at = utcnow()
+
+
+def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentGateway) -> None:
+    """A refund or dispute moved: re-read the charge and move its payment and donation."""
+    charge = gateway.charge(office, charge_id)
+    payment = _payment_for_charge(session, charge)
+    if payment is None:
+        log.warning("charge %s of office %s matches no payment of ours", charge_id, office)
+        return
+    record_charge(payment, charge)
+    target = charge_status(charge)
+    move(payment, target)
+    if not payment.donation.is_recurring:
+        move(payment.donation, target)
+
+
+def _payment_for_charge(session: Session, charge: ChargeState) -> Payment | None:
+    payment = session.scalar(select(Payment).where(Payment.stripe_charge_id == charge.id))
+    if payment is None and charge.payment_intent_id:
+        payment = session.scalar(
+            select(Payment).where(Payment.stripe_payment_intent_id == charge.payment_intent_id)
+        )
+    return payment
+
+
+def sync_plan(plan: RecurringPlan, gateway: PaymentGateway) -> None:
+    """Re-read a subscription's status, period and cancellation."""
+    state = gateway.subscription(plan.donation.office_code, plan.stripe_subscription_id)
+    plan.status = state.status
+    if state.current_period_end:
+        plan.current_period_end = datetime.fromtimestamp(state.current_period_end, UTC)
+    if state.canceled_at:
+        plan.canceled_at = datetime.fromtimestamp(state.canceled_at, UTC)
+    if state.status == "incomplete_expired":
+        move(plan.donation, Status.CANCELED)
+
+
+def record_invoice(
+    session: Session, plan: RecurringPlan, invoice_id: str, gateway: PaymentGateway
+) -> Payment | None:
+    """A paid invoice is one instalment: one Payment per invoice id, the first one included."""
+    office = plan.donation.office_code
+    invoice = gateway.invoice(office, invoice_id)
+    if invoice.status != "paid":
+        return None
+    payment = session.scalar(select(Payment).where(Payment.stripe_invoice_id == invoice.id))
+    if payment is None:
+        payment = Payment(
+            donation=plan.donation,
+            plan=plan,
+            status=Status.PENDING.value,
+            amount_minor=invoice.amount_paid.minor,
+            currency=invoice.amount_paid.currency,
+            stripe_invoice_id=invoice.id,
+            stripe_subscription_id=plan.stripe_subscription_id,
+            stripe_customer_id=plan.stripe_customer_id,
+            stripe_payment_intent_id=invoice.payment_intent_id,
+        )
+        session.add(payment)
+    _settle_instalment(payment, invoice.payment_intent_id, office, gateway)
+    move(plan.donation, Status.SUCCEEDED)
+    return payment
+
+
+def _settle_instalment(
+    payment: Payment, intent_id: str | None, office: str, gateway: PaymentGateway
+) -> None:
+    target = Status.SUCCEEDED
+    if intent_id:
+        intent = gateway.payment_intent(office, intent_id)
+        if intent.latest_charge_id:
+            charge = gateway.charge(office, intent.latest_charge_id)
+            record_charge(payment, charge)
+            target = charge_status(charge)
+    move(payment, target)
+    mark_receipt_due(payment)

@@ -1,0 +1,110 @@
+"""The pay step: create the donation and its Stripe object once, mount Stripe.js, come back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from checkout.core.money import format_money
+from checkout.db import db_session
+from checkout.donations.models import Donation
+from checkout.donations.services import find_by_public_id
+from checkout.donations.states import Status
+from checkout.extensions import limiter
+from checkout.payments import services, sync
+from checkout.payments.gateway import GatewayError
+from checkout.payments.messages import decline_messages
+from checkout.payments.wiring import gateway, registry
+from checkout.wizard.flow import REVIEW, assess
+from checkout.wizard.labels import PAY_BUTTONS
+from checkout.wizard.views import current_draft, language
+
+blueprint = Blueprint("pay", __name__, url_prefix="/donate")
+
+
+def total_token(currency: str, minor: int) -> str:
+    """How the review page states the total it showed, to compare on submit."""
+    return f"{currency}:{minor}"
+
+
+@blueprint.post("/pay")
+@limiter.limit(lambda: str(current_app.config["PAY_RATE_LIMIT"]))
+def start() -> Response:
+    """From review: our donation row (committed), then Stripe's object, then the pay page."""
+    draft = current_draft()
+    existing = services.donation_for_draft(db_session(), draft)
+    if existing is None:
+        assessment = assess(draft.data, registry(), language())
+        context = assessment.context
+        if (
+            assessment.first_incomplete is not REVIEW
+            or context.gift is None
+            or context.donor is None
+            or assessment.method is None
+        ):
+            return redirect(url_for("wizard.index"))
+        shown = request.form.get("shown_total", "")
+        if shown != total_token(context.gift.currency, context.gift.total.minor):
+            flash("total_changed")
+            return redirect(url_for("wizard.step", name="review"))
+        existing = services.create_donation(
+            db_session(), draft, context.office.code, context.gift, context.donor, assessment.method
+        )
+    db_session().commit()  # our row first: Stripe's idempotency key comes from its id
+    try:
+        services.open_at_stripe(db_session(), existing, gateway())
+    except GatewayError:
+        current_app.logger.exception("could not open donation %s at Stripe", existing.id)
+        flash("stripe_unavailable")
+    return redirect(url_for("pay.page"))
+
+
+@blueprint.get("/pay")
+def page() -> Any:
+    """The Payment Element for the draft's donation."""
+    donation = services.donation_for_draft(db_session(), current_draft())
+    if donation is None:
+        return redirect(url_for("wizard.index"))
+    if donation.status not in (Status.PENDING.value, Status.FAILED.value):
+        return redirect(url_for("thanks.show", public_id=donation.public_id))
+    if not donation.stripe_client_secret:
+        return render_template("wizard/pay_unavailable.html", donation=donation), 503
+    return render_template("wizard/pay.html", **_pay_values(donation))
+
+
+def _pay_values(donation: Donation) -> dict[str, Any]:
+    total = format_money(donation.total, language())
+    return {
+        "donation": donation,
+        "office": registry().get(donation.office_code),
+        "pay_label": PAY_BUTTONS[donation.frequency] % {"amount": total},
+        "publishable_key": gateway().publishable_key(donation.office_code),
+        "stripe_js_url": current_app.config["STRIPE_JS_URL"],
+        "return_url": url_for("pay.back", public_id=donation.public_id, _external=True),
+        "messages_json": json.dumps(decline_messages()),
+    }
+
+
+@blueprint.get("/return/<public_id>")
+def back(public_id: str) -> Response:
+    """Where Stripe.js sends the donor: look at Stripe once if no webhook came yet."""
+    donation = find_by_public_id(db_session(), public_id) or abort(404)
+    waiting = donation.status in (Status.PENDING.value, Status.FAILED.value)
+    if waiting and donation.stripe_payment_intent_id:
+        try:
+            sync.sync_one_time(db_session(), donation, gateway())
+        except GatewayError:
+            current_app.logger.warning("could not read donation %s at Stripe", donation.id)
+    return redirect(url_for("thanks.show", public_id=donation.public_id))

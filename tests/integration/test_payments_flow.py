@@ -1,0 +1,256 @@
+"""Money moves exactly once, and our records follow Stripe's truth (the stand-in over HTTP)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import stripe
+from flask import Flask
+from sqlalchemy import func, select
+
+from checkout import create_app
+from checkout.db import get_database
+from checkout.donations.models import Donation, RecurringPlan
+from checkout.payments.credentials import standin_keys
+from checkout.payments.models import StripeEvent
+from tests.conftest import test_settings
+from tests.payments_support import Office, client_secret, pay
+
+
+@pytest.fixture
+def app(connection, database_url, stripe_standin) -> Iterator[Flask]:
+    """The app talking to the stand-in (each office its own account there)."""
+    settings = test_settings(
+        database_url,
+        STRIPE_API_BASE=stripe_standin.base_url,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+        PAY_RATE_LIMIT="1000 per hour",
+    )
+    app = create_app(settings, environ={})
+    get_database(app).bind_to(connection)
+    yield app
+    get_database(app).engine.dispose()
+
+
+def office(app: Flask, stripe_standin, code: str) -> Office:
+    return Office(code, app, stripe_standin.client(standin_keys(code).secret_key))
+
+
+def the_donation(db_session) -> Donation:
+    db_session.expire_all()  # the requests changed rows behind this session's back
+    donation = db_session.scalars(select(Donation).order_by(Donation.id.desc())).first()
+    assert donation is not None
+    return donation
+
+
+def intent_of(secret: str) -> str:
+    return secret.split("_secret_")[0]
+
+
+def test_a_card_gift_succeeds_through_its_webhook(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    secret = client_secret(pay(client, "DE", method="card"))
+    donation = the_donation(db_session)
+    assert donation.status == "pending"
+    assert donation.stripe_payment_intent_id == intent_of(secret)
+    de.client.v1.payment_intents.confirm(
+        intent_of(secret), params={"payment_method": "pm_card_visa"}
+    )
+    events = de.events_about({intent_of(secret)}, since)
+    assert "payment_intent.succeeded" in [e["type"] for e in events]
+    assert set(de.deliver(events)) == {200}
+    donation = the_donation(db_session)
+    assert donation.status == "succeeded"
+    [payment] = donation.payments
+    assert payment.status == "succeeded"
+    assert payment.stripe_charge_id and payment.stripe_balance_transaction_id
+    assert payment.fee_minor and payment.fee_minor > 0
+    assert payment.net_minor == payment.amount_minor - payment.fee_minor
+    assert payment.receipt_due_at is not None
+    page = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
+    assert "Thank you!" in page
+
+
+def test_each_event_delivered_twice_has_one_effect(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    secret = client_secret(pay(client, "DE", method="card"))
+    de.client.v1.payment_intents.confirm(
+        intent_of(secret), params={"payment_method": "pm_card_visa"}
+    )
+    events = de.events_about({intent_of(secret)}, since)
+    assert set(de.deliver([e for e in events for _ in (1, 2)])) == {200}
+    donation = the_donation(db_session)
+    assert len(donation.payments) == 1
+    stored = db_session.scalar(
+        select(func.count())
+        .select_from(StripeEvent)
+        .where(StripeEvent.event_id.in_([e["id"] for e in events]))
+    )
+    assert stored == len(events)
+
+
+def test_a_bad_signature_or_another_offices_secret_is_refused(app, stripe_standin):
+    de = office(app, stripe_standin, "DE")
+    event = {
+        "id": "evt_forged",
+        "type": "payment_intent.succeeded",
+        "created": 1,
+        "object": "event",
+        "data": {"object": {"id": "pi_x", "object": "payment_intent"}},
+    }
+    assert de.deliver([event], secret="whsec_wrong") == [400]
+    assert de.deliver([event], secret=standin_keys("UK").webhook_secret) == [400]
+
+
+def test_an_unknown_event_type_is_stored_and_answered(app, db_session, stripe_standin):
+    de = office(app, stripe_standin, "DE")
+    event = {
+        "id": "evt_unknown_type_1",
+        "type": "radar.early_fraud_warning.created",
+        "created": 1,
+        "object": "event",
+        "api_version": "2025-01-01",
+        "data": {"object": {"id": "issfr_1", "object": "radar.early_fraud_warning"}},
+    }
+    assert de.deliver([event]) == [200]
+    stored = db_session.scalar(select(StripeEvent).where(StripeEvent.event_id == event["id"]))
+    assert stored is not None
+    assert stored.outcome == "unhandled"
+
+
+def test_the_return_page_looks_at_stripe_once_without_a_webhook(
+    app, client, db_session, stripe_standin
+):
+    de = office(app, stripe_standin, "DE")
+    secret = client_secret(pay(client, "DE", method="card"))
+    de.client.v1.payment_intents.confirm(
+        intent_of(secret), params={"payment_method": "pm_card_visa"}
+    )
+    donation = the_donation(db_session)
+    response = client.get(f"/donate/return/{donation.public_id}")
+    assert response.headers["Location"] == f"/donate/thanks/{donation.public_id}"
+    assert the_donation(db_session).status == "succeeded"
+
+
+def test_a_declined_card_then_a_good_one_on_the_same_draft(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    intent = intent_of(client_secret(pay(client, "DE", method="card")))
+    with pytest.raises(stripe.CardError, match="declined"):
+        de.client.v1.payment_intents.confirm(
+            intent, params={"payment_method": "pm_card_chargeDeclined"}
+        )
+    de.deliver(de.events_about({intent}, since))
+    assert the_donation(db_session).status == "failed"
+    assert client.get("/donate/pay").status_code == 200  # the donor can try again at once
+    de.client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+    de.deliver(de.events_about({intent}, since))
+    donation = the_donation(db_session)
+    assert donation.status == "succeeded"
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(Donation).where(Donation.draft_id == donation.draft_id)
+        )
+        == 1
+    )
+
+
+def test_sepa_is_pending_until_the_debit_settles(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    intent = intent_of(client_secret(pay(client, "DE", method="sepa_debit")))
+    method = de.client.v1.payment_methods.create(
+        params={
+            "type": "sepa_debit",
+            "sepa_debit": {"iban": "DE89370400440532013000"},
+            "billing_details": {"name": "Alex Doe", "email": "alex@example.org"},
+        }
+    )
+    de.client.v1.payment_intents.confirm(
+        intent,
+        params={
+            "payment_method": method.id,
+            "mandate_data": {
+                "customer_acceptance": {
+                    "type": "online",
+                    "online": {"ip_address": "127.0.0.1", "user_agent": "pytest"},
+                }
+            },
+        },
+    )
+    de.deliver(de.events_about({intent}, since))
+    donation = the_donation(db_session)
+    assert donation.status == "processing"
+    page = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
+    assert "being processed" in page
+    stripe_standin.control.settle_debits(standin_keys("DE").secret_key)
+    de.deliver(de.events_about({intent}, since))
+    assert the_donation(db_session).status == "succeeded"
+
+
+def test_refunds_and_disputes_move_the_state(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    key = standin_keys("DE").secret_key
+    intent = intent_of(client_secret(pay(client, "DE", method="card")))
+    de.client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+    de.deliver(de.events_about({intent}, since))
+    payment = the_donation(db_session).payments[0]
+    stripe_standin.control.dashboard_refund(key, payment.stripe_charge_id, amount=500)
+    de.deliver(de.events_about({intent, payment.stripe_charge_id}, since))
+    donation = the_donation(db_session)
+    assert donation.status == "partially_refunded"
+    assert donation.payments[0].refunded_minor == 500
+    dispute = stripe_standin.control.open_dispute(key, payment.stripe_charge_id)
+    de.deliver(de.events_about({intent, payment.stripe_charge_id}, since))
+    assert the_donation(db_session).status == "disputed"
+    stripe_standin.control.close_dispute(key, dispute, won=False)
+    de.deliver(de.events_about({intent, payment.stripe_charge_id}, since))
+    assert the_donation(db_session).status == "lost"
+
+
+def test_a_monthly_gift_makes_an_active_plan_and_renews(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    uk = office(app, stripe_standin, "UK")
+    key = standin_keys("UK").secret_key
+    secret = client_secret(
+        pay(client, "UK", method="card", frequency="monthly", amount="other", other_amount="10")
+    )
+    plan = db_session.scalars(select(RecurringPlan).order_by(RecurringPlan.id.desc())).first()
+    assert plan is not None
+    assert plan.status == "incomplete"
+    uk.client.v1.payment_intents.confirm(
+        intent_of(secret), params={"payment_method": "pm_card_visa"}
+    )
+    subscription = plan.stripe_subscription_id
+    uk.deliver(uk.events_about({subscription, intent_of(secret)}, since))
+    db_session.refresh(plan)
+    assert plan.status == "active"
+    donation = the_donation(db_session)
+    assert donation.status == "succeeded"
+    assert [p.amount_minor for p in donation.payments] == [1000]
+    stripe_standin.control.advance_to_next_renewal(key)
+    uk.deliver(uk.events_about({subscription}, since))
+    donation = the_donation(db_session)
+    assert len(donation.payments) == 2
+    assert all(p.stripe_invoice_id for p in donation.payments)
+    assert len({p.stripe_invoice_id for p in donation.payments}) == 2
+
+
+def test_a_changed_total_sends_the_donor_back_to_review(app, client, db_session) -> None:
+    from tests.wizard_driver import WizardDriver, reach_review, registry_of
+
+    donor = WizardDriver(client)
+    review = reach_review(donor, registry_of(client).get("DE")).get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', review).group(1)  # type: ignore
+    response = client.post("/donate/pay", data={"csrf_token": token, "shown_total": "EUR:1"})
+    assert response.headers["Location"] == "/donate/review"
+    assert db_session.scalar(select(func.count()).select_from(Donation)) == 0
+    html = client.get("/donate/review").get_data(as_text=True)
+    assert "The amount changed" in html

@@ -1,0 +1,120 @@
+"""Helpers for payment tests: an app wired to the stand-in, and webhook delivery by hand.
+
+Events come from the stand-in's own event list (real objects, as Stripe would send them); the
+test signs and posts them, so it controls order and repetition exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from checkout.payments.credentials import standin_keys
+from tests.wizard_driver import WizardDriver, reach_review, registry_of
+
+
+def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header for `payload`, exactly as Stripe computes it."""
+    moment = int(timestamp or time.time())
+    digest = hmac.new(secret.encode(), f"{moment}.".encode() + payload, hashlib.sha256)
+    return f"t={moment},v1={digest.hexdigest()}"
+
+
+@dataclass
+class Office:
+    """One office's account on the stand-in, and our webhook endpoint for it."""
+
+    code: str
+    app: Flask
+    client: stripe.StripeClient
+
+    @property
+    def secret(self) -> str:
+        return standin_keys(self.code).webhook_secret
+
+    def events_about(self, object_ids: set[str], since: int) -> list[dict[str, Any]]:
+        """Events (oldest first) whose object is one of `object_ids`."""
+        listed = self.client.v1.events.list(params={"limit": 100})
+        found = [event.to_dict() for event in listed.data if event.created >= since]
+        mine = [
+            e
+            for e in found
+            if e["data"]["object"].get("id") in object_ids
+            or e["data"]["object"].get("payment_intent") in object_ids
+            or e["data"]["object"].get("charge") in object_ids
+            or _subscription_of(e) in object_ids
+        ]
+        return sorted(mine, key=lambda e: (e["created"], e["id"]))
+
+    def deliver(self, events: Iterable[dict[str, Any]], secret: str | None = None) -> list[int]:
+        """POST each event to our endpoint for this office; the status codes."""
+        client = self.app.test_client()
+        statuses = []
+        for event in events:
+            payload = json.dumps(event, default=_number).encode()
+            response = client.post(
+                f"/webhooks/stripe/{self.code}",
+                data=payload,
+                content_type="application/json",
+                headers={"Stripe-Signature": sign(payload, secret or self.secret)},
+            )
+            statuses.append(response.status_code)
+        return statuses
+
+
+def _number(value: Any) -> Any:
+    """The SDK parses JSON numbers with fractions as Decimal; send them back as numbers."""
+    return float(value)
+
+
+def _subscription_of(event: dict[str, Any]) -> str | None:
+    obj = event["data"]["object"]
+    parent = obj.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    return details.get("subscription") or (
+        obj.get("id") if obj.get("object") == "subscription" else None
+    )
+
+
+def pay(
+    client: FlaskClient, office_code: str, method: str | None = None, **amount_changes: str
+) -> TestResponse:
+    """Walk the wizard to review, press pay, and land on the pay page."""
+    donor = WizardDriver(client)
+    office = registry_of(client).get(office_code)
+    if amount_changes:
+        from tests.wizard_driver import amount_data, details_data, reach_details
+
+        notice = reach_details(donor, office)
+        donor.post("amount", amount_data(office, **amount_changes))
+        donor.post("details", details_data(office, notice))
+        donor.post("method", {"method": method or "card"})
+        review = donor.get("/donate/review")
+    else:
+        review = reach_review(donor, office, method=method)
+    html = review.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    total = re.search(r'name="shown_total" value="([^"]+)"', html)
+    assert token and total, html
+    response = client.post(
+        "/donate/pay", data={"csrf_token": token.group(1), "shown_total": total.group(1)}
+    )
+    assert response.headers.get("Location") == "/donate/pay", response.get_data(as_text=True)
+    return client.get("/donate/pay")
+
+
+def client_secret(page: TestResponse) -> str:
+    found = re.search(r'data-client-secret="([^"]+)"', page.get_data(as_text=True))
+    assert found, page.get_data(as_text=True)
+    return found.group(1)

@@ -7,6 +7,8 @@ PORT   ?= 5000
 # app's webhook path it posts each office's events to ({office} is the office code).
 STANDIN_PORT      ?= 12111
 DEMO_WEBHOOK_PATH ?= /webhooks/stripe/{office}
+# How long a demo bank debit (SEPA, Bacs, ...) takes to settle, in seconds.
+DEMO_DEBIT_SECONDS ?= 30
 # localstripe lives in its own virtualenv: the contract tests start it, never import it.
 LOCALSTRIPE := $(VENV)/localstripe/bin/localstripe
 STAMP  := $(VENV)/.installed
@@ -21,6 +23,7 @@ demo: install
 	export CHECKOUT_STRIPE_API_BASE=http://127.0.0.1:$(STANDIN_PORT); \
 	export CHECKOUT_STRIPE_JS_URL=http://127.0.0.1:$(STANDIN_PORT)/v3/; \
 	$(BIN)/python -m checkout.testing.stripe_standin --port $(STANDIN_PORT) \
+	  --debit-settle-seconds $(DEMO_DEBIT_SECONDS) \
 	  --demo-webhooks 'http://127.0.0.1:$(PORT)$(DEMO_WEBHOOK_PATH)' & standin=$$!; \
 	trap 'kill $$standin' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)

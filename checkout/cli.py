@@ -9,9 +9,13 @@ import click
 from alembic import command
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from checkout import migrate
 from checkout.db import db_session
+from checkout.donations.models import RecurringPlan
+from checkout.payments import services as payment_services
+from checkout.payments import wiring
 from checkout.wizard import services as wizard_services
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
@@ -73,7 +77,26 @@ def purge_drafts_command(idle_minutes: int | None) -> None:
     click.echo(f"purged {purged} expired drafts")
 
 
+plans_cli = AppGroup("plans", help="Recurring gifts.")
+
+
+@plans_cli.command("cancel")
+@click.argument("subscription_id")
+def cancel_plan_command(subscription_id: str) -> None:
+    """Cancel the recurring gift with this Stripe subscription id, at Stripe and here."""
+    session = db_session()
+    plan = session.scalar(
+        select(RecurringPlan).where(RecurringPlan.stripe_subscription_id == subscription_id)
+    )
+    if plan is None:
+        raise click.ClickException(f"no recurring gift with subscription {subscription_id}")
+    payment_services.cancel_recurring(plan, wiring.gateway())
+    session.commit()
+    click.echo(f"canceled {subscription_id}: {plan.status}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(db_cli)
     app.cli.add_command(drafts_cli)
+    app.cli.add_command(plans_cli)

@@ -161,3 +161,11 @@ def _open_recurring(session: Session, donation: Donation, gateway: PaymentGatewa
         )
     )
     donation.stripe_client_secret = created.client_secret
+
+
+def cancel_recurring(plan: RecurringPlan, gateway: PaymentGateway) -> RecurringPlan:
+    """Stop a recurring gift at Stripe now (donor, portal or support all come through here)."""
+    state = gateway.cancel_recurring(plan.donation.office_code, plan.stripe_subscription_id)
+    plan.status = state.status
+    plan.canceled_at = utcnow()
+    return plan

@@ -254,3 +254,33 @@ def test_a_changed_total_sends_the_donor_back_to_review(app, client, db_session)
     assert db_session.scalar(select(func.count()).select_from(Donation)) == 0
     html = client.get("/donate/review").get_data(as_text=True)
     assert "The amount changed" in html
+
+
+def test_a_recurring_gift_is_cancelled_through_the_gateway(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    uk = office(app, stripe_standin, "UK")
+    secret = client_secret(
+        pay(client, "UK", method="card", frequency="monthly", amount="other", other_amount="12")
+    )
+    uk.client.v1.payment_intents.confirm(
+        intent_of(secret), params={"payment_method": "pm_card_visa"}
+    )
+    plan = db_session.scalars(select(RecurringPlan).order_by(RecurringPlan.id.desc())).first()
+    assert plan is not None
+    uk.deliver(uk.events_about({plan.stripe_subscription_id, intent_of(secret)}, since))
+    result = app.test_cli_runner().invoke(args=["plans", "cancel", plan.stripe_subscription_id])
+    assert result.exit_code == 0, result.output
+    assert uk.client.v1.subscriptions.retrieve(plan.stripe_subscription_id).status == "canceled"
+    db_session.expire_all()
+    assert plan.status == "canceled"
+    assert plan.canceled_at is not None
+    # Stripe's own event about it changes nothing further.
+    uk.deliver(uk.events_about({plan.stripe_subscription_id}, since))
+    db_session.expire_all()
+    assert plan.status == "canceled"
+
+
+def test_cancelling_an_unknown_plan_is_a_clear_error(app) -> None:
+    result = app.test_cli_runner().invoke(args=["plans", "cancel", "sub_nothing"])
+    assert result.exit_code != 0
+    assert "no recurring gift with subscription sub_nothing" in result.output

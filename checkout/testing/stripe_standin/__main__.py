@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--demo-webhooks",
         metavar="URL_TEMPLATE",
-        help="register a webhook per office, e.g. 'http://127.0.0.1:5000/stripe/webhooks/{office}'",
+        help="register a webhook per office, e.g. 'http://127.0.0.1:5000/webhooks/stripe/{office}'",
     )
     parser.add_argument(
         "--print-demo-env",

@@ -25,6 +25,8 @@ NAMING_CONVENTION = {
 }
 
 _EXTENSION_KEY = "checkout.db"
+#: Execution option: "DEFERRED" for a connection that only reads (SQLite only; see below).
+SQLITE_BEGIN = "sqlite_begin"
 _SESSION_KEY = "_checkout_db_session"
 
 
@@ -71,18 +73,26 @@ def make_engine(url: str) -> Engine:
 
 
 def _give_sqlite_real_transactions(engine: Engine) -> None:
-    """Let SQLAlchemy emit BEGIN itself, so SAVEPOINT and locking behave (pysqlite quirk)."""
+    """Let SQLAlchemy emit BEGIN itself, so SAVEPOINT and locking behave (pysqlite quirk).
+
+    BEGIN IMMEDIATE takes the write lock at the start: with plain BEGIN, two requests that
+    both read and then write (a webhook and the return page, say) deadlock on the lock
+    upgrade, and SQLite fails one at once with "database is locked" instead of waiting. WAL
+    lets readers go on while one request writes.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def init_app(app: Flask) -> Database:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from checkout.db import get_database
+from checkout.db import SQLITE_BEGIN, get_database
 
 blueprint = Blueprint("site", __name__)
 
@@ -22,7 +22,8 @@ def healthz() -> tuple[Response, int]:
     """Answer 200 when this process can reach its database, 503 when it cannot."""
     try:
         with get_database().engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            # A read-only probe must not queue behind a writer for SQLite's write lock.
+            connection.execution_options(**{SQLITE_BEGIN: "DEFERRED"}).execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError):
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok"), 200

@@ -228,3 +228,15 @@ def test_amount_change_through_items(standin_account: StandinAccount) -> None:
     standin_account.control.advance_to_next_renewal(standin_account.secret_key)
     latest = standin_account.client.v1.invoices.list(params={"subscription": sub.id}).data[0]
     assert latest.amount_paid == 2500
+
+
+def test_the_first_invoice_offers_only_the_subscriptions_method_types(
+    standin_account: StandinAccount,
+) -> None:
+    subscription = _subscribe(standin_account, types=["sepa_debit"])
+    invoice = subscription.latest_invoice
+    assert isinstance(invoice, stripe.Invoice)
+    assert invoice.confirmation_secret is not None
+    intent_id = invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    intent = standin_account.client.v1.payment_intents.retrieve(intent_id)
+    assert intent.payment_method_types == ["sepa_debit"]

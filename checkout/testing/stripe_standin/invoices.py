@@ -91,7 +91,8 @@ def create_invoice(account: Account, subscription: Json, reason: str, types: lis
             "currency": subscription["currency"],
             "customer": customer["id"],
             "description": f"Subscription {reason.replace('_', ' ')}",
-            "payment_method_types": types,
+            # The intent reads the subscription's chosen types as any create call would.
+            "allowed_payment_method_types": types,
             "_invoice": invoice_id,
             "metadata": {},
             **(

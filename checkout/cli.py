@@ -14,6 +14,7 @@ from sqlalchemy import select
 from checkout import migrate
 from checkout.db import db_session
 from checkout.donations.models import RecurringPlan
+from checkout.outbox import commands as outbox_commands
 from checkout.payments import services as payment_services
 from checkout.payments import wiring
 from checkout.wizard import services as wizard_services
@@ -100,3 +101,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(drafts_cli)
     app.cli.add_command(plans_cli)
+    app.cli.add_command(outbox_commands.worker_command)
+    app.cli.add_command(outbox_commands.outbox_cli)

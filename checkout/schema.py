@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from checkout.db import Base
 from checkout.donations import models as _donation_models  # noqa: F401 - registers tables
+from checkout.outbox import models as _outbox_models  # noqa: F401 - registers tables
 from checkout.payments import models as _payment_models  # noqa: F401 - registers tables
+from checkout.receipts import models as _receipt_models  # noqa: F401 - registers tables
 from checkout.wizard import models as _wizard_models  # noqa: F401 - registers tables
 
 metadata = Base.metadata

@@ -66,3 +66,10 @@ STRIPE_JS_URL = "http://127.0.0.1:12111/v3/"
 STRIPE_MAX_NETWORK_RETRIES = 2
 # Attempts to start a payment per client address: card testers try many cards quickly.
 PAY_RATE_LIMIT = "10 per hour;30 per day"
+
+# The outbox worker: a message failing this many times is parked as dead for staff to see
+# (`flask outbox dead`, `flask outbox retry ID`); retries back off from this many seconds,
+# doubling, with jitter; a claimed message whose worker died is taken again after the lease.
+OUTBOX_MAX_ATTEMPTS = 8
+OUTBOX_BACKOFF_SECONDS = 30
+OUTBOX_LEASE_SECONDS = 300

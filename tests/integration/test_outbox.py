@@ -1,0 +1,143 @@
+"""The outbox: idempotent enqueue, retries with backoff, dead letters, leases, staff commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from checkout.db import get_database
+from checkout.outbox.models import OutboxMessage
+from checkout.outbox.registry import PermanentFailure, enqueue, register
+from checkout.outbox.worker import Worker, WorkerSettings, backoff
+
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+CALLS: list[dict] = []
+
+
+@register("test.record")
+def _record(session, payload) -> None:
+    CALLS.append(payload)
+
+
+@register("test.flaky")
+def _flaky(session, payload) -> None:
+    raise ConnectionError("smtp down")
+
+
+@register("test.refuse")
+def _refuse(session, payload) -> None:
+    raise PermanentFailure("exemption notice older than 5 years")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def worker(app, clock) -> Worker:
+    CALLS.clear()
+    settings = WorkerSettings(max_attempts=3, backoff_base=timedelta(seconds=10))
+    return Worker(
+        get_database(app).session_factory, settings, name="w1", clock=clock, rand=lambda: 0.5
+    )
+
+
+def add(db_session, name: str, key: str, **payload) -> OutboxMessage:
+    message = enqueue(db_session, name, key, payload)
+    message.available_at = T0
+    db_session.commit()
+    return message
+
+
+def test_the_same_key_is_enqueued_once(db_session) -> None:
+    first = enqueue(db_session, "test.record", "k-1", {"n": 1})
+    second = enqueue(db_session, "test.record", "k-1", {"n": 2})
+    assert first.id == second.id
+    count = db_session.scalars(select(OutboxMessage).where(OutboxMessage.key == "k-1")).all()
+    assert len(count) == 1
+
+
+def test_a_message_runs_once_and_is_done(db_session, worker) -> None:
+    message = add(db_session, "test.record", "run-1", n=1)
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0
+    assert CALLS == [{"n": 1}]
+    db_session.refresh(message)
+    assert message.status == "done"
+    assert message.done_at == T0
+
+
+def test_a_failure_is_retried_later_with_backoff_then_dead(db_session, worker, clock) -> None:
+    message = add(db_session, "test.flaky", "flaky-1")
+    assert worker.run_once() == 0
+    db_session.refresh(message)
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert message.available_at == T0 + timedelta(seconds=10)  # base, jitter factor 1.0
+    assert "smtp down" in (message.last_error or "")
+    assert worker.run_once() == 0  # not due yet: nothing claimed
+    db_session.refresh(message)
+    assert message.attempts == 1
+    clock.now = T0 + timedelta(seconds=11)
+    worker.run_once()
+    db_session.refresh(message)
+    assert message.available_at == clock.now + timedelta(seconds=20)  # doubled
+    clock.now += timedelta(seconds=21)
+    worker.run_once()
+    db_session.refresh(message)
+    assert (message.status, message.attempts) == ("dead", 3)
+
+
+def test_a_permanent_refusal_is_dead_at_once_with_its_reason(db_session, worker) -> None:
+    message = add(db_session, "test.refuse", "refuse-1")
+    worker.run_once()
+    db_session.refresh(message)
+    assert message.status == "dead"
+    assert message.attempts == 1
+    assert "exemption notice older than 5 years" in (message.last_error or "")
+
+
+def test_a_claimed_message_is_taken_again_only_after_its_lease(app, db_session, clock) -> None:
+    add(db_session, "test.record", "lease-1", n=7)
+    sessions = get_database(app).session_factory
+    first = Worker(sessions, WorkerSettings(lease=timedelta(minutes=5)), name="dies", clock=clock)
+    second = Worker(sessions, WorkerSettings(), name="lives", clock=clock)
+    assert len(first.claim()) == 1  # ... and then the first worker dies
+    assert second.claim() == []
+    clock.now = T0 + timedelta(minutes=6)
+    CALLS.clear()
+    assert second.run_once() == 1
+    assert CALLS == [{"n": 7}]
+
+
+def test_staff_can_list_and_retry_dead_messages(app, db_session, worker) -> None:
+    message = add(db_session, "test.refuse", "refuse-2")
+    worker.run_once()
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["outbox", "dead"])
+    assert f"{message.id}\ttest.refuse" in listed.output
+    retried = runner.invoke(args=["outbox", "retry", str(message.id)])
+    assert retried.exit_code == 0, retried.output
+    db_session.refresh(message)
+    assert (message.status, message.attempts) == ("pending", 0)
+    assert runner.invoke(args=["outbox", "retry", "999999"]).exit_code != 0
+
+
+@given(attempts=st.integers(1, 40), jitter=st.floats(0, 1, exclude_max=True))
+def test_backoff_grows_is_capped_and_jittered(attempts: int, jitter: float) -> None:
+    settings = WorkerSettings(backoff_base=timedelta(seconds=30), backoff_cap=timedelta(hours=6))
+    delay = backoff(attempts, settings, lambda: jitter)
+    nominal = min(timedelta(seconds=30) * 2 ** (attempts - 1), timedelta(hours=6))
+    assert nominal * 0.5 <= delay <= nominal * 1.5  # timedelta rounds to microseconds

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import stripe
@@ -20,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from checkout.offices import load_registry
 from checkout.payments.credentials import standin_keys
 from tests.wizard_driver import WizardDriver, reach_review, registry_of
 
@@ -38,15 +40,31 @@ class Office:
     code: str
     app: Flask
     client: stripe.StripeClient
+    webhook_secret: str | None = None  # another account's secret (see `account_environ`)
 
     @property
     def secret(self) -> str:
-        return standin_keys(self.code).webhook_secret
+        return self.webhook_secret or standin_keys(self.code).webhook_secret
+
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every event of the account in the order they happened (for a fresh account: one
+        scenario's). The list is newest first; `created` has only whole seconds, and ids are
+        random, so the list's own order is the only true order within a second."""
+        listed = self.client.v1.events.list(params={"limit": 100}).auto_paging_iter()
+        return [event.to_dict() for event in listed][::-1]
 
     def events_about(self, object_ids: set[str], since: int) -> list[dict[str, Any]]:
-        """Events (oldest first) whose object is one of `object_ids`."""
-        listed = self.client.v1.events.list(params={"limit": 100})
-        found = [event.to_dict() for event in listed.data if event.created >= since]
+        """Events (oldest first) whose object is one of `object_ids`.
+
+        The account may be shared with other tests, so page back until `since`, and keep the
+        list's own order (newest first, reversed): within one second it is the only true order.
+        """
+        found = []
+        for event in self.client.v1.events.list(params={"limit": 100}).auto_paging_iter():
+            if event.created < since:
+                break
+            found.append(event.to_dict())
+        found.reverse()
         mine = [
             e
             for e in found
@@ -55,7 +73,7 @@ class Office:
             or e["data"]["object"].get("charge") in object_ids
             or _subscription_of(e) in object_ids
         ]
-        return sorted(mine, key=lambda e: (e["created"], e["id"]))
+        return mine
 
     def deliver(self, events: Iterable[dict[str, Any]], secret: str | None = None) -> list[int]:
         """POST each event to our endpoint for this office; the status codes."""
@@ -71,6 +89,23 @@ class Office:
             )
             statuses.append(response.status_code)
         return statuses
+
+
+OFFICES_FILE = Path(__file__).resolve().parents[1] / "config" / "offices.toml"
+
+
+def account_environ(
+    office_code: str, secret_key: str, publishable_key: str, webhook_secret: str
+) -> dict[str, str]:
+    """The environment (for `create_app(environ=...)`) giving one office these Stripe keys,
+    under the variable names config/offices.toml names for it; other offices fall back to
+    their shared stand-in keys."""
+    names = load_registry(OFFICES_FILE).get(office_code).stripe
+    return {
+        names.secret_key_env: secret_key,
+        names.publishable_key_env: publishable_key,
+        names.webhook_secret_env: webhook_secret,
+    }
 
 
 def _number(value: Any) -> Any:

@@ -149,7 +149,13 @@ class StripeGateway:
         with _translated_errors():
             intent = self._client(office).v1.payment_intents.retrieve(payment_intent_id)
         error = intent.last_payment_error
-        code = (error.decline_code or error.code) if error is not None else None
+        # Stripe omits the fields an error lacks (a failed debit has no decline_code), and
+        # the SDK raises AttributeError for an absent field.
+        code = (
+            (getattr(error, "decline_code", None) or getattr(error, "code", None))
+            if error is not None
+            else None
+        )
         return PaymentIntentState(
             intent.id,
             intent.status,
@@ -308,7 +314,10 @@ class _translated_errors:
 
     def __exit__(self, kind: Any, error: Any, _trace: Any) -> None:
         if isinstance(error, stripe.StripeError):
-            code = getattr(error, "code", None) or ""
+            # A card decline's precise reason (insufficient_funds, ...) is its decline_code,
+            # as in payment_intent(); `code` alone says only "card_declined".
+            detail = error.error  # the answer's error object (None without a JSON body)
+            code = (detail.decline_code if detail is not None else None) or error.code or ""
             raise GatewayError(
                 error.user_message or str(error), code=code, status=error.http_status or 0
             ) from error

@@ -19,6 +19,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from checkout import create_app, migrate
+from checkout.payments.credentials import standin_keys
+from checkout.payments.wiring import OFFICES_KEY
+from checkout.testing.stripe_standin.pytest_plugin import RunningStandin
 from tests.conftest import test_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -63,6 +66,49 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@dataclass
+class PayingServer(LiveServer):
+    """A live server wired to the Stripe stand-in, which sends it signed webhooks."""
+
+    standin: RunningStandin
+
+
+@pytest.fixture(scope="session")
+def paying_server(
+    tmp_path_factory: pytest.TempPathFactory, stripe_standin: RunningStandin
+) -> Iterator[PayingServer]:
+    """The app talking to the session's stand-in, every office's webhooks registered to it.
+
+    Session-scoped on purpose: each office uses the shared stand-in account of
+    `standin_keys(code)`, and the stand-in cannot unregister an endpoint, so registering once
+    per session keeps one delivery per event and none to a server that has stopped. Events of
+    other tests on those accounts reach this app too; it answers 200 to objects it does not know.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('paying') / 'paying.sqlite3'}"
+    migrate.upgrade(url)
+    settings = test_settings(
+        url,
+        STRIPE_API_BASE=stripe_standin.base_url,
+        STRIPE_JS_URL=stripe_standin.base_url + "/v3/",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+        WIZARD_RATE_LIMIT="10000 per minute",
+        PAY_RATE_LIMIT="10000 per minute",
+    )
+    app = create_app(settings, environ={})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    for office in app.extensions[OFFICES_KEY]:
+        keys = standin_keys(office.code)
+        stripe_standin.control.register_webhook(
+            keys.secret_key, f"{base_url}/webhooks/stripe/{office.code}", keys.webhook_secret
+        )
+    yield PayingServer(app, base_url, stripe_standin)
     server.shutdown()
     thread.join(timeout=5)
 

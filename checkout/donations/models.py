@@ -90,6 +90,9 @@ class Donation(Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(
         String(64), unique=True, comment="One-time gifts: the PaymentIntent"
     )
+    gift_aid_declared_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="UK: when the donor made the Gift Aid declaration for this gift"
+    )
     stripe_client_secret: Mapped[str | None] = mapped_column(
         String(200), comment="Lets the pay page confirm; never logged"
     )

@@ -53,6 +53,7 @@ def create_donation(
         frequency=gift.frequency,
         method=method,
         status=Status.PENDING.value,
+        gift_aid_declared_at=utcnow() if donor.gift_aid else None,
     )
     locked.frozen_at = utcnow()  # nothing typed may change once money can move
     session.add(donation)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Payment, RecurringPlan
 from checkout.donations.states import MONEY_KEPT, Status, decide
+from checkout.outbox.registry import enqueue
 from checkout.payments.gateway import ChargeState, PaymentGateway, PaymentIntentState
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def sync_one_time(session: Session, donation: Donation, gateway: PaymentGateway)
             record_charge(payment, charge)
             target = charge_status(charge)
         move(payment, target)
-        mark_receipt_due(payment)
+        mark_receipt_due(session, payment)
     move(donation, target)
 
 
@@ -104,10 +105,34 @@ def record_charge(payment: Payment, charge: ChargeState) -> None:
         payment.exchange_rate = charge.balance.exchange_rate
 
 
-def mark_receipt_due(payment: Payment) -> None:
-    """Note, once, that a receipt is owed; the receipts work sends it from the outbox."""
+#: Outbox message names the receipts feature registers handlers for.
+ISSUE_RECEIPT = "receipts.issue"
+REVISE_RECEIPT = "receipts.revise"
+
+
+def mark_receipt_due(session: Session, payment: Payment) -> None:
+    """Once the money is kept, queue its receipt (the outbox runs it after this commits)."""
     if Status(payment.status) in MONEY_KEPT and payment.receipt_due_at is None:
         payment.receipt_due_at = utcnow()
+        session.flush()
+        enqueue(
+            session, ISSUE_RECEIPT, f"receipt-for-payment-{payment.id}", {"payment_id": payment.id}
+        )
+
+
+def revise_receipt(session: Session, payment: Payment) -> None:
+    """A refund or lost dispute changed what was kept: void (and maybe reissue) its receipt."""
+    session.flush()
+    enqueue(
+        session,
+        REVISE_RECEIPT,
+        f"revise-receipt-{payment.id}-{payment.status}-{payment.refunded_minor}",
+        {"payment_id": payment.id},
+    )
+
+
+#: Moves after which the receipt no longer states what the charity kept.
+_REVISING = frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.LOST})
 
 
 def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentGateway) -> None:
@@ -119,7 +144,8 @@ def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentG
         return
     record_charge(payment, charge)
     target = charge_status(charge)
-    move(payment, target)
+    if move(payment, target) and target in _REVISING:
+        revise_receipt(session, payment)
     if not payment.donation.is_recurring:
         move(payment.donation, target)
 
@@ -167,13 +193,13 @@ def record_invoice(
             stripe_payment_intent_id=invoice.payment_intent_id,
         )
         session.add(payment)
-    _settle_instalment(payment, invoice.payment_intent_id, office, gateway)
+    _settle_instalment(session, payment, invoice.payment_intent_id, office, gateway)
     move(plan.donation, Status.SUCCEEDED)
     return payment
 
 
 def _settle_instalment(
-    payment: Payment, intent_id: str | None, office: str, gateway: PaymentGateway
+    session: Session, payment: Payment, intent_id: str | None, office: str, gateway: PaymentGateway
 ) -> None:
     target = Status.SUCCEEDED
     if intent_id:
@@ -183,4 +209,4 @@ def _settle_instalment(
             record_charge(payment, charge)
             target = charge_status(charge)
     move(payment, target)
-    mark_receipt_due(payment)
+    mark_receipt_due(session, payment)

@@ -1,0 +1,204 @@
+"""Issuing, voiding, reissuing and resending receipts. Services take a Session; no Flask here.
+
+Issuing happens in one transaction: the number is taken from the counter, the PDF rendered
+once and stored with its SHA-256, the items recorded, and an outbox message to email it added.
+A rollback undoes all of it, number included, so the sequence has no gaps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.donations.models import Payment
+from checkout.donations.states import MONEY_KEPT, Status
+from checkout.offices import Office, OfficeRegistry
+from checkout.outbox.registry import PermanentFailure, enqueue
+from checkout.receipts import documents
+from checkout.receipts.document import GiftLine, ReceiptDocument
+from checkout.receipts.models import ISSUED, VOID, Receipt, ReceiptItem
+from checkout.receipts.numbering import format_number, next_serial
+
+EMAIL_RECEIPT = "receipts.email"
+#: A German receipt may not be issued on an exemption notice older than this (§ 63 AO).
+EXEMPTION_VALIDITY = timedelta(days=5 * 365 + 1)
+
+Renderer = Callable[[ReceiptDocument], bytes]
+
+
+class ReceiptRefused(PermanentFailure):
+    """A receipt that must not be issued (staff must act); the outbox parks it as dead."""
+
+
+@dataclass(frozen=True)
+class ReceiptContext:
+    """What issuing needs besides the database: offices, the PDF renderer, today, mail domain."""
+
+    offices: OfficeRegistry
+    render: Renderer
+    today: date
+    message_domain: str
+
+
+def active_receipt_for(session: Session, payment_id: int) -> Receipt | None:
+    """The issued receipt (individual or statement) that covers this payment, if any."""
+    return session.scalar(
+        select(Receipt)
+        .join(ReceiptItem)
+        .where(ReceiptItem.payment_id == payment_id, ReceiptItem.active.is_(True))
+    )
+
+
+def check_exemption(office: Office, today: date) -> None:
+    """Refuse German receipts on an exemption notice more than five years old."""
+    notice = office.legal.registration.exemption_notice_date
+    if office.receipt_kind == "de_zuwendungsbestaetigung" and (
+        notice is None or today - notice > EXEMPTION_VALIDITY
+    ):
+        raise ReceiptRefused(
+            f"office {office.code}: the exemption notice of {notice} is more than 5 years old; "
+            "no Zuwendungsbestätigung may be issued until the new notice is in offices.toml"
+        )
+
+
+def issue_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -> Receipt | None:
+    """The receipt for one payment, once; None when none is due (refunded, or annual only)."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise PermanentFailure(f"no payment {payment_id}")
+    existing = active_receipt_for(session, payment_id)
+    if existing is not None or Status(payment.status) not in MONEY_KEPT:
+        return existing
+    office = ctx.offices.get(payment.donation.office_code)
+    if payment.plan_id is not None and not office.receipt_per_instalment:
+        return None  # this office confirms recurring gifts once a year
+    return issue(session, office, [payment], ctx, recurring=payment.plan_id is not None)
+
+
+def issue(
+    session: Session,
+    office: Office,
+    payments: list[Payment],
+    ctx: ReceiptContext,
+    *,
+    replaces: Receipt | None = None,
+    period: tuple[date, date] | None = None,
+    recurring: bool = False,
+) -> Receipt:
+    """Number, render, store and queue the email of a receipt for `payments` (one donor)."""
+    check_exemption(office, ctx.today)
+    donor = payments[0].donation.donor
+    assert donor is not None
+    snapshot = documents.donor_snapshot(donor)
+    language = documents.receipt_language(office, donor.locale)
+    lines = tuple(documents.gift_line(payment) for payment in payments)
+    serial = next_serial(session, office.code, ctx.today.year)
+    number = format_number(office.code, ctx.today.year, serial)
+    document = documents.document_for(
+        office,
+        snapshot,
+        lines,
+        number,
+        ctx.today,
+        language,
+        period=period,
+        replaces=replaces.number if replaces else None,
+        recurring=recurring,
+        gift_aid=_gift_aid(office, payments, language),
+    )
+    pdf = ctx.render(document)
+    receipt = Receipt(
+        number=number,
+        office_code=office.code,
+        year=ctx.today.year,
+        serial=serial,
+        kind=office.receipt_kind,
+        donor_id=donor.id,
+        currency=lines[0].amount.currency,
+        total_minor=document.total.minor,
+        language=language,
+        donor_snapshot=snapshot,
+        pdf=pdf,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        replaces=replaces,
+        period_start=period[0] if period else None,
+        period_end=period[1] if period else None,
+        message_id=f"<receipt.{number}@{ctx.message_domain}>",
+    )
+    session.add(receipt)
+    _record_items(session, receipt, payments, lines)
+    enqueue(session, EMAIL_RECEIPT, f"email-{number}", {"receipt_id": receipt.id})
+    return receipt
+
+
+def _record_items(
+    session: Session, receipt: Receipt, payments: list[Payment], lines: tuple[GiftLine, ...]
+) -> None:
+    for payment, line in zip(payments, lines, strict=True):
+        session.add(
+            ReceiptItem(
+                receipt=receipt,
+                payment_id=payment.id,
+                amount_minor=line.amount.minor,
+                received_on=line.received_on,
+            )
+        )
+    session.flush()  # the partial unique index refuses a payment already on an active receipt
+
+
+def _gift_aid(office: Office, payments: list[Payment], language: str) -> object:
+    declared: datetime | None = payments[0].donation.gift_aid_declared_at
+    if not office.donor.gift_aid or declared is None:
+        return None
+    return documents.gift_aid_confirmation(office, declared.date(), language)
+
+
+def void(session: Session, receipt: Receipt, reason: str) -> None:
+    """Mark a receipt void (it keeps its number) and free its gifts for a replacement."""
+    if receipt.status == VOID:
+        return
+    receipt.status, receipt.void_reason, receipt.voided_at = VOID, reason[:200], utcnow()
+    for item in receipt.items:
+        item.active = False
+    session.flush()
+
+
+def void_and_reissue(
+    session: Session, receipt: Receipt, reason: str, ctx: ReceiptContext
+) -> Receipt | None:
+    """A correction: void the receipt, then issue a replacement that cites it.
+
+    The replacement reads the donor as they are now (a corrected name is edited on the donor
+    first) and each payment as it is now (a partial refund lowers the amount); it is skipped
+    when nothing is left to confirm.
+    """
+    payments = [session.get(Payment, item.payment_id) for item in receipt.items if item.active]
+    void(session, receipt, reason)
+    kept = [p for p in payments if p is not None and Status(p.status) in MONEY_KEPT]
+    if not kept:
+        return None
+    office = ctx.offices.get(receipt.office_code)
+    period = (
+        (receipt.period_start, receipt.period_end)
+        if receipt.period_start and receipt.period_end
+        else None
+    )
+    return issue(session, office, kept, ctx, replaces=receipt, period=period)
+
+
+def resend(session: Session, receipt: Receipt) -> None:
+    """Send the same stored PDF again (same Message-ID: a duplicate is recognisable)."""
+    if receipt.status != ISSUED:
+        raise ValueError(f"receipt {receipt.number} is void; send its replacement instead")
+    enqueue(
+        session,
+        EMAIL_RECEIPT,
+        f"resend-{receipt.number}-{utcnow().isoformat()}",
+        {"receipt_id": receipt.id},
+    )

@@ -1,0 +1,70 @@
+"""Annual statements: one per donor and currency for the gifts of a tax year not yet receipted.
+
+A gift already on an individual receipt, or on an earlier statement, is skipped (the partial
+unique index on receipt items enforces it too), and refunded or lost gifts never appear; so
+re-running a year issues nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checkout.donations.models import Donation, Payment
+from checkout.donations.states import MONEY_KEPT
+from checkout.offices import Office
+from checkout.receipts.models import Receipt, ReceiptItem
+from checkout.receipts.services import ReceiptContext, issue
+
+#: Offices whose tax year is not the calendar year: (first month, first day).
+TAX_YEAR_STARTS = {"au_dgr": (7, 1)}  # Australia: 1 July to 30 June
+
+
+def tax_year(office: Office, year: int) -> tuple[date, date]:
+    """The period statement `year` covers: calendar year, or AU's July-June ending in `year`."""
+    start = TAX_YEAR_STARTS.get(office.receipt_kind)
+    if start is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    month, day = start
+    return date(year - 1, month, day), date(year, month, day) - timedelta(days=1)
+
+
+def unreceipted(session: Session, office: Office, period: tuple[date, date]) -> list[Payment]:
+    """Kept payments of `office` paid in `period` and on no active receipt."""
+    start = datetime.combine(period[0], time.min, UTC)
+    end = datetime.combine(period[1], time.max, UTC)
+    covered = select(ReceiptItem.payment_id).where(ReceiptItem.active.is_(True))
+    statement = (
+        select(Payment)
+        .join(Donation)
+        .where(Donation.office_code == office.code, Payment.paid_at.between(start, end))
+        .where(Payment.status.in_([status.value for status in MONEY_KEPT]))
+        .where(Payment.id.not_in(covered))
+        .order_by(Payment.paid_at, Payment.id)
+    )
+    return list(session.scalars(statement))
+
+
+def grouped(payments: list[Payment]) -> dict[tuple[int, str], list[Payment]]:
+    """Payments per (donor, currency): a statement never mixes donors or currencies."""
+    groups: dict[tuple[int, str], list[Payment]] = defaultdict(list)
+    for payment in payments:
+        donor_id = payment.donation.donor_id
+        if donor_id is not None:
+            groups[(donor_id, payment.currency)].append(payment)
+    return dict(groups)
+
+
+def issue_group(
+    session: Session,
+    office: Office,
+    payments: list[Payment],
+    period: tuple[date, date],
+    ctx: ReceiptContext,
+) -> Receipt:
+    """One donor's statement for `period`, listing each of `payments`."""
+    recurring = any(payment.plan_id is not None for payment in payments)
+    return issue(session, office, payments, ctx, period=period, recurring=recurring)

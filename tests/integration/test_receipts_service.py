@@ -1,0 +1,222 @@
+"""Issuing, voiding, reissuing, resending, annual statements: the rules, without real PDFs."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
+from checkout.offices import OfficeRegistry, load_registry
+from checkout.outbox.models import OutboxMessage
+from checkout.paths import CONFIG_DIR
+from checkout.receipts import annual, services
+from checkout.receipts.models import ReceiptItem
+from checkout.wizard.models import CheckoutDraft
+
+OFFICES = load_registry(CONFIG_DIR / "offices.toml")
+TODAY = date(2026, 11, 29)
+RENDERED: list = []
+
+
+def render(document) -> bytes:
+    RENDERED.append(document)
+    return f"%PDF {document.number} {document.total}".encode()
+
+
+def ctx(offices: OfficeRegistry = OFFICES, today: date = TODAY) -> services.ReceiptContext:
+    return services.ReceiptContext(offices, render, today, "test.invalid")
+
+
+def donor(session, office: str = "DE", **values) -> Donor:
+    person = Donor(
+        office_code=office,
+        email=values.pop("email", f"d-{office}@example.org"),
+        first_name="Erika",
+        last_name="Muster",
+        country="DE",
+        address_line1="Ring 1",
+        postcode="10115",
+        city="Berlin",
+        **values,
+    )
+    session.add(person)
+    return person
+
+
+def payment(
+    session,
+    person: Donor,
+    minor: int = 5000,
+    status: str = "succeeded",
+    paid: datetime = datetime(2026, 3, 1, tzinfo=UTC),
+    plan: bool = False,
+) -> Payment:
+    donation = Donation(
+        draft=CheckoutDraft(locale="de", data={}),
+        donor=person,
+        office_code=person.office_code,
+        currency="EUR",
+        amount_minor=minor,
+        frequency="monthly" if plan else "once",
+        method="card",
+        status=status,
+    )
+    made = Payment(
+        donation=donation, status=status, amount_minor=minor, currency="EUR", paid_at=paid
+    )
+    if plan:
+        made.plan = RecurringPlan(
+            donation=donation,
+            stripe_subscription_id=f"sub_{id(made)}",
+            stripe_customer_id="cus_1",
+            status="active",
+            interval="month",
+        )
+    session.add(made)
+    session.flush()
+    return made
+
+
+def test_a_payment_gets_one_receipt_with_its_pdf_hash_and_an_email_queued(db_session) -> None:
+    paid = payment(db_session, donor(db_session))
+    receipt = services.issue_for_payment(db_session, paid.id, ctx())
+    assert receipt is not None
+    assert receipt.number == "DE-2026-000001"
+    assert receipt.pdf_sha256 == hashlib.sha256(receipt.pdf).hexdigest()
+    assert receipt.total_minor == 5000
+    assert receipt.donor_snapshot["full_name"] == "Erika Muster"
+    assert services.issue_for_payment(db_session, paid.id, ctx()) is receipt  # once
+    emails = db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
+    ).all()
+    assert [m.payload for m in emails] == [{"receipt_id": receipt.id}]
+
+
+def test_no_receipt_for_money_not_kept(db_session) -> None:
+    person = donor(db_session)
+    for status in ("refunded", "failed", "lost", "pending"):
+        paid = payment(db_session, person, status=status)
+        assert services.issue_for_payment(db_session, paid.id, ctx()) is None
+
+
+def test_offices_that_confirm_recurring_gifts_yearly_skip_instalments(db_session) -> None:
+    assert not OFFICES.get("DE").receipt_per_instalment
+    instalment = payment(db_session, donor(db_session), plan=True)
+    assert services.issue_for_payment(db_session, instalment.id, ctx()) is None
+    assert OFFICES.get("UK").receipt_per_instalment
+    uk_instalment = payment(db_session, donor(db_session, office="UK"), plan=True)
+    assert services.issue_for_payment(db_session, uk_instalment.id, ctx()) is not None
+
+
+def with_exemption(notice: date) -> OfficeRegistry:
+    germany = OFFICES.get("DE")
+    registration = dataclasses.replace(germany.legal.registration, exemption_notice_date=notice)
+    legal = dataclasses.replace(germany.legal, registration=registration)
+    changed = dataclasses.replace(germany, legal=legal)
+    return OfficeRegistry([changed if o.code == "DE" else o for o in OFFICES])
+
+
+def test_german_receipts_are_refused_on_an_exemption_notice_over_five_years_old(db_session):
+    paid = payment(db_session, donor(db_session))
+    with pytest.raises(services.ReceiptRefused, match="more than 5 years old"):
+        services.issue_for_payment(db_session, paid.id, ctx(with_exemption(date(2021, 11, 1))))
+    assert (
+        services.issue_for_payment(db_session, paid.id, ctx(with_exemption(date(2022, 1, 1))))
+        is not None
+    )
+
+
+def test_a_correction_voids_and_reissues_citing_the_old_number(db_session) -> None:
+    person = donor(db_session)
+    paid = payment(db_session, person)
+    first = services.issue_for_payment(db_session, paid.id, ctx())
+    assert first is not None
+    person.first_name = "Erica"
+    second = services.void_and_reissue(db_session, first, "name misspelt", ctx())
+    assert second is not None
+    assert (first.status, first.number) == ("void", "DE-2026-000001")
+    assert second.number == "DE-2026-000002"
+    assert second.replaces is first
+    assert RENDERED[-1].replaces == "DE-2026-000001"
+    assert second.donor_snapshot["full_name"] == "Erica Muster"
+    assert first.donor_snapshot["full_name"] == "Erika Muster"  # the old one is not edited
+    assert services.active_receipt_for(db_session, paid.id) is second
+
+
+def test_a_partial_refund_reissues_for_what_was_kept(db_session) -> None:
+    paid = payment(db_session, donor(db_session))
+    first = services.issue_for_payment(db_session, paid.id, ctx())
+    assert first is not None
+    paid.status, paid.refunded_minor = "partially_refunded", 2000
+    second = services.void_and_reissue(db_session, first, "partial refund", ctx())
+    assert second is not None
+    assert second.total_minor == 3000
+
+
+def test_a_full_refund_leaves_nothing_to_reissue(db_session) -> None:
+    paid = payment(db_session, donor(db_session))
+    first = services.issue_for_payment(db_session, paid.id, ctx())
+    assert first is not None
+    paid.status, paid.refunded_minor = "refunded", 5000
+    assert services.void_and_reissue(db_session, first, "refunded", ctx()) is None
+    assert first.status == "void"
+
+
+def test_resend_queues_the_same_receipt_and_refuses_a_void_one(db_session) -> None:
+    paid = payment(db_session, donor(db_session))
+    receipt = services.issue_for_payment(db_session, paid.id, ctx())
+    assert receipt is not None
+    services.resend(db_session, receipt)
+    emails = db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
+    ).all()
+    assert [m.payload["receipt_id"] for m in emails] == [receipt.id, receipt.id]
+    services.void(db_session, receipt, "test")
+    with pytest.raises(ValueError, match="void"):
+        services.resend(db_session, receipt)
+
+
+def test_a_payment_cannot_be_on_two_active_receipts(db_session) -> None:
+    paid = payment(db_session, donor(db_session))
+    receipt = services.issue_for_payment(db_session, paid.id, ctx())
+    assert receipt is not None
+    db_session.add(
+        ReceiptItem(receipt=receipt, payment_id=paid.id, amount_minor=1, received_on=TODAY)
+    )
+    with pytest.raises(IntegrityError):
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_the_australian_tax_year_runs_july_to_june() -> None:
+    assert annual.tax_year(OFFICES.get("AU"), 2026) == (date(2025, 7, 1), date(2026, 6, 30))
+    assert annual.tax_year(OFFICES.get("DE"), 2026) == (date(2026, 1, 1), date(2026, 12, 31))
+
+
+def test_annual_statements_cover_what_no_receipt_did_and_never_twice(db_session) -> None:
+    germany = OFFICES.get("DE")
+    person = donor(db_session)
+    receipted = payment(db_session, person, minor=1000)
+    services.issue_for_payment(db_session, receipted.id, ctx())
+    monthly = [
+        payment(
+            db_session, person, minor=1500, plan=True, paid=datetime(2026, month, 5, tzinfo=UTC)
+        )
+        for month in (1, 2, 3)
+    ]
+    payment(db_session, person, minor=9900, status="refunded")
+    payment(db_session, person, minor=700, paid=datetime(2025, 12, 31, 23, tzinfo=UTC))
+    period = annual.tax_year(germany, 2026)
+    groups = annual.grouped(annual.unreceipted(db_session, germany, period))
+    assert [[p.id for p in group] for group in groups.values()] == [[p.id for p in monthly]]
+    statement = annual.issue_group(db_session, germany, monthly, period, ctx())
+    assert statement.total_minor == 4500
+    assert (statement.period_start, statement.period_end) == period
+    assert RENDERED[-1].is_statement
+    assert len(RENDERED[-1].gifts) == 3
+    assert annual.unreceipted(db_session, germany, period) == []  # re-running issues nothing

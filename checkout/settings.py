@@ -58,7 +58,7 @@ def production_problems(
 ) -> list[str]:
     """Every reason this configuration must not serve real donors, each naming its setting."""
     problems = _secret_key_problems(config) + _database_problems(config)
-    problems += _stripe_base_problems(config)
+    problems += _stripe_base_problems(config) + _mail_problems(config)
     for office in registry:
         problems += _office_stripe_problems(office.code, office.stripe, environ)
     return problems
@@ -104,6 +104,20 @@ def _stripe_base_problems(config: Mapping[str, Any]) -> list[str]:
     script = str(config.get("STRIPE_JS_URL") or "")
     if not script.startswith("https://js.stripe.com/"):
         problems.append(f"STRIPE_JS_URL is {script!r}: production loads https://js.stripe.com/v3/")
+    return problems
+
+
+def _mail_problems(config: Mapping[str, Any]) -> list[str]:
+    """Receipts must reach donors: real SMTP, encrypted, from the charity's own domain."""
+    problems = []
+    if config.get("MAIL_TRANSPORT") != "smtp":
+        problems.append("MAIL_TRANSPORT is not 'smtp': receipts would only be written to files")
+    if config.get("SMTP_SECURITY") == "none":
+        problems.append("SMTP_SECURITY is 'none': use starttls or tls")
+    if "example.org" in str(config.get("MAIL_FROM", "")):
+        problems.append("MAIL_FROM is the example address: set CHECKOUT_MAIL_FROM")
+    if str(config.get("MAIL_MESSAGE_DOMAIN", "")).endswith(".invalid"):
+        problems.append("MAIL_MESSAGE_DOMAIN is a placeholder: set the charity's mail domain")
     return problems
 
 

@@ -73,3 +73,30 @@ PAY_RATE_LIMIT = "10 per hour;30 per day"
 OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_BACKOFF_SECONDS = 30
 OUTBOX_LEASE_SECONDS = 300
+
+# The domain part of the stable Message-ID of each receipt email ("<receipt.DE-2026-000001@…>"),
+# so a resend after a crash is recognisable as the same message.
+MAIL_MESSAGE_DOMAIN = "receipts.checkout.invalid"
+
+# Mail (receipts and other emails, sent by the outbox worker through checkout/mail).
+# "file" writes each message as an .eml file (the demo and tests need no mail server; a resend
+# overwrites the same file); "smtp" delivers through the SMTP_* server below (production).
+MAIL_TRANSPORT = "file"
+# Where the "file" transport writes; empty means instance/mail. Relative to the project root.
+MAIL_FILE_DIR = ""
+# The From address of every email. EXAMPLE: the charity's own sending address goes here (its
+# domain needs SPF/DKIM records that allow the SMTP server used).
+MAIL_FROM = "IJM <receipts@example.org>"
+# The SMTP server (a relay or the provider's submission service) for MAIL_TRANSPORT = "smtp".
+SMTP_HOST = "127.0.0.1"
+SMTP_PORT = 587
+# "starttls" (port 587: upgrade a plain connection), "tls" (port 465: TLS from the start) or
+# "none" (a relay on loopback only: receipts carry personal data, and a password is refused).
+SMTP_SECURITY = "starttls"
+# Login at the server; an empty username sends without logging in.
+SMTP_USERNAME = ""
+# A secret: never written here or in a file; set CHECKOUT_SMTP_PASSWORD in the environment.
+SMTP_PASSWORD = ""
+# Seconds to wait for the server to connect or answer before the attempt fails (and the
+# outbox retries later with backoff).
+SMTP_TIMEOUT = 30

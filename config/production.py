@@ -11,3 +11,6 @@ SESSION_COOKIE_SECURE = True
 PREFERRED_URL_SCHEME = "https"
 # Several web processes share rate-limit counters through Redis.
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+# Receipts go out by SMTP over TLS; the password comes from CHECKOUT_SMTP_PASSWORD.
+MAIL_TRANSPORT = "smtp"
+SMTP_SECURITY = "starttls"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from checkout import create_app, migrate
 from checkout.db import get_database, make_engine
 
-pytest_plugins = ["checkout.testing.stripe_standin.pytest_plugin"]
+pytest_plugins = ["checkout.testing.stripe_standin.pytest_plugin", "checkout.testing.smtp"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DB_FIXTURES = {"connection", "app", "client", "runner", "db_session"}

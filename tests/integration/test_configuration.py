@@ -23,6 +23,10 @@ def production_environ() -> dict[str, str]:
         "DATABASE_URL": PG_URL,
         "CHECKOUT_STRIPE_API_BASE": "https://api.stripe.com",
         "CHECKOUT_STRIPE_JS_URL": "https://js.stripe.com/v3/",
+        "CHECKOUT_MAIL_TRANSPORT": "smtp",
+        "CHECKOUT_SMTP_HOST": "smtp.charity.example",
+        "CHECKOUT_MAIL_FROM": "IJM <receipts@ijm.charity>",
+        "CHECKOUT_MAIL_MESSAGE_DOMAIN": "ijm.charity",
     }
     for office in REGISTRY:
         environ[office.stripe.secret_key_env] = f"sk_live_{office.code}"
@@ -55,6 +59,10 @@ def test_a_complete_production_environment_starts() -> None:
         ({"CHECKOUT_STRIPE_API_BASE": None}, "STRIPE_API_BASE is 'http://127.0.0.1:12111'"),
         ({"CHECKOUT_STRIPE_API_BASE": "https://stripe.example"}, "STRIPE_API_BASE"),
         ({"CHECKOUT_STRIPE_JS_URL": None}, "STRIPE_JS_URL is 'http://127.0.0.1:12111/v3/'"),
+        ({"CHECKOUT_MAIL_TRANSPORT": None}, "MAIL_TRANSPORT is not 'smtp'"),
+        ({"CHECKOUT_SMTP_SECURITY": "none"}, "SMTP_SECURITY is 'none'"),
+        ({"CHECKOUT_MAIL_FROM": None}, "MAIL_FROM is the example address"),
+        ({"CHECKOUT_MAIL_MESSAGE_DOMAIN": None}, "MAIL_MESSAGE_DOMAIN is a placeholder"),
     ],
 )
 def test_production_refuses_unsafe_settings(change: dict[str, str | None], named: str) -> None:

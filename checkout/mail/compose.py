@@ -1,0 +1,168 @@
+"""Composing emails: bodies from templates in the donor's language, and the MIME message.
+
+Bodies are rendered with the app's Jinja environment (so `_()` and the catalogues in
+checkout/translations apply) with the donor's language forced, whatever the current request
+or worker uses. Rendering needs an app context; composing does not.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from types import MappingProxyType
+
+from babel.dates import format_date
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+
+from checkout.core.clock import utcnow
+from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.core.money import Money, format_money
+
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+# Headers compose sets itself; extra headers may not replace them.
+_OWN_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "reply-to",
+        "subject",
+        "date",
+        "message-id",
+        "content-language",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+    }
+)
+_KIND = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*\Z")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")
+_KEY_SAFE = frozenset(string.ascii_letters + string.digits + "-_")
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]+\Z")
+
+
+def stable_message_id(kind: str, key: str, domain: str) -> str:
+    """A Message-ID that is the same every time for the same email, e.g. a resent receipt.
+
+    `stable_message_id("receipt", "DE-2026-000123", "example.org")` is
+    "<receipt.DE-2026-000123@example.org>". Characters of `key` other than letters, digits,
+    "-" and "_" are written as "=XX" (UTF-8 bytes in hex), so distinct keys give distinct ids.
+    """
+    if not _KIND.match(kind):
+        raise ValueError(f"message kind must be lower-case letters, digits, - or _: {kind!r}")
+    if not key:
+        raise ValueError("message key must not be empty")
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"not a domain name: {domain!r}")
+    return f"<{kind}.{_encode_key(key)}@{domain.lower()}>"
+
+
+def _encode_key(key: str) -> str:
+    """`key` with every character outside the safe set as =XX escapes (reversible)."""
+    return "".join(
+        char if char in _KEY_SAFE else "".join(f"={byte:02X}" for byte in char.encode())
+        for char in key
+    )
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of a From address ("IJM <receipts@example.org>" -> "example.org")."""
+    _name, address = parseaddr(sender)
+    domain = address.rpartition("@")[2]
+    if not domain:
+        raise ValueError("the sender has no domain")
+    return domain
+
+
+def render_bodies(template: str, language: str, **values: object) -> tuple[str, str]:
+    """Render templates/email/<template>.html and .txt in `language`; (html, text).
+
+    Money values are formatted and dates written out in that language (also inside lists),
+    so callers pass `Money` and `date` objects, not strings.
+    """
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    if not _TEMPLATE_NAME.match(template):
+        raise ValueError(f"not an email template name: {template!r}")
+    context: dict[str, object] = {
+        "language": language,
+        "charity": current_app.config["CHARITY_NAME"],
+    }
+    context.update({name: _localised(value, language) for name, value in values.items()})
+    with force_locale(language):
+        html = render_template(f"email/{template}.html", **context)
+        text = render_template(f"email/{template}.txt", **context)
+    return html, text
+
+
+def _localised(value: object, language: str) -> object:
+    """Money and dates as the donor reads them; lists element by element; the rest unchanged."""
+    if isinstance(value, Money):
+        return format_money(value, language)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date(value, format="long", locale=language)
+    if isinstance(value, list | tuple):
+        return [_localised(item, language) for item in value]
+    return value
+
+
+def receipt_subject(number: str, language: str, charity: str) -> str:
+    """The subject line of a receipt email, in `language` (needs an app context)."""
+    with force_locale(language):
+        return str(
+            gettext("Your receipt %(number)s from %(charity)s", number=number, charity=charity)
+        )
+
+
+def compose_receipt_email(
+    *,
+    to: str,
+    language: str,
+    subject: str,
+    html: str,
+    text: str,
+    attachment: bytes | None,
+    attachment_name: str,
+    message_id: str,
+    sender: str,
+    reply_to: str | None = None,
+    headers: Mapping[str, str] = _NO_HEADERS,
+) -> EmailMessage:
+    """One email to one donor: text and HTML alternatives, and the receipt PDF if given."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    if len(message["To"].addresses) != 1:
+        raise ValueError("a receipt email goes to exactly one address")
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = message_id
+    message["Content-Language"] = language
+    # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    _add_headers(message, headers)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    if attachment is not None:
+        message.add_attachment(
+            attachment, maintype="application", subtype="pdf", filename=attachment_name
+        )
+    return message
+
+
+def _add_headers(message: EmailMessage, headers: Mapping[str, str]) -> None:
+    """Add extra headers (e.g. List-Unsubscribe); those compose sets itself are refused."""
+    for name, value in headers.items():
+        if name.lower() in _OWN_HEADERS:
+            raise ValueError(f"header {name} is set by compose_receipt_email itself")
+        del message[name]  # one value per name: a caller's value replaces ours
+        message[name] = value

@@ -1,0 +1,348 @@
+"""Mail: bodies in four languages, the MIME message, and delivery over real SMTP and to files."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from checkout import create_app
+from checkout.core.errors import ConfigurationError
+from checkout.core.money import Money, format_money
+from checkout.mail import (
+    FileTransport,
+    MailError,
+    SmtpTransport,
+    compose_receipt_email,
+    receipt_subject,
+    render_bodies,
+    stable_message_id,
+    transport_from_config,
+)
+from checkout.testing.smtp import LoopbackSmtp
+from tests.conftest import test_settings
+
+DONOR = "anna.donor@example.net"
+SENDER = "IJM <receipts@example.org>"
+# Bytes a careless encoder would damage: every byte value, CR/LF pairs, a PDF header.
+PDF = b"%PDF-1.7\r\n" + bytes(range(256)) * 8 + b"\n%%EOF\r\n"
+GREETINGS = {"en": "Thank you", "de": "Danke", "nl": "Bedankt", "fr": "Merci"}
+RECEIPT = {
+    "receipt_number": "DE-2026-000123",
+    "amount": Money(5000, "EUR"),
+    "office_name": "IJM Deutschland e.V.",
+    "support_email": "info@ijm-deutschland.example",
+}
+
+
+@pytest.fixture
+def mail_app(database_url: str) -> Iterator[Flask]:
+    """An app context for rendering; no database connection is made."""
+    app = create_app(test_settings(database_url), environ={})
+    with app.app_context():
+        yield app
+
+
+def a_message(message_id: str = "<receipt.DE-2026-000123@example.org>") -> EmailMessage:
+    """A receipt email as the outbox handler would compose it."""
+    return compose_receipt_email(
+        to=f"Anna Donor <{DONOR}>",
+        language="de",
+        subject="Deine Spendenquittung DE-2026-000123",
+        html="<p>Danke für deine Spende von 50,00 €.</p>",
+        text="Danke für deine Spende von 50,00 €.",
+        attachment=PDF,
+        attachment_name="DE-2026-000123.pdf",
+        message_id=message_id,
+        sender=SENDER,
+    )
+
+
+def parts_of(message: EmailMessage) -> dict[str, Any]:
+    """The text, html and PDF of a received message."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    pdfs = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert text is not None and html is not None and len(pdfs) == 1
+    return {
+        "text": text.get_content(),
+        "html": html.get_content(),
+        "pdf": pdfs[0].get_content(),
+        "filename": pdfs[0].get_filename(),
+    }
+
+
+# --- SMTP on loopback ------------------------------------------------------------------------
+
+
+def test_smtp_delivers_one_message_intact(
+    smtp_server: LoopbackSmtp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="checkout.mail")
+    transport = SmtpTransport(smtp_server.host, smtp_server.port, security="none", timeout=5)
+
+    transport.send(a_message())
+
+    assert len(smtp_server.messages) == 1
+    received = smtp_server.messages[0]
+    assert received["Message-ID"] == "<receipt.DE-2026-000123@example.org>"
+    assert [address.addr_spec for address in received["To"].addresses] == [DONOR]
+    assert received.get_content_type() == "multipart/mixed"
+    parts = parts_of(received)
+    assert parts["pdf"] == PDF
+    assert parts["filename"] == "DE-2026-000123.pdf"
+    assert "Danke für deine Spende von 50,00 €." in parts["text"]
+    assert "<p>Danke für deine Spende von 50,00 €.</p>" in parts["html"]
+    assert "<receipt.DE-2026-000123@example.org>" in caplog.text
+    assert DONOR not in caplog.text  # log lines name the Message-ID, never an address
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound once by the kernel's choice, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_server_that_is_down_raises_mail_error_without_the_address() -> None:
+    transport = SmtpTransport("127.0.0.1", unused_port(), security="none", timeout=5)
+
+    with pytest.raises(MailError) as raised:
+        transport.send(a_message())
+
+    assert raised.value.message_id == "<receipt.DE-2026-000123@example.org>"
+    assert not raised.value.permanent  # worth retrying: the server may come back
+    assert isinstance(raised.value.__cause__, OSError)
+    assert DONOR not in str(raised.value)  # the outbox stores and logs this text
+
+
+def test_smtp_refuses_a_password_over_an_unencrypted_connection() -> None:
+    with pytest.raises(ValueError, match="unencrypted"):
+        SmtpTransport("127.0.0.1", 25, security="none", username="user", password="secret")
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+
+def test_the_file_transport_writes_one_eml_per_message_id(tmp_path: Path) -> None:
+    transport = FileTransport(tmp_path / "mail")
+
+    transport.send(a_message())
+    transport.send(a_message())  # a resend after a crash: the same Message-ID
+
+    files = list((tmp_path / "mail").iterdir())
+    assert [file.name for file in files] == ["receipt.DE-2026-000123@example.org.eml"]
+    written = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert isinstance(written, EmailMessage)
+    assert written["Message-ID"] == "<receipt.DE-2026-000123@example.org>"
+    assert parts_of(written)["pdf"] == PDF
+
+    transport.send(a_message("<receipt.DE-2026-000124@example.org>"))
+    assert len(list((tmp_path / "mail").iterdir())) == 2  # no temporary files left behind
+
+
+def test_a_message_id_cannot_write_outside_the_folder(tmp_path: Path) -> None:
+    path = FileTransport(tmp_path).path_for("<../../etc/passwd@example.org>")
+    assert path.parent == tmp_path
+
+
+def test_an_unwritable_folder_raises_mail_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(MailError):
+        FileTransport(blocker / "mail").send(a_message())
+
+
+# --- Configuration -----------------------------------------------------------------------------
+
+
+def test_the_default_transport_writes_files_into_the_instance_folder(mail_app: Flask) -> None:
+    transport = transport_from_config(mail_app.config, mail_app.instance_path)
+    assert isinstance(transport, FileTransport)
+    assert transport.folder == Path(mail_app.instance_path) / "mail"
+
+
+def test_smtp_settings_make_an_smtp_transport() -> None:
+    config = {"MAIL_TRANSPORT": "smtp", "SMTP_HOST": "smtp.example.org", "SMTP_PORT": 465}
+    transport = transport_from_config({**config, "SMTP_SECURITY": "tls"}, "instance")
+    assert isinstance(transport, SmtpTransport)
+    assert (transport.host, transport.port, transport.security) == ("smtp.example.org", 465, "tls")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"MAIL_TRANSPORT": "carrier-pigeon"},
+        {"MAIL_TRANSPORT": "smtp", "SMTP_HOST": ""},
+        {"MAIL_TRANSPORT": "smtp", "SMTP_HOST": "h", "SMTP_SECURITY": "ssl"},
+    ],
+)
+def test_bad_mail_settings_are_refused(settings: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError):
+        transport_from_config(settings, "instance")
+
+
+# --- Bodies in the donor's language ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "de", "nl", "fr"])
+def test_receipt_bodies_are_in_the_donors_language(mail_app: Flask, language: str) -> None:
+    html, text = render_bodies("receipt", language, **RECEIPT)
+
+    amount = format_money(Money(5000, "EUR"), language)
+    for body in (html, text):
+        assert "DE-2026-000123" in body
+        assert amount in body
+        assert GREETINGS[language] in body
+        assert "info@ijm-deutschland.example" in body
+    assert f'<html lang="{language}">' in html
+
+
+def test_the_german_body_says_danke_and_the_english_does_not(mail_app: Flask) -> None:
+    # Guards the test above against a catalogue that is never loaded.
+    assert "Danke" in render_bodies("receipt", "de", **RECEIPT)[1]
+    assert "Danke" not in render_bodies("receipt", "en", **RECEIPT)[1]
+
+
+def test_optional_blocks_appear_only_with_their_values(mail_app: Flask) -> None:
+    plain_html, plain_text = render_bodies("receipt", "en", **RECEIPT)
+    full_html, full_text = render_bodies(
+        "receipt",
+        "en",
+        **RECEIPT,
+        gift_aid_declared_on=date(2026, 3, 1),
+        gift_aid_declaration="I want to Gift Aid my donation.",
+        mandate_reference="IJM-M-000042",
+        creditor_id="DE98ZZZ09999999999",
+        debit_dates=[date(2026, 4, 1), date(2026, 5, 1)],
+        withdraw_url="https://give.example.org/consent/withdraw/abc",
+    )
+    expected = [
+        "Gift Aid donations",
+        "March 1, 2026",
+        "cancel your declaration",
+        "IJM-M-000042",
+        "DE98ZZZ09999999999",
+        "April 1, 2026",
+        "May 1, 2026",
+        "https://give.example.org/consent/withdraw/abc",
+    ]
+    for snippet in expected:
+        assert snippet in full_html and snippet in full_text, snippet
+        assert snippet not in plain_html and snippet not in plain_text, snippet
+
+
+def test_the_sepa_pre_notification_uses_the_donors_date_format(mail_app: Flask) -> None:
+    html, text = render_bodies(
+        "receipt",
+        "de",
+        **RECEIPT,
+        mandate_reference="IJM-M-000042",
+        creditor_id="DE98ZZZ09999999999",
+        debit_dates=[date(2026, 4, 1)],
+    )
+    assert "Vorabankündigung der SEPA-Lastschrift" in html
+    assert "VORABANKÜNDIGUNG DER SEPA-LASTSCHRIFT" in text
+    assert "1. April 2026" in text
+    assert "Mandatsreferenz: IJM-M-000042" in text
+
+
+def test_the_html_body_escapes_what_the_donor_typed(mail_app: Flask) -> None:
+    html, text = render_bodies("receipt", "en", **RECEIPT, donor_name="<b>Anna</b>")
+    assert "&lt;b&gt;Anna&lt;/b&gt;" in html and "<b>Anna" not in html
+    assert "Hello <b>Anna</b>," in text
+
+
+def test_the_subject_is_translated(mail_app: Flask) -> None:
+    subject = receipt_subject("DE-2026-000123", "de", "IJM Deutschland e.V.")
+    assert subject == "Deine Spendenquittung DE-2026-000123 von IJM Deutschland e.V."
+
+
+def test_render_bodies_refuses_an_unknown_language(mail_app: Flask) -> None:
+    with pytest.raises(ValueError, match="language"):
+        render_bodies("receipt", "es", **RECEIPT)
+
+
+# --- Message-IDs and composition ---------------------------------------------------------------
+
+MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>\Z")
+
+
+def test_stable_message_ids_are_deterministic_and_valid() -> None:
+    first = stable_message_id("receipt", "DE-2026-000123", "example.org")
+    assert first == "<receipt.DE-2026-000123@example.org>"
+    assert stable_message_id("receipt", "DE-2026-000123", "example.org") == first
+    assert stable_message_id("receipt", "DE-2026-000124", "example.org") != first
+    odd = stable_message_id("receipt", "a b/c@d<e>.é", "example.org")
+    for message_id in (first, odd):
+        assert MESSAGE_ID.match(message_id), message_id
+        assert message_id.count("@") == 1
+        message = EmailMessage()
+        message["Message-ID"] = message_id
+        assert message["Message-ID"] == message_id  # survives the header parser unchanged
+
+
+def test_distinct_keys_never_share_a_message_id() -> None:
+    keys = ["a.b", "a=2Eb", "a b", "a_b", "a-b"]
+    assert len({stable_message_id("receipt", key, "example.org") for key in keys}) == len(keys)
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "domain", "problem"),
+    [
+        ("Receipt!", "k", "example.org", "kind"),
+        ("receipt", "", "example.org", "key"),
+        ("receipt", "k", "x y", "domain"),
+    ],
+)
+def test_stable_message_id_refuses_bad_parts(
+    kind: str, key: str, domain: str, problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        stable_message_id(kind, key, domain)
+
+
+def test_a_receipt_email_goes_to_exactly_one_address() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        compose_receipt_email(
+            to="a@example.net, b@example.net",
+            language="en",
+            subject="s",
+            html="<p>h</p>",
+            text="t",
+            attachment=None,
+            attachment_name="",
+            message_id="<x@example.org>",
+            sender=SENDER,
+        )
+
+
+def test_extra_headers_are_added_but_cannot_replace_the_message_id() -> None:
+    arguments: dict[str, Any] = {
+        "to": DONOR,
+        "language": "en",
+        "subject": "s",
+        "html": "<p>h</p>",
+        "text": "t",
+        "attachment": None,
+        "attachment_name": "",
+        "message_id": "<x@example.org>",
+        "sender": SENDER,
+        "reply_to": "support@example.org",
+    }
+    message = compose_receipt_email(**arguments, headers={"X-Receipt": "DE-2026-000123"})
+    assert message["X-Receipt"] == "DE-2026-000123"
+    assert message["Reply-To"] == "support@example.org"
+    assert message.get_content_type() == "multipart/alternative"  # no attachment given
+    with pytest.raises(ValueError, match="Message-ID"):
+        compose_receipt_email(**arguments, headers={"Message-ID": "<other@example.org>"})

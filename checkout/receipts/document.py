@@ -34,6 +34,9 @@ class Issuer:
     abn: str | None = None  # AU
     rsin: str | None = None  # NL
     ein: str | None = None  # US
+    # DE: the "letzter Veranlagungszeitraum" the notice covers, e.g. "2021 bis 2023"; the BMF
+    # model prints it after the notice's date (left out when unknown).
+    assessment_period: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class ReceiptDocument:
     gift_aid: GiftAidConfirmation | None = None  # UK, when the donor declared
     recurring: bool = False  # the gifts are instalments of a recurring gift
     notes: tuple[str, ...] = field(default=())  # extra lines an office's adviser wants
+    advantage_description: str | None = None  # CA: what the advantage was; needed if not zero
 
     @property
     def total(self) -> Money:

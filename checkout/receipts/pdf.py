@@ -1,0 +1,312 @@
+"""A ReceiptDocument as a write-protected A4 PDF: one page, plus an annex for a statement.
+
+`render_pdf` lays out the blocks `content.content_for` produces, in DejaVu Sans (see `fonts`),
+with all text selectable. The PDF is encrypted with an empty user password (anyone can open,
+print and copy the text) and an owner password that is never kept, with permissions that
+forbid modification, annotations, form filling and page assembly. RC4 (128 bit) is used because
+fpdf2's AES needs the `cryptography` package, which is not among our dependencies; against
+editing the cipher does not matter, since what protects the receipt is the permission flags
+that readers honour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from functools import partial
+from typing import Final
+
+from fpdf import FPDF
+from fpdf.enums import AccessPermission, Align, EncryptionMethod, XPos, YPos
+
+from checkout.receipts import content as c
+from checkout.receipts.document import ReceiptDocument
+from checkout.receipts.fonts import FAMILY, SUBSETS, text_width
+
+#: Everything a reader may do except change the document.
+PERMISSIONS: Final = (
+    AccessPermission.PRINT_LOW_RES
+    | AccessPermission.PRINT_HIGH_RES
+    | AccessPermission.COPY
+    | AccessPermission.COPY_FOR_ACCESSIBILITY
+)
+
+# Layout, in millimetres and points.
+_MARGIN: Final = 20.0
+_LABEL_WIDTH: Final = 62.0
+_AMOUNT_WIDTH: Final = 32.0
+_INK: Final = (33, 37, 41)
+_MUTED: Final = (96, 102, 112)
+_RULE: Final = (205, 210, 217)
+_BODY: Final = 9.5
+_SMALL: Final = 7.8
+
+
+class _ReceiptPDF(FPDF):
+    """An A4 page with a quiet footer: the receipt number, how to reach us, the page."""
+
+    def __init__(self, document: ReceiptDocument, footer: str) -> None:
+        super().__init__(format="A4", unit="mm")
+        self._document = document
+        self._footer = footer
+
+    def footer(self) -> None:
+        """Number, contact and page at the foot of every page."""
+        self.set_y(-14)
+        _style(self, size=_SMALL, color=_MUTED)
+        pages = f" · {self.page_no()}/{{nb}}" if self.pages_count > 1 else ""
+        self.cell(0, 4, f"{self._document.number} · {self._footer}{pages}", align=Align.C)
+
+    def file_id(self) -> str:
+        """An identifier from the receipt's number and date, not the clock: same input, same PDF."""
+        seed = f"{self._document.number}|{self._document.issued_on.isoformat()}"
+        digest = hashlib.md5(seed.encode(), usedforsecurity=False).hexdigest().upper()
+        return f"<{digest}><{digest}>"
+
+
+def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) -> bytes:
+    """The receipt as PDF bytes: A4, text selectable, modification forbidden.
+
+    The bytes are the same for the same document and `owner_password`; without one a random
+    password is used (and never kept), so two renderings then differ in their encryption.
+    """
+    what = c.content_for(document)
+    pdf = _ReceiptPDF(document, what.footer)
+    SUBSETS.add_to(pdf, _all_text(what, document))
+    _set_up(pdf, document, what)
+    for block in what.blocks:
+        _draw(pdf, block)
+    pdf.set_encryption(
+        owner_password=owner_password or secrets.token_urlsafe(24),
+        encryption_method=EncryptionMethod.RC4,
+        permissions=PERMISSIONS,
+    )
+    return bytes(pdf.output())
+
+
+def _all_text(what: c.Content, document: ReceiptDocument) -> str:
+    """Every character the PDF will print, so the fonts can be cut down to them."""
+    parts = [what.footer, document.number, "0123456789/ ·"]
+    for block in what.blocks:
+        parts.extend(_texts(block))
+    return "".join(parts)
+
+
+def _texts(block: c.Block) -> list[str]:
+    """The strings in one block."""
+    if isinstance(block, c.Title | c.Heading | c.Paragraph):
+        return [block.text]
+    if isinstance(block, c.Fields):
+        return [text for row in block.rows for text in row]
+    if isinstance(block, c.Party):
+        return [block.label, *block.lines]
+    if isinstance(block, c.Table):
+        return [*block.columns, *(text for row in block.rows for text in row), *block.total]
+    if isinstance(block, c.Signature):
+        return [block.place_and_date, block.name, block.title, block.caption]
+    return []
+
+
+def _set_up(pdf: FPDF, document: ReceiptDocument, what: c.Content) -> None:
+    """Page, margins, metadata and a creation date from the issue date."""
+    pdf.set_margins(_MARGIN, 18, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.set_creation_date(datetime.combine(document.issued_on, time(0), tzinfo=UTC))
+    pdf.set_lang(what.language)
+    pdf.set_title(what.title)
+    pdf.set_author(document.issuer.legal_name)
+    pdf.set_creator("donation-checkout")
+    pdf.alias_nb_pages()
+    pdf.add_page()
+
+
+def _style(
+    pdf: FPDF, *, size: float = _BODY, bold: bool = False, color: tuple[int, ...] = _INK
+) -> None:
+    """Font size, weight and colour for what comes next."""
+    pdf.set_font(FAMILY, "B" if bold else "", size)
+    pdf.set_text_color(*color)
+
+
+def _gap(pdf: FPDF, height: float) -> None:
+    """Vertical space."""
+    pdf.ln(height)
+
+
+def _text(pdf: FPDF, text: str, line: float, width: float = 0, align: Align = Align.L) -> None:
+    """Text wrapped to `width` (the rest of the line if 0), one cell per line, from here down."""
+    x = pdf.get_x()
+    width = width or pdf.w - pdf.r_margin - x
+    for row in _wrap(pdf, text, width):
+        pdf.set_x(x)
+        pdf.cell(width, line, row, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Break `text` into lines no wider than `width` in the current font, at spaces.
+
+    fpdf2's multi_cell measures each candidate line again for every character it adds, which
+    made the long legal paragraphs the slowest part of a receipt; without kerning a line is as
+    wide as its words and spaces, so each word is measured once (and cached across receipts).
+    """
+    measure = partial(text_width, "B" in pdf.font_style, pdf.font_size_pt)
+    space = measure(" ")
+    lines: list[str] = []
+    words: list[str] = []
+    used = 0.0
+    for word in text.split(" "):
+        size = measure(word)
+        if words and used + space + size > width:
+            lines.append(" ".join(words))
+            words, used = [], 0.0
+        if size > width:  # a word longer than a line (an e-mail address): cut it anywhere
+            *pieces, word = _cut(measure, word, width)
+            lines.extend(pieces)
+            size = measure(word)
+        used += size + (space if words else 0.0)
+        words.append(word)
+    lines.append(" ".join(words))
+    return lines
+
+
+def _cut(measure: Callable[[str], float], word: str, width: float) -> list[str]:
+    """Cut one over-long word into pieces that fit `width`."""
+    pieces = [""]
+    for char in word:
+        if pieces[-1] and measure(pieces[-1] + char) > width:
+            pieces.append("")
+        pieces[-1] += char
+    return pieces
+
+
+def _draw(pdf: FPDF, block: c.Block) -> None:
+    """Lay one block out below the previous one."""
+    if isinstance(block, c.Title):
+        _draw_title(pdf, block)
+    elif isinstance(block, c.Heading):
+        _gap(pdf, 2.5)
+        _style(pdf, size=10.5, bold=True)
+        _text(pdf, block.text, 5.2)
+        _gap(pdf, 1)
+    elif isinstance(block, c.Paragraph):
+        _draw_paragraph(pdf, block)
+    elif isinstance(block, c.Fields):
+        _draw_fields(pdf, block)
+    elif isinstance(block, c.Party):
+        _draw_party(pdf, block)
+    elif isinstance(block, c.Table):
+        _draw_table(pdf, block)
+    elif isinstance(block, c.Signature):
+        _draw_signature(pdf, block)
+    elif isinstance(block, c.PageBreak):
+        pdf.add_page()
+
+
+def _draw_title(pdf: FPDF, block: c.Title) -> None:
+    """The title, between two thin rules."""
+    _gap(pdf, 2)
+    _rule(pdf)
+    _gap(pdf, 2.5)
+    _style(pdf, size=11.5 if len(block.text) > 80 else 14, bold=True)
+    _text(pdf, block.text, 5.4 if len(block.text) > 80 else 7)
+    _gap(pdf, 2)
+    _rule(pdf)
+    _gap(pdf, 3)
+
+
+def _draw_paragraph(pdf: FPDF, block: c.Paragraph) -> None:
+    """Running text; small print in grey."""
+    if block.small:
+        _style(pdf, size=_SMALL, color=_MUTED)
+        _text(pdf, block.text, 3.5)
+        _gap(pdf, 1.5)
+        return
+    _style(pdf, bold=block.bold)
+    _text(pdf, block.text, 4.6)
+    _gap(pdf, 2.2)
+
+
+def _draw_fields(pdf: FPDF, block: c.Fields) -> None:
+    """Label (grey) and value side by side, one row each."""
+    for label, value in block.rows:
+        top = pdf.get_y()
+        _style(pdf, size=8.5, color=_MUTED)
+        _text(pdf, label, 4.6, width=_LABEL_WIDTH - 3)
+        bottom = pdf.get_y()
+        pdf.set_xy(_MARGIN + _LABEL_WIDTH, top)
+        _style(pdf)
+        _text(pdf, value, 4.6)
+        pdf.set_y(max(pdf.get_y(), bottom) + 0.6)
+    _gap(pdf, 2)
+
+
+def _draw_party(pdf: FPDF, block: c.Party) -> None:
+    """A name and address: the label small, the name bold."""
+    if block.label:
+        _style(pdf, size=_SMALL, color=_MUTED)
+        _text(pdf, block.label, 3.6)
+    name, *rest = block.lines
+    _style(pdf, size=11 if not block.label else _BODY, bold=True)
+    _text(pdf, name, 5)
+    _style(pdf, size=8.8)
+    for line in rest:
+        _text(pdf, line, 4.1)
+    _gap(pdf, 3)
+
+
+def _draw_table(pdf: FPDF, block: c.Table) -> None:
+    """Gifts in rows; the amount column right-aligned; the total bold under a rule."""
+    others = len(block.columns) - 1
+    width = (pdf.epw - _AMOUNT_WIDTH) / others
+    widths = (*([width] * others), _AMOUNT_WIDTH)
+    _style(pdf, size=_SMALL, bold=True, color=_MUTED)
+    _row(pdf, block.columns, widths, 3.6)
+    _rule(pdf)
+    _style(pdf, size=9)
+    for row in block.rows:
+        _row(pdf, row, widths, 4.8)
+    _rule(pdf)
+    _style(pdf, size=9, bold=True)
+    _row(pdf, block.total, widths, 5.2)
+    _gap(pdf, 2)
+
+
+def _row(pdf: FPDF, cells: tuple[str, ...], widths: tuple[float, ...], line: float) -> None:
+    """One table row; cells wrap, the row is as tall as its tallest cell."""
+    top, bottom = pdf.get_y(), pdf.get_y()
+    x = pdf.l_margin
+    for index, (text, width) in enumerate(zip(cells, widths, strict=True)):
+        pdf.set_xy(x, top)
+        align = Align.R if index == len(cells) - 1 else Align.L
+        _text(pdf, text, line, width=width - 2, align=align)
+        bottom = max(bottom, pdf.get_y())
+        x += width
+    pdf.set_xy(pdf.l_margin, bottom + 0.8)
+
+
+def _draw_signature(pdf: FPDF, block: c.Signature) -> None:
+    """Place and date, the signatory's name and title over a line, and the caption."""
+    _gap(pdf, 2)
+    _style(pdf)
+    _text(pdf, block.place_and_date, 4.6)
+    _gap(pdf, 1)
+    _style(pdf, bold=True)
+    _text(pdf, block.name, 4.6)
+    _style(pdf, size=8.8)
+    _text(pdf, block.title, 4.2)
+    pdf.set_draw_color(*_RULE)
+    pdf.line(_MARGIN, pdf.get_y() + 1, _MARGIN + 85, pdf.get_y() + 1)
+    _gap(pdf, 1.8)
+    if block.caption:
+        _style(pdf, size=_SMALL, color=_MUTED)
+        _text(pdf, block.caption, 3.6)
+    _gap(pdf, 2.5)
+
+
+def _rule(pdf: FPDF) -> None:
+    """A thin grey line across the page."""
+    pdf.set_draw_color(*_RULE)
+    pdf.set_line_width(0.25)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())

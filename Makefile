@@ -25,7 +25,9 @@ demo: install
 	$(BIN)/python -m checkout.testing.stripe_standin --port $(STANDIN_PORT) \
 	  --debit-settle-seconds $(DEMO_DEBIT_SECONDS) \
 	  --demo-webhooks 'http://127.0.0.1:$(PORT)$(DEMO_WEBHOOK_PATH)' & standin=$$!; \
-	trap 'kill $$standin' EXIT INT TERM; \
+	$(BIN)/flask --app wsgi worker --poll 1 & worker=$$!; \
+	trap 'kill $$standin $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Receipts are written to instance/mail/ as .eml files."; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: install localstripe lint types pytest

@@ -14,6 +14,7 @@ from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
 from checkout.payments import views as pay_views
 from checkout.payments import webhooks, wiring
+from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers
 from checkout.settings import load_config, refuse_unsafe_production
 from checkout.site import errors, i18n
 from checkout.site.views import blueprint as site_blueprint

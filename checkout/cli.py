@@ -17,6 +17,7 @@ from checkout.donations.models import RecurringPlan
 from checkout.outbox import commands as outbox_commands
 from checkout.payments import services as payment_services
 from checkout.payments import wiring
+from checkout.receipts import commands as receipt_commands
 from checkout.wizard import services as wizard_services
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
@@ -103,3 +104,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(plans_cli)
     app.cli.add_command(outbox_commands.worker_command)
     app.cli.add_command(outbox_commands.outbox_cli)
+    app.cli.add_command(receipt_commands.receipts_cli)

@@ -1,0 +1,109 @@
+"""Receipts per second end to end: issue (number + PDF) and email to a local SMTP sink.
+
+Usage: .venv/bin/python bench/receipt_throughput.py [--receipts 400] [--workers 1 2]
+
+For each worker count: a fresh SQLite database (WAL) with N kept payments queued as the
+payments code queues them, an aiosmtpd sink on loopback, then N `flask worker` processes
+until every receipt is issued and delivered. Target (issue 6): at least 50 receipts per
+second per worker on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from checkout import create_app, migrate  # noqa: E402
+from checkout.db import get_database  # noqa: E402
+from tests.integration.test_receipt_delivery import seed  # noqa: E402
+
+
+class Sink:
+    """Counts the messages it receives."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.count += 1
+        return "250 OK"
+
+
+def prepare(folder: str, receipts: int) -> str:
+    """A database with `receipts` kept payments over three offices, receipts queued."""
+    url = f"sqlite:///{folder}/bench.sqlite3"
+    migrate.upgrade(url)
+    app = create_app({"DATABASE_URL": url}, environ={})
+    with app.app_context(), get_database(app).session_factory() as session:
+        for n in range(receipts):
+            seed(session, ["DE", "UK", "NL"][n % 3], n)
+    get_database(app).engine.dispose()
+    return url
+
+
+def run(workers: int, receipts: int) -> float:
+    """Seconds for `workers` processes to issue and email `receipts` receipts."""
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    controller.start()
+    port = controller.server.sockets[0].getsockname()[1]
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "CHECKOUT_DATABASE_URL": prepare(folder, receipts),
+            "CHECKOUT_MAIL_TRANSPORT": "smtp",
+            "CHECKOUT_SMTP_HOST": "127.0.0.1",
+            "CHECKOUT_SMTP_PORT": str(port),
+            "CHECKOUT_SMTP_SECURITY": "none",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "worker",
+            "--batch",
+            "20",
+            "--poll",
+            "0.05",
+        ]
+        start = time.perf_counter()
+        processes = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            for _ in range(workers)
+        ]
+        while sink.count < receipts:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+    controller.stop()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--receipts", type=int, default=400)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    print(f"{'workers':>7} {'receipts':>8} {'seconds':>8} {'per second':>11} {'per worker':>11}")
+    for workers in args.workers:
+        seconds = run(workers, args.receipts)
+        rate = args.receipts / seconds
+        print(f"{workers:>7} {args.receipts:>8} {seconds:8.2f} {rate:11.1f} {rate / workers:11.1f}")
+
+
+if __name__ == "__main__":
+    main()

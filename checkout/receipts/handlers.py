@@ -1,0 +1,111 @@
+"""The receipts feature's outbox handlers, registered by name (the outbox imports no feature)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.core.money import Money
+from checkout.donations.models import Donor, Payment
+from checkout.donations.states import MONEY_KEPT, Status
+from checkout.mail.compose import compose_receipt_email, receipt_subject, render_bodies
+from checkout.mail.transports import MailError, transport_from_config
+from checkout.offices import Office
+from checkout.outbox.registry import PermanentFailure, register
+from checkout.receipts import services
+from checkout.receipts.models import VOID, Receipt
+
+#: The names payments enqueue (checkout/payments/sync.py); a test checks they match.
+ISSUE_RECEIPT = "receipts.issue"
+REVISE_RECEIPT = "receipts.revise"
+
+
+def context() -> services.ReceiptContext:
+    """Issuing needs the offices, the renderer, today and the Message-ID domain."""
+    from checkout.receipts.pdf import render_pdf  # fpdf2 loads only where receipts are made
+
+    return services.ReceiptContext(
+        offices=current_app.extensions["checkout.offices"],
+        render=render_pdf,
+        today=utcnow().date(),
+        message_domain=str(current_app.config["MAIL_MESSAGE_DOMAIN"]),
+    )
+
+
+@register(ISSUE_RECEIPT)
+def issue_receipt(session: Session, payload: dict[str, Any]) -> None:
+    """A payment succeeded: its receipt (or nothing, if the office confirms yearly)."""
+    services.issue_for_payment(session, int(payload["payment_id"]), context())
+
+
+@register(REVISE_RECEIPT)
+def revise_receipt(session: Session, payload: dict[str, Any]) -> None:
+    """A refund or lost dispute: void the receipt, and reissue for what was kept."""
+    payment = session.get(Payment, int(payload["payment_id"]))
+    if payment is None:
+        raise PermanentFailure(f"no payment {payload['payment_id']}")
+    receipt = services.active_receipt_for(session, payment.id)
+    if receipt is None:
+        return  # never receipted (refunded before the receipt went out): nothing to revise
+    reason = f"payment {payment.id} is {payment.status}"
+    if Status(payment.status) in MONEY_KEPT:
+        services.void_and_reissue(session, receipt, reason, context())
+    else:
+        services.void(session, receipt, reason)
+
+
+@register(services.EMAIL_RECEIPT)
+def email_receipt(session: Session, payload: dict[str, Any]) -> None:
+    """Send a receipt's stored PDF; its Message-ID is stable, so a repeat is recognisable."""
+    receipt = session.get(Receipt, int(payload["receipt_id"]))
+    if receipt is None:
+        raise PermanentFailure(f"no receipt {payload['receipt_id']}")
+    if receipt.status == VOID:
+        return  # corrected meanwhile: its replacement has an email of its own
+    donor = session.get(Donor, receipt.donor_id)
+    assert donor is not None
+    office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
+    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
+    html, text = render_bodies("receipt", language, **_email_values(session, receipt, office))
+    config = current_app.config
+    message = compose_receipt_email(
+        to=donor.email,
+        language=language,
+        html=html,
+        text=text,
+        subject=receipt_subject(receipt.number, language, str(config["CHARITY_NAME"])),
+        attachment=receipt.pdf,
+        attachment_name=f"{receipt.number}.pdf",
+        message_id=receipt.message_id,
+        sender=str(config["MAIL_FROM"]),
+        reply_to=office.support.email,
+    )
+    try:
+        transport_from_config(config, current_app.instance_path).send(message)
+    except MailError as error:
+        if error.permanent:  # the server refused the address itself: retrying cannot help
+            raise PermanentFailure(str(error)) from error
+        raise
+    receipt.emailed_at = utcnow()
+
+
+def _email_values(session: Session, receipt: Receipt, office: Office) -> dict[str, Any]:
+    """What the receipt email says besides the attachment."""
+    values: dict[str, Any] = {
+        "donor_name": receipt.donor_snapshot.get("full_name", ""),
+        "amount": Money(receipt.total_minor, receipt.currency),
+        "receipt_number": receipt.number,
+        "office_name": office.name,
+        "support_email": office.support.email,
+        "support_phone": office.support.phone,
+    }
+    payment = session.get(Payment, receipt.items[0].payment_id) if receipt.items else None
+    declared = payment.donation.gift_aid_declared_at if payment is not None else None
+    if office.donor.gift_aid and declared is not None:
+        values["gift_aid_declared_on"] = declared.date()
+        values["gift_aid_declaration"] = office.notices["gift_aid_declaration"].text("en")
+    return values

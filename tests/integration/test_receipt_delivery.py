@@ -1,0 +1,142 @@
+"""From a kept payment to one email with one correct PDF, over a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from checkout.db import get_database
+from checkout.donations.models import Donation, Donor, Payment
+from checkout.offices import load_registry
+from checkout.outbox.models import OutboxMessage
+from checkout.outbox.registry import enqueue
+from checkout.outbox.worker import Worker, WorkerSettings
+from checkout.paths import CONFIG_DIR
+from checkout.receipts.models import Receipt
+from checkout.wizard.models import CheckoutDraft
+
+OFFICES = load_registry(CONFIG_DIR / "offices.toml")
+COUNTRIES = {"DE": "DE", "NL": "NL", "UK": "GB", "CA": "CA", "AU": "AU", "INT": "US"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def seed(session, office_code: str, n: int = 0) -> Payment:
+    """A kept one-time gift to `office_code`, with its receipt queued as payments queue it."""
+    office = OFFICES.get(office_code)
+    currency = office.default_currency
+    donor = Donor(
+        office_code=office_code,
+        email=f"donor-{office_code.lower()}-{n}@example.org",
+        first_name="Anne",
+        middle_initial="M" if office.donor.middle_initial else "",
+        last_name="Shirley",
+        country=COUNTRIES[office_code],
+        address_line1="1 Lane",
+        postcode="12345",
+        city="Avonlea",
+        locale="en",
+    )
+    donation = Donation(
+        draft=CheckoutDraft(locale="en", data={}),
+        donor=donor,
+        office_code=office_code,
+        currency=currency,
+        amount_minor=5000,
+        frequency="once",
+        method="card",
+        status="succeeded",
+    )
+    payment = Payment(
+        donation=donation,
+        status="succeeded",
+        amount_minor=5000,
+        currency=currency,
+        paid_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    session.add(payment)
+    session.flush()
+    enqueue(
+        session, "receipts.issue", f"receipt-for-payment-{payment.id}", {"payment_id": payment.id}
+    )
+    session.commit()
+    return payment
+
+
+def drain(app, clock: Clock | None = None, rounds: int = 5) -> None:
+    """Run a worker (inside the app, as `flask worker` does) until nothing is left to do."""
+    worker = Worker(
+        get_database(app).session_factory,
+        WorkerSettings(backoff_base=timedelta(seconds=10)),
+        clock=clock or Clock(),
+    )
+    with app.app_context():
+        for _ in range(rounds):
+            if worker.run_once() == 0:
+                break
+
+
+@pytest.fixture
+def mailing_app(app, smtp_server):
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+    )
+    return app
+
+
+@pytest.mark.parametrize("office_code", list(COUNTRIES))
+def test_a_kept_payment_brings_exactly_one_email_with_its_pdf(
+    mailing_app, db_session, smtp_server, office_code
+) -> None:
+    seed(db_session, office_code)
+    drain(mailing_app)
+    drain(mailing_app)  # a second worker run finds nothing more to send
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    [attachment] = list(message.iter_attachments())
+    pdf = attachment.get_content()
+    assert pdf.startswith(b"%PDF")
+    receipt = db_session.scalars(select(Receipt).order_by(Receipt.id.desc())).first()
+    assert receipt is not None
+    assert pdf == receipt.pdf  # the stored bytes are what was sent
+    assert message["Message-ID"] == receipt.message_id
+    assert message["To"] == f"donor-{office_code.lower()}-0@example.org"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert receipt.number in text
+    assert OFFICES.get(office_code).legal.legal_name.split()[0] in text
+
+
+def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server) -> None:
+    seed(db_session, "UK")
+    clock = Clock()
+    clock.now += timedelta(seconds=1)  # later than the email message queued while issuing
+    mailing_app.config["SMTP_PORT"] = 1  # nothing listens there
+    drain(mailing_app, clock)
+    failed = db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
+    ).one()
+    db_session.refresh(failed)
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert smtp_server.messages == []
+    mailing_app.config["SMTP_PORT"] = smtp_server.port
+    drain(mailing_app, clock)  # its retry is not due yet: still nothing
+    assert smtp_server.messages == []
+    clock.now += timedelta(minutes=1)
+    drain(mailing_app, clock)
+    drain(mailing_app, clock)
+    assert len(smtp_server.messages) == 1
+    db_session.refresh(failed)
+    assert failed.status == "done"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,9 +40,28 @@ class Sink:
         return "250 OK"
 
 
-def prepare(folder: str, receipts: int) -> str:
-    """A database with `receipts` kept payments over three offices, receipts queued."""
+def free_port() -> int:
+    """A loopback port nothing listens on (aiosmtpd's controller wants one up front)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prepare(folder: str, receipts: int, database: str) -> str:
+    """A database with `receipts` kept payments over three offices, receipts queued.
+
+    `database` is "sqlite" (a file in `folder`) or a PostgreSQL admin URL: a scratch database
+    is created there for the run.
+    """
     url = f"sqlite:///{folder}/bench.sqlite3"
+    if database != "sqlite":
+        name = f"bench_{os.getpid()}_{int(time.time())}"
+        subprocess.run(
+            [sys.executable, str(ROOT / ".ci" / "pg_database.py"), "create", database, name],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        url = database.rsplit("/", 1)[0] + "/" + name
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url}, environ={})
     with app.app_context(), get_database(app).session_factory() as session:
@@ -51,16 +71,16 @@ def prepare(folder: str, receipts: int) -> str:
     return url
 
 
-def run(workers: int, receipts: int) -> float:
+def run(workers: int, receipts: int, database: str) -> float:
     """Seconds for `workers` processes to issue and email `receipts` receipts."""
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,
-            "CHECKOUT_DATABASE_URL": prepare(folder, receipts),
+            "CHECKOUT_DATABASE_URL": prepare(folder, receipts, database),
             "CHECKOUT_MAIL_TRANSPORT": "smtp",
             "CHECKOUT_SMTP_HOST": "127.0.0.1",
             "CHECKOUT_SMTP_PORT": str(port),
@@ -89,18 +109,40 @@ def run(workers: int, receipts: int) -> float:
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
+        drop_scratch(database, env["CHECKOUT_DATABASE_URL"])
     controller.stop()
     return elapsed
+
+
+def drop_scratch(database: str, url: str) -> None:
+    """Remove the PostgreSQL scratch database of a run (SQLite's goes with its folder)."""
+    if database != "sqlite":
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / ".ci" / "pg_database.py"),
+                "drop",
+                database,
+                url.rsplit("/", 1)[1],
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--receipts", type=int, default=400)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        help="sqlite, or a PostgreSQL admin URL such as postgresql://postgres@127.0.0.1:5432/test",
+    )
     args = parser.parse_args()
     print(f"{'workers':>7} {'receipts':>8} {'seconds':>8} {'per second':>11} {'per worker':>11}")
     for workers in args.workers:
-        seconds = run(workers, args.receipts)
+        seconds = run(workers, args.receipts, args.database)
         rate = args.receipts / seconds
         print(f"{workers:>7} {args.receipts:>8} {seconds:8.2f} {rate:11.1f} {rate / workers:11.1f}")
 

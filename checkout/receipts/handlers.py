@@ -42,6 +42,15 @@ def issue_receipt(session: Session, payload: dict[str, Any]) -> None:
     services.issue_for_payment(session, int(payload["payment_id"]), context())
 
 
+@register(services.RENDER_RECEIPT)
+def render_receipt(session: Session, payload: dict[str, Any]) -> None:
+    """A numbered receipt: its PDF, once, then its email."""
+    receipt = session.get(Receipt, int(payload["receipt_id"]))
+    if receipt is None:
+        raise PermanentFailure(f"no receipt {payload['receipt_id']}")
+    services.render(session, receipt, context())
+
+
 @register(REVISE_RECEIPT)
 def revise_receipt(session: Session, payload: dict[str, Any]) -> None:
     """A refund or lost dispute: void the receipt, and reissue for what was kept."""
@@ -66,6 +75,8 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     if receipt.status == VOID:
         return  # corrected meanwhile: its replacement has an email of its own
+    if receipt.pdf is None:
+        raise RuntimeError(f"receipt {receipt.number} is not rendered yet")  # retried later
     donor = session.get(Donor, receipt.donor_id)
     assert donor is not None
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)

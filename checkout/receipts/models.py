@@ -66,8 +66,11 @@ class Receipt(Base):
     donor_snapshot: Mapped[dict[str, Any]] = mapped_column(
         JSON, comment="Name and address as printed (the donor may change theirs later)"
     )
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, comment="The bytes sent; never re-rendered")
-    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="The bytes sent; rendered once after numbering, never again"
+    )
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    recurring: Mapped[bool] = mapped_column(default=False, comment="Instalments of a plan")
     status: Mapped[str] = mapped_column(String(8), default=ISSUED)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
     void_reason: Mapped[str | None] = mapped_column(String(200))

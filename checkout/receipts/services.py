@@ -1,8 +1,10 @@
 """Issuing, voiding, reissuing and resending receipts. Services take a Session; no Flask here.
 
-Issuing happens in one transaction: the number is taken from the counter, the PDF rendered
-once and stored with its SHA-256, the items recorded, and an outbox message to email it added.
-A rollback undoes all of it, number included, so the sequence has no gaps.
+Issuing is two short steps. First the number is taken from the counter and the receipt row
+written, in one transaction: a rollback undoes both, so the sequence has no gaps, and the
+counter's lock is held only for that. Then (an outbox message later) the PDF is rendered
+once, stored with its SHA-256 and its email queued: rendering takes tens of milliseconds,
+and doing it under the counter's lock would let only one worker per office make receipts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
+from checkout.core.money import Money
 from checkout.donations.models import Payment
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.offices import Office, OfficeRegistry
@@ -26,6 +29,7 @@ from checkout.receipts.models import ISSUED, VOID, Receipt, ReceiptItem
 from checkout.receipts.numbering import format_number, next_serial
 
 EMAIL_RECEIPT = "receipts.email"
+RENDER_RECEIPT = "receipts.render"
 #: A German receipt may not be issued on an exemption notice older than this (§ 63 AO).
 EXEMPTION_VALIDITY = timedelta(days=5 * 365 + 1)
 
@@ -91,28 +95,13 @@ def issue(
     period: tuple[date, date] | None = None,
     recurring: bool = False,
 ) -> Receipt:
-    """Number, render, store and queue the email of a receipt for `payments` (one donor)."""
+    """Number a receipt for `payments` (one donor) and queue its rendering."""
     check_exemption(office, ctx.today)
     donor = payments[0].donation.donor
     assert donor is not None
-    snapshot = documents.donor_snapshot(donor)
-    language = documents.receipt_language(office, donor.locale)
     lines = tuple(documents.gift_line(payment) for payment in payments)
     serial = next_serial(session, office.code, ctx.today.year)
     number = format_number(office.code, ctx.today.year, serial)
-    document = documents.document_for(
-        office,
-        snapshot,
-        lines,
-        number,
-        ctx.today,
-        language,
-        period=period,
-        replaces=replaces.number if replaces else None,
-        recurring=recurring,
-        gift_aid=_gift_aid(office, payments, language),
-    )
-    pdf = ctx.render(document)
     receipt = Receipt(
         number=number,
         office_code=office.code,
@@ -121,20 +110,53 @@ def issue(
         kind=office.receipt_kind,
         donor_id=donor.id,
         currency=lines[0].amount.currency,
-        total_minor=document.total.minor,
-        language=language,
-        donor_snapshot=snapshot,
-        pdf=pdf,
-        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        total_minor=sum(line.amount.minor for line in lines),
+        language=documents.receipt_language(office, donor.locale),
+        donor_snapshot=documents.donor_snapshot(donor),
         replaces=replaces,
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,
+        recurring=recurring,
         message_id=f"<receipt.{number}@{ctx.message_domain}>",
     )
     session.add(receipt)
     _record_items(session, receipt, payments, lines)
-    enqueue(session, EMAIL_RECEIPT, f"email-{number}", {"receipt_id": receipt.id})
+    enqueue(session, RENDER_RECEIPT, f"render-{number}", {"receipt_id": receipt.id})
     return receipt
+
+
+def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
+    """Render the numbered receipt once, store it with its hash, and queue its email."""
+    if receipt.pdf is not None:
+        return  # rendered already: a receipt's bytes never change
+    office = ctx.offices.get(receipt.office_code)
+    payments = [session.get(Payment, item.payment_id) for item in receipt.items]
+    lines = tuple(
+        GiftLine(
+            item.received_on, Money(item.amount_minor, receipt.currency), f"P-{item.payment_id}"
+        )
+        for item in receipt.items
+    )
+    period = (
+        (receipt.period_start, receipt.period_end)
+        if receipt.period_start and receipt.period_end
+        else None
+    )
+    document = documents.document_for(
+        office,
+        receipt.donor_snapshot,
+        lines,
+        receipt.number,
+        receipt.issued_at.date(),
+        receipt.language,
+        period=period,
+        recurring=receipt.recurring,
+        replaces=receipt.replaces.number if receipt.replaces else None,
+        gift_aid=_gift_aid(office, [p for p in payments if p is not None], receipt.language),
+    )
+    pdf = ctx.render(document)
+    receipt.pdf, receipt.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+    enqueue(session, EMAIL_RECEIPT, f"email-{receipt.number}", {"receipt_id": receipt.id})
 
 
 def _record_items(
@@ -153,6 +175,8 @@ def _record_items(
 
 
 def _gift_aid(office: Office, payments: list[Payment], language: str) -> object:
+    if not payments:
+        return None
     declared: datetime | None = payments[0].donation.gift_aid_declared_at
     if not office.donor.gift_aid or declared is None:
         return None
@@ -194,8 +218,8 @@ def void_and_reissue(
 
 def resend(session: Session, receipt: Receipt) -> None:
     """Send the same stored PDF again (same Message-ID: a duplicate is recognisable)."""
-    if receipt.status != ISSUED:
-        raise ValueError(f"receipt {receipt.number} is void; send its replacement instead")
+    if receipt.status != ISSUED or receipt.pdf is None:
+        raise ValueError(f"receipt {receipt.number} is void or not yet rendered")
     enqueue(
         session,
         EMAIL_RECEIPT,

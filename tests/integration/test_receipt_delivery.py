@@ -73,13 +73,12 @@ def seed(session, office_code: str, n: int = 0) -> Payment:
     return payment
 
 
-def drain(app, clock: Clock | None = None, rounds: int = 5) -> None:
+def drain(app, clock: Clock | None = None, rounds: int = 6) -> None:
     """Run a worker (inside the app, as `flask worker` does) until nothing is left to do."""
-    worker = Worker(
-        get_database(app).session_factory,
-        WorkerSettings(backoff_base=timedelta(seconds=10)),
-        clock=clock or Clock(),
-    )
+    settings = WorkerSettings(backoff_base=timedelta(seconds=10))
+    sessions = get_database(app).session_factory
+    # Real time unless a test moves the clock: each step is queued after the previous ran.
+    worker = Worker(sessions, settings, clock=clock) if clock else Worker(sessions, settings)
     with app.app_context():
         for _ in range(rounds):
             if worker.run_once() == 0:

@@ -111,7 +111,11 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
             Payment.stripe_payment_intent_id.like("pi_numbering_%")
         )
         receipt_ids = select(ReceiptItem.receipt_id).where(ReceiptItem.payment_id.in_(payment_ids))
-        session.execute(delete(OutboxMessage).where(OutboxMessage.name == "receipts.email"))
+        session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.name.in_(["receipts.email", "receipts.render"])
+            )
+        )
         session.execute(delete(OutboxMessage).where(OutboxMessage.key.like("numbering-%")))
         doomed = list(session.scalars(receipt_ids))
         session.execute(delete(ReceiptItem).where(ReceiptItem.receipt_id.in_(doomed)))

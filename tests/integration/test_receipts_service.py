@@ -32,6 +32,13 @@ def ctx(offices: OfficeRegistry = OFFICES, today: date = TODAY) -> services.Rece
     return services.ReceiptContext(offices, render, today, "test.invalid")
 
 
+def rendered(session, receipt):
+    """Run the second step of issuing (the outbox does it after the numbering commits)."""
+    assert receipt is not None
+    services.render(session, receipt, ctx())
+    return receipt
+
+
 def donor(session, office: str = "DE", **values) -> Donor:
     person = Donor(
         office_code=office,
@@ -87,6 +94,11 @@ def test_a_payment_gets_one_receipt_with_its_pdf_hash_and_an_email_queued(db_ses
     receipt = services.issue_for_payment(db_session, paid.id, ctx())
     assert receipt is not None
     assert receipt.number == "DE-2026-000001"
+    assert receipt.pdf is None  # numbered first; rendered by the next outbox step
+    rendered(db_session, receipt)
+    first_bytes = receipt.pdf
+    rendered(db_session, receipt)
+    assert receipt.pdf is first_bytes  # rendered once, never again
     assert receipt.pdf_sha256 == hashlib.sha256(receipt.pdf).hexdigest()
     assert receipt.total_minor == 5000
     assert receipt.donor_snapshot["full_name"] == "Erika Muster"
@@ -137,8 +149,9 @@ def test_a_correction_voids_and_reissues_citing_the_old_number(db_session) -> No
     first = services.issue_for_payment(db_session, paid.id, ctx())
     assert first is not None
     person.first_name = "Erica"
-    second = services.void_and_reissue(db_session, first, "name misspelt", ctx())
-    assert second is not None
+    second = rendered(
+        db_session, services.void_and_reissue(db_session, first, "name misspelt", ctx())
+    )
     assert (first.status, first.number) == ("void", "DE-2026-000001")
     assert second.number == "DE-2026-000002"
     assert second.replaces is first
@@ -169,8 +182,7 @@ def test_a_full_refund_leaves_nothing_to_reissue(db_session) -> None:
 
 def test_resend_queues_the_same_receipt_and_refuses_a_void_one(db_session) -> None:
     paid = payment(db_session, donor(db_session))
-    receipt = services.issue_for_payment(db_session, paid.id, ctx())
-    assert receipt is not None
+    receipt = rendered(db_session, services.issue_for_payment(db_session, paid.id, ctx()))
     services.resend(db_session, receipt)
     emails = db_session.scalars(
         select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
@@ -214,7 +226,9 @@ def test_annual_statements_cover_what_no_receipt_did_and_never_twice(db_session)
     period = annual.tax_year(germany, 2026)
     groups = annual.grouped(annual.unreceipted(db_session, germany, period))
     assert [[p.id for p in group] for group in groups.values()] == [[p.id for p in monthly]]
-    statement = annual.issue_group(db_session, germany, monthly, period, ctx())
+    statement = rendered(
+        db_session, annual.issue_group(db_session, germany, monthly, period, ctx())
+    )
     assert statement.total_minor == 4500
     assert (statement.period_start, statement.period_end) == period
     assert RENDERED[-1].is_statement

@@ -12,6 +12,7 @@ from checkout import cli, db
 from checkout.extensions import babel, csrf, limiter
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
+from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
 from checkout.payments import views as pay_views
 from checkout.payments import webhooks, wiring
 from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers

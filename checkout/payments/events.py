@@ -12,11 +12,14 @@ from sqlalchemy.orm import Session
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
+from checkout.outbox.registry import enqueue
 from checkout.payments import sync
 from checkout.payments.gateway import PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
 
 log = logging.getLogger(__name__)
+#: The outbox message payments/notifications.py registers a handler for.
+NOTIFY_RENEWAL = "payments.notify_renewal"
 Handler = Callable[[Session, str, VerifiedEvent, PaymentGateway], str]
 
 
@@ -107,9 +110,29 @@ def on_invoice_failed(
     if plan is None:
         return "ignored"
     sync.sync_plan(plan, gateway)
-    if not plan.donation.payments:  # the very first payment failed
+    if not plan.donation.payments:  # the very first payment failed: the donor is on the page
         sync.move(plan.donation, Status.FAILED)
+        return "applied"
+    _tell_the_donor(session, plan, event)
     return "applied"
+
+
+def _tell_the_donor(session: Session, plan: RecurringPlan, event: VerifiedEvent) -> None:
+    """A renewal failed (Stripe retries) or needs 3-D Secure: email the donor, once."""
+    invoice = _object(event)
+    key = f"{event.type}-{event.object_id}"
+    enqueue(
+        session,
+        NOTIFY_RENEWAL,
+        f"notify-{key}",
+        {
+            "donation_id": plan.donation_id,
+            "key": key,
+            "amount_minor": int(invoice.get("amount_due") or plan.donation.total.minor),
+            "action_required": event.type == "invoice.payment_action_required",
+            "pay_url": invoice.get("hosted_invoice_url") or "",
+        },
+    )
 
 
 def on_subscription(

@@ -290,3 +290,55 @@ def test_cancelling_an_unknown_plan_is_a_clear_error(app) -> None:
     result = app.test_cli_runner().invoke(args=["plans", "cancel", "sub_nothing"])
     assert result.exit_code != 0
     assert "no recurring gift with subscription sub_nothing" in result.output
+
+
+def test_a_failed_renewal_tells_the_donor_once(
+    app, client, db_session, stripe_standin, smtp_server
+):
+    from checkout.outbox.worker import Worker
+
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+    )
+    since = int(time.time()) - 1
+    uk = office(app, stripe_standin, "UK")
+    key = standin_keys("UK").secret_key
+    secret = client_secret(
+        pay(client, "UK", method="card", frequency="monthly", amount="other", other_amount="15")
+    )
+    uk.client.v1.payment_intents.confirm(
+        intent_of(secret), params={"payment_method": "pm_card_visa"}
+    )
+    plan = db_session.scalars(select(RecurringPlan).order_by(RecurringPlan.id.desc())).first()
+    assert plan is not None
+    subscription = uk.client.v1.subscriptions.retrieve(plan.stripe_subscription_id)
+    failing = uk.client.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", params={"customer": str(subscription.customer)}
+    )
+    uk.client.v1.subscriptions.update(
+        subscription.id, params={"default_payment_method": failing.id}
+    )
+    for _ in range(6):  # the account is shared: advance until *this* plan renews
+        stripe_standin.control.advance_to_next_renewal(key)
+        if uk.client.v1.subscriptions.retrieve(subscription.id).status == "past_due":
+            break
+    events = uk.events_about({subscription.id, intent_of(secret)}, since)
+    assert "invoice.payment_failed" in [e["type"] for e in events]
+    uk.deliver(events + events)  # delivered twice: still one email
+    worker = Worker(get_database(app).session_factory)
+    with app.app_context():
+        while worker.run_once():
+            pass
+    renewal_mails = [
+        m
+        for m in smtp_server.messages
+        if m["Subject"] == "Your monthly gift could not be collected"
+    ]
+    assert len(renewal_mails) == 1
+    assert renewal_mails[0]["To"] == "alex@example.org"
+    assert "£15.00" in renewal_mails[0].get_body(("plain",)).get_content()
+    db_session.expire_all()
+    assert plan.status == "past_due"

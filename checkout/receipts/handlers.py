@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
@@ -12,16 +14,22 @@ from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
 from checkout.donations.models import Donor, Payment
 from checkout.donations.states import MONEY_KEPT, Status
-from checkout.mail.compose import compose_receipt_email, receipt_subject, render_bodies
+from checkout.mail.compose import (
+    compose_receipt_email,
+    receipt_subject,
+    render_bodies,
+    stable_message_id,
+)
 from checkout.mail.transports import MailError, transport_from_config
 from checkout.offices import Office
-from checkout.outbox.registry import PermanentFailure, register
+from checkout.outbox.registry import PermanentFailure, enqueue, register
 from checkout.receipts import services
 from checkout.receipts.models import VOID, Receipt
 
 #: The names payments enqueue (checkout/payments/sync.py); a test checks they match.
 ISSUE_RECEIPT = "receipts.issue"
 REVISE_RECEIPT = "receipts.revise"
+VOID_NOTICE = "receipts.void_notice"
 
 
 def context() -> services.ReceiptContext:
@@ -65,6 +73,42 @@ def revise_receipt(session: Session, payload: dict[str, Any]) -> None:
         services.void_and_reissue(session, receipt, reason, context())
     else:
         services.void(session, receipt, reason)
+        enqueue(session, VOID_NOTICE, f"void-notice-{receipt.number}", {"receipt_id": receipt.id})
+
+
+@register(VOID_NOTICE)
+def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
+    """Tell the donor their receipt no longer stands (the gift was refunded or reversed)."""
+    receipt = session.get(Receipt, int(payload["receipt_id"]))
+    donor = session.get(Donor, receipt.donor_id) if receipt else None
+    if receipt is None or donor is None:
+        raise PermanentFailure(f"no receipt {payload['receipt_id']} with a donor")
+    office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
+    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
+    html, text = render_bodies(
+        "receipt_void",
+        language,
+        donor_name=receipt.donor_snapshot.get("full_name", ""),
+        receipt_number=receipt.number,
+        office_name=office.name,
+        support_email=office.support.email,
+    )
+    with force_locale(language):
+        subject = _("Receipt %(number)s is no longer valid", number=receipt.number)
+    config = current_app.config
+    message = compose_receipt_email(
+        to=donor.email,
+        language=language,
+        subject=str(subject),
+        html=html,
+        text=text,
+        attachment=None,
+        attachment_name="",
+        sender=str(config["MAIL_FROM"]),
+        message_id=stable_message_id("void", receipt.number, str(config["MAIL_MESSAGE_DOMAIN"])),
+        reply_to=office.support.email,
+    )
+    transport_from_config(config, current_app.instance_path).send(message)
 
 
 @register(services.EMAIL_RECEIPT)

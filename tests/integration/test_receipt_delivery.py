@@ -139,3 +139,52 @@ def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server)
     assert len(smtp_server.messages) == 1
     db_session.refresh(failed)
     assert failed.status == "done"
+
+
+def test_a_refund_voids_the_receipt_and_tells_the_donor(
+    mailing_app, db_session, smtp_server
+) -> None:
+    from checkout.payments import sync
+
+    paid = seed(db_session, "DE")
+    drain(mailing_app)
+    assert len(smtp_server.messages) == 1
+    paid.status, paid.refunded_minor = "refunded", paid.amount_minor
+    sync.revise_receipt(db_session, paid)  # what a charge.refunded webhook does
+    db_session.commit()
+    drain(mailing_app)
+    receipt = db_session.scalars(select(Receipt)).one()
+    db_session.refresh(receipt)
+    assert receipt.status == "void"
+    notice = smtp_server.messages[-1]
+    assert notice["Subject"] == f"Receipt {receipt.number} is no longer valid"
+    assert not list(notice.iter_attachments())
+    assert len(smtp_server.messages) == 2
+
+
+def test_every_message_payments_queue_has_a_handler(app) -> None:
+    from checkout.outbox.registry import handler_for
+    from checkout.payments import events, sync
+
+    for name in (sync.ISSUE_RECEIPT, sync.REVISE_RECEIPT, events.NOTIFY_RENEWAL):
+        assert callable(handler_for(name))
+
+
+def test_the_annual_command_issues_statements_once(mailing_app, db_session) -> None:
+    for n in range(3):
+        payment = seed(db_session, "DE", n)  # queued individually too: run nothing of that
+        payment.paid_at = datetime(2026, 2, 1 + n, tzinfo=UTC)
+        db_session.execute(OutboxMessage.__table__.delete())
+    db_session.commit()
+    runner = mailing_app.test_cli_runner()
+    result = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    assert "issued 3 statements for DE 2026-01-01 to 2026-12-31" in result.output
+    again = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", "2026"])
+    assert "issued 0 statements" in again.output
+    statements = db_session.scalars(select(Receipt)).all()
+    assert len(statements) == 3
+    assert all(r.period_start is not None for r in statements)
+    bad = runner.invoke(args=["receipts", "annual", "--office", "XX", "--year", "2026"])
+    assert bad.exit_code != 0
+    assert "no office XX" in bad.output

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
 from checkout.donations.models import Donation
-from checkout.mail.compose import compose_receipt_email, render_bodies, stable_message_id
-from checkout.mail.transports import transport_from_config
+from checkout.mail.compose import stable_message_id
+from checkout.mail.sending import send_to_donor
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
 from checkout.payments.events import NOTIFY_RENEWAL
@@ -29,35 +29,26 @@ def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
     office: Office = current_app.extensions["checkout.offices"].get(donation.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
     action = bool(payload.get("action_required"))
-    html, text = render_bodies(
-        "renewal",
-        language,
-        donor_name=donor.full_name,
-        office_name=office.name,
-        amount=Money(int(payload["amount_minor"]), donation.currency),
-        support_email=office.support.email,
-        action_required=action,
-        pay_url=payload.get("pay_url") or "",
-    )
     with force_locale(language):
         subject = (
             _("Please confirm your monthly gift")
             if action
             else _("Your monthly gift could not be collected")
         )
-    config = current_app.config
-    message = compose_receipt_email(
+    domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
+    send_to_donor(
         to=donor.email,
         language=language,
         subject=str(subject),
-        html=html,
-        text=text,
-        attachment=None,
-        attachment_name="",
-        sender=str(config["MAIL_FROM"]),
-        message_id=stable_message_id(
-            "renewal", str(payload["key"]), str(config["MAIL_MESSAGE_DOMAIN"])
-        ),
+        template="renewal",
+        values={
+            "donor_name": donor.full_name,
+            "office_name": office.name,
+            "amount": Money(int(payload["amount_minor"]), donation.currency),
+            "support_email": office.support.email,
+            "action_required": action,
+            "pay_url": payload.get("pay_url") or "",
+        },
+        message_id=stable_message_id("renewal", str(payload["key"]), domain),
         reply_to=office.support.email,
     )
-    transport_from_config(config, current_app.instance_path).send(message)

@@ -14,13 +14,9 @@ from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
 from checkout.donations.models import Donor, Payment
 from checkout.donations.states import MONEY_KEPT, Status
-from checkout.mail.compose import (
-    compose_receipt_email,
-    receipt_subject,
-    render_bodies,
-    stable_message_id,
-)
-from checkout.mail.transports import MailError, transport_from_config
+from checkout.mail.compose import receipt_subject, stable_message_id
+from checkout.mail.sending import send_to_donor
+from checkout.mail.transports import MailError
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, enqueue, register
 from checkout.receipts import services
@@ -85,30 +81,23 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']} with a donor")
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
-    html, text = render_bodies(
-        "receipt_void",
-        language,
-        donor_name=receipt.donor_snapshot.get("full_name", ""),
-        receipt_number=receipt.number,
-        office_name=office.name,
-        support_email=office.support.email,
-    )
     with force_locale(language):
         subject = _("Receipt %(number)s is no longer valid", number=receipt.number)
-    config = current_app.config
-    message = compose_receipt_email(
+    domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
+    send_to_donor(
         to=donor.email,
         language=language,
         subject=str(subject),
-        html=html,
-        text=text,
-        attachment=None,
-        attachment_name="",
-        sender=str(config["MAIL_FROM"]),
-        message_id=stable_message_id("void", receipt.number, str(config["MAIL_MESSAGE_DOMAIN"])),
+        template="receipt_void",
+        values={
+            "donor_name": receipt.donor_snapshot.get("full_name", ""),
+            "receipt_number": receipt.number,
+            "office_name": office.name,
+            "support_email": office.support.email,
+        },
+        message_id=stable_message_id("void", receipt.number, domain),
         reply_to=office.support.email,
     )
-    transport_from_config(config, current_app.instance_path).send(message)
 
 
 @register(services.EMAIL_RECEIPT)
@@ -125,22 +114,20 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> None:
     assert donor is not None
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
-    html, text = render_bodies("receipt", language, **_email_values(session, receipt, office))
-    config = current_app.config
-    message = compose_receipt_email(
-        to=donor.email,
-        language=language,
-        html=html,
-        text=text,
-        subject=receipt_subject(receipt.number, language, str(config["CHARITY_NAME"])),
-        attachment=receipt.pdf,
-        attachment_name=f"{receipt.number}.pdf",
-        message_id=receipt.message_id,
-        sender=str(config["MAIL_FROM"]),
-        reply_to=office.support.email,
-    )
     try:
-        transport_from_config(config, current_app.instance_path).send(message)
+        send_to_donor(
+            to=donor.email,
+            language=language,
+            template="receipt",
+            values=_email_values(session, receipt, office),
+            subject=receipt_subject(
+                receipt.number, language, str(current_app.config["CHARITY_NAME"])
+            ),
+            attachment=receipt.pdf,
+            attachment_name=f"{receipt.number}.pdf",
+            message_id=receipt.message_id,
+            reply_to=office.support.email,
+        )
     except MailError as error:
         if error.permanent:  # the server refused the address itself: retrying cannot help
             raise PermanentFailure(str(error)) from error

@@ -133,6 +133,9 @@ class RecurringPlan(Base):
         String(24), comment="Stripe's subscription status: incomplete, active, past_due, ..."
     )
     interval: Mapped[str] = mapped_column(String(8), comment="month or year")
+    mandate_reference: Mapped[str | None] = mapped_column(
+        String(64), comment="SEPA mandate reference, told to the donor before debits"
+    )
     current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

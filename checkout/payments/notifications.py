@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -11,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
-from checkout.donations.models import Donation
+from checkout.donations.models import Donation, RecurringPlan
 from checkout.mail.compose import stable_message_id
 from checkout.mail.sending import send_to_donor
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
 from checkout.payments.events import NOTIFY_RENEWAL
+from checkout.payments.sync import PLAN_STARTED
 
 
 @register(NOTIFY_RENEWAL)
@@ -50,5 +53,52 @@ def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
             "pay_url": payload.get("pay_url") or "",
         },
         message_id=stable_message_id("renewal", str(payload["key"]), domain),
+        reply_to=office.support.email,
+    )
+
+
+def next_debit_dates(plan: RecurringPlan, count: int = 3) -> list[date]:
+    """The next debits of a plan: its period end, then every interval after it."""
+    if plan.current_period_end is None:
+        return []
+    first = plan.current_period_end.date()
+    step = 12 if plan.interval == "year" else 1
+    return [_add_months(first, step * n) for n in range(count)]
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@register(PLAN_STARTED)
+def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
+    """A SEPA plan's first debit is paid: confirm it, with the pre-notification of the next."""
+    plan = session.get(RecurringPlan, int(payload["plan_id"]))
+    donor = plan.donation.donor if plan else None
+    if plan is None or donor is None:
+        raise PermanentFailure(f"no plan {payload['plan_id']} with a donor")
+    office: Office = current_app.extensions["checkout.offices"].get(plan.donation.office_code)
+    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+    with force_locale(language):
+        subject = _("Your recurring gift to %(office)s has started", office=office.name)
+    domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
+    send_to_donor(
+        to=donor.email,
+        language=language,
+        subject=str(subject),
+        template="plan_started",
+        values={
+            "donor_name": donor.full_name,
+            "office_name": office.name,
+            "amount": plan.donation.total,
+            "support_email": office.support.email,
+            "mandate_reference": plan.mandate_reference,
+            "creditor_id": office.stripe.sepa_creditor_id or "",
+            "debit_dates": next_debit_dates(plan),
+        },
+        message_id=stable_message_id("plan", str(plan.id), domain),
         reply_to=office.support.email,
     )

@@ -209,6 +209,20 @@ class StripeGateway:
             subscription = self._client(office).v1.subscriptions.retrieve(subscription_id)
         return _subscription_state(subscription)
 
+    def mandate_reference(self, office: str, charge_id: str) -> str | None:
+        """The SEPA mandate reference behind a debit, for the donor's pre-notification."""
+        with _translated_errors():
+            charge = self._client(office).v1.charges.retrieve(charge_id)
+            details = charge.payment_method_details
+            sepa = getattr(details, "sepa_debit", None) if details is not None else None
+            mandate_id = getattr(sepa, "mandate", None)
+            if not mandate_id:
+                return None
+            mandate = self._client(office).v1.mandates.retrieve(str(mandate_id))
+        method_details = getattr(mandate.payment_method_details, "sepa_debit", None)
+        reference = getattr(method_details, "reference", None)
+        return str(reference) if reference else None
+
     def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent:
         """Check the signature on the raw body with the office's secret; parse the event."""
         try:

@@ -107,6 +107,7 @@ def record_charge(payment: Payment, charge: ChargeState) -> None:
 
 #: Outbox message names the receipts feature registers handlers for.
 ISSUE_RECEIPT = "receipts.issue"
+PLAN_STARTED = "payments.plan_started"
 REVISE_RECEIPT = "receipts.revise"
 
 
@@ -195,7 +196,26 @@ def record_invoice(
         session.add(payment)
     _settle_instalment(session, payment, invoice.payment_intent_id, office, gateway)
     move(plan.donation, Status.SUCCEEDED)
+    _confirm_sepa_plan(session, plan, payment, gateway)
     return payment
+
+
+def _confirm_sepa_plan(
+    session: Session, plan: RecurringPlan, payment: Payment, gateway: PaymentGateway
+) -> None:
+    """A SEPA plan's first paid debit: note the mandate and queue the donor's pre-notification."""
+    if (
+        plan.donation.method != "sepa_debit"
+        or plan.mandate_reference
+        or not payment.stripe_charge_id
+    ):
+        return
+    plan.mandate_reference = gateway.mandate_reference(
+        plan.donation.office_code, payment.stripe_charge_id
+    )
+    if plan.mandate_reference:
+        session.flush()
+        enqueue(session, PLAN_STARTED, f"plan-started-{plan.id}", {"plan_id": plan.id})
 
 
 def _settle_instalment(

@@ -342,3 +342,69 @@ def test_a_failed_renewal_tells_the_donor_once(
     assert "£15.00" in renewal_mails[0].get_body(("plain",)).get_content()
     db_session.expire_all()
     assert plan.status == "past_due"
+
+
+def test_a_sepa_plan_confirms_its_start_with_the_pre_notification(
+    app, client, db_session, stripe_standin, smtp_server
+):
+    from checkout.outbox.worker import Worker
+
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+    )
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    secret = client_secret(
+        pay(
+            client,
+            "DE",
+            method="sepa_debit",
+            frequency="monthly",
+            amount="other",
+            other_amount="20",
+        )
+    )
+    method = de.client.v1.payment_methods.create(
+        params={
+            "type": "sepa_debit",
+            "sepa_debit": {"iban": "DE89370400440532013000"},
+            "billing_details": {"name": "Alex Doe", "email": "alex@example.org"},
+        }
+    )
+    de.client.v1.payment_intents.confirm(
+        intent_of(secret),
+        params={
+            "payment_method": method.id,
+            "mandate_data": {
+                "customer_acceptance": {
+                    "type": "online",
+                    "online": {"ip_address": "127.0.0.1", "user_agent": "pytest"},
+                }
+            },
+        },
+    )
+    stripe_standin.control.settle_debits(
+        standin_keys("DE").secret_key, payment_intent=intent_of(secret)
+    )
+    plan = db_session.scalars(select(RecurringPlan).order_by(RecurringPlan.id.desc())).first()
+    assert plan is not None
+    de.deliver(de.events_about({plan.stripe_subscription_id, intent_of(secret)}, since))
+    db_session.expire_all()
+    assert plan.status == "active"
+    assert plan.mandate_reference
+    worker = Worker(get_database(app).session_factory)
+    with app.app_context():
+        while worker.run_once():
+            pass
+    [started] = [m for m in smtp_server.messages if "has started" in str(m["Subject"])]
+    text = started.get_body(("plain",)).get_content()
+    assert plan.mandate_reference in text
+    assert DE_CREDITOR_ID in text
+    assert "€20.00" in text
+    assert "SEPA DIRECT DEBIT PRE-NOTIFICATION" in text
+
+
+DE_CREDITOR_ID = "DE98ZZZ09999999999"  # config/offices.toml, office DE

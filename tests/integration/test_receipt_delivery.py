@@ -188,3 +188,18 @@ def test_the_annual_command_issues_statements_once(mailing_app, db_session) -> N
     bad = runner.invoke(args=["receipts", "annual", "--office", "XX", "--year", "2026"])
     assert bad.exit_code != 0
     assert "no office XX" in bad.output
+
+
+def test_resend_sends_the_same_bytes_with_the_same_message_id(
+    mailing_app, db_session, smtp_server
+) -> None:
+    seed(db_session, "UK")
+    drain(mailing_app)
+    receipt = db_session.scalars(select(Receipt)).one()
+    result = mailing_app.test_cli_runner().invoke(args=["receipts", "resend", receipt.number])
+    assert result.exit_code == 0, result.output
+    drain(mailing_app)
+    first, second = smtp_server.messages
+    assert first["Message-ID"] == second["Message-ID"] == receipt.message_id
+    [one], [two] = list(first.iter_attachments()), list(second.iter_attachments())
+    assert one.get_content() == two.get_content() == receipt.pdf

@@ -49,6 +49,32 @@ def intent_of(secret: str) -> str:
     return secret.split("_secret_")[0]
 
 
+def confirm_sepa(office_: Office, intent: str) -> None:
+    """What the browser does for a SEPA debit: the IBAN and the donor's online mandate."""
+    method = office_.client.v1.payment_methods.create(
+        params={
+            "type": "sepa_debit",
+            "sepa_debit": {"iban": "DE89370400440532013000"},
+            "billing_details": {"name": "Alex Doe", "email": "alex@example.org"},
+        }
+    )
+    acceptance = {"type": "online", "online": {"ip_address": "127.0.0.1", "user_agent": "pytest"}}
+    office_.client.v1.payment_intents.confirm(
+        intent,
+        params={"payment_method": method.id, "mandate_data": {"customer_acceptance": acceptance}},
+    )
+
+
+def send_mail_to(app: Flask, smtp_server) -> None:
+    """Point the app's mail at the loopback SMTP server."""
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+    )
+
+
 def test_a_card_gift_succeeds_through_its_webhook(app, client, db_session, stripe_standin):
     since = int(time.time()) - 1
     de = office(app, stripe_standin, "DE")
@@ -163,25 +189,7 @@ def test_sepa_is_pending_until_the_debit_settles(app, client, db_session, stripe
     since = int(time.time()) - 1
     de = office(app, stripe_standin, "DE")
     intent = intent_of(client_secret(pay(client, "DE", method="sepa_debit")))
-    method = de.client.v1.payment_methods.create(
-        params={
-            "type": "sepa_debit",
-            "sepa_debit": {"iban": "DE89370400440532013000"},
-            "billing_details": {"name": "Alex Doe", "email": "alex@example.org"},
-        }
-    )
-    de.client.v1.payment_intents.confirm(
-        intent,
-        params={
-            "payment_method": method.id,
-            "mandate_data": {
-                "customer_acceptance": {
-                    "type": "online",
-                    "online": {"ip_address": "127.0.0.1", "user_agent": "pytest"},
-                }
-            },
-        },
-    )
+    confirm_sepa(de, intent)
     de.deliver(de.events_about({intent}, since))
     donation = the_donation(db_session)
     assert donation.status == "processing"
@@ -297,12 +305,7 @@ def test_a_failed_renewal_tells_the_donor_once(
 ):
     from checkout.outbox.worker import Worker
 
-    app.config.update(
-        MAIL_TRANSPORT="smtp",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-    )
+    send_mail_to(app, smtp_server)
     since = int(time.time()) - 1
     uk = office(app, stripe_standin, "UK")
     key = standin_keys("UK").secret_key
@@ -349,12 +352,7 @@ def test_a_sepa_plan_confirms_its_start_with_the_pre_notification(
 ):
     from checkout.outbox.worker import Worker
 
-    app.config.update(
-        MAIL_TRANSPORT="smtp",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-    )
+    send_mail_to(app, smtp_server)
     since = int(time.time()) - 1
     de = office(app, stripe_standin, "DE")
     secret = client_secret(
@@ -367,25 +365,7 @@ def test_a_sepa_plan_confirms_its_start_with_the_pre_notification(
             other_amount="20",
         )
     )
-    method = de.client.v1.payment_methods.create(
-        params={
-            "type": "sepa_debit",
-            "sepa_debit": {"iban": "DE89370400440532013000"},
-            "billing_details": {"name": "Alex Doe", "email": "alex@example.org"},
-        }
-    )
-    de.client.v1.payment_intents.confirm(
-        intent_of(secret),
-        params={
-            "payment_method": method.id,
-            "mandate_data": {
-                "customer_acceptance": {
-                    "type": "online",
-                    "online": {"ip_address": "127.0.0.1", "user_agent": "pytest"},
-                }
-            },
-        },
-    )
+    confirm_sepa(de, intent_of(secret))
     stripe_standin.control.settle_debits(
         standin_keys("DE").secret_key, payment_intent=intent_of(secret)
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from babel import Locale
+
 from checkout.core.money import Money
 from checkout.donations.models import Donor, Payment
 from checkout.offices import Office
@@ -49,13 +51,14 @@ def _place(address: tuple[str, ...]) -> str:
     return " ".join(words) or line
 
 
-def donor_snapshot(donor: Donor) -> dict[str, object]:
+def donor_snapshot(donor: Donor, language: str) -> dict[str, object]:
     """The donor's name and address as printed today, kept with the receipt for ever."""
+    country = Locale.parse(language).territories.get(donor.country, donor.country)
     address = [
         donor.address_line1,
         donor.address_line2,
         f"{donor.postcode} {donor.city}".strip(),
-        donor.country,
+        country,
     ]
     return {"full_name": donor.full_name, "address": [line for line in address if line]}
 

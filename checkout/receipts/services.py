@@ -100,6 +100,7 @@ def issue(
     donor = payments[0].donation.donor
     assert donor is not None
     lines = tuple(documents.gift_line(payment) for payment in payments)
+    language = documents.receipt_language(office, donor.locale)
     serial = next_serial(session, office.code, ctx.today.year)
     number = format_number(office.code, ctx.today.year, serial)
     receipt = Receipt(
@@ -111,8 +112,8 @@ def issue(
         donor_id=donor.id,
         currency=lines[0].amount.currency,
         total_minor=sum(line.amount.minor for line in lines),
-        language=documents.receipt_language(office, donor.locale),
-        donor_snapshot=documents.donor_snapshot(donor),
+        language=language,
+        donor_snapshot=documents.donor_snapshot(donor, language),
         replaces=replaces,
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,

@@ -234,3 +234,11 @@ def test_annual_statements_cover_what_no_receipt_did_and_never_twice(db_session)
     assert RENDERED[-1].is_statement
     assert len(RENDERED[-1].gifts) == 3
     assert annual.unreceipted(db_session, germany, period) == []  # re-running issues nothing
+
+
+def test_the_address_names_the_country_in_the_receipts_language(db_session) -> None:
+    paid = payment(db_session, donor(db_session))
+    receipt = services.issue_for_payment(db_session, paid.id, ctx())
+    assert receipt is not None
+    assert receipt.language == "de"
+    assert receipt.donor_snapshot["address"][-1] == "Deutschland"

@@ -5,6 +5,7 @@ Alembic's autogenerate and the schema test read `metadata` from here; add new mo
 
 from __future__ import annotations
 
+from checkout.consent import models as _consent_models  # noqa: F401 - registers tables
 from checkout.db import Base
 from checkout.donations import models as _donation_models  # noqa: F401 - registers tables
 from checkout.outbox import models as _outbox_models  # noqa: F401 - registers tables

@@ -11,9 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from checkout.consent import services as consent
+from checkout.consent.services import Evidence
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.donations.states import Status
+from checkout.offices import Office
 from checkout.payments.gateway import (
     OneTimePaymentRequest,
     PaymentGateway,
@@ -33,12 +36,17 @@ def donation_for_draft(session: Session, draft: CheckoutDraft) -> Donation | Non
 def create_donation(
     session: Session,
     draft: CheckoutDraft,
-    office_code: str,
+    office: Office,
     gift: Gift,
     donor: DonorDetails,
     method: str,
+    evidence: Evidence,
 ) -> Donation:
-    """The donation row for a complete draft, once: a second call returns the first row."""
+    """The donation row for a complete draft, once: a second call returns the first row.
+
+    The consent the details step collected goes into the ledger in the same transaction.
+    """
+    office_code = office.code
     locked = _lock_draft(session, draft)
     existing = donation_for_draft(session, locked)
     if existing is not None:
@@ -65,6 +73,18 @@ def create_donation(
         found = donation_for_draft(session, locked)
         assert found is not None
         return found
+    assert donation.donor is not None
+    consent.record_checkout(
+        session,
+        office,
+        language=donor.notice_language,
+        email=donor.email,
+        email_opt_in=donor.email_opt_in,
+        gift_aid=donor.gift_aid,
+        donor_id=donation.donor.id,
+        donation_id=donation.id,
+        evidence=evidence,
+    )
     return donation
 
 

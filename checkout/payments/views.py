@@ -17,6 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from checkout.consent.services import Evidence, keyed_ip_hash
 from checkout.core.money import format_money
 from checkout.db import db_session
 from checkout.donations.models import Donation
@@ -60,7 +61,13 @@ def start() -> Response:
             flash("total_changed")
             return redirect(url_for("wizard.step", name="review"))
         existing = services.create_donation(
-            db_session(), draft, context.office.code, context.gift, context.donor, assessment.method
+            db_session(),
+            draft,
+            context.office,
+            context.gift,
+            context.donor,
+            assessment.method,
+            _evidence(),
         )
     db_session().commit()  # our row first: Stripe's idempotency key comes from its id
     try:
@@ -69,6 +76,16 @@ def start() -> Response:
         current_app.logger.exception("could not open donation %s at Stripe", existing.id)
         flash("stripe_unavailable")
     return redirect(url_for("pay.page"))
+
+
+def _evidence() -> Evidence:
+    """How the donor's choices reached us: the details step, from this browser."""
+    key = str(current_app.config["SECRET_KEY"])
+    return Evidence(
+        form="wizard.details",
+        ip_hash=keyed_ip_hash(request.remote_addr, key),
+        user_agent=request.headers.get("User-Agent"),
+    )
 
 
 @blueprint.get("/pay")

@@ -1,0 +1,58 @@
+"""The notice texts donors were shown, and the ledger of what they decided.
+
+Ledger rows are never changed: the database itself refuses UPDATE and DELETE on them
+(triggers, created by migration 0008 on SQLite and PostgreSQL), so not even a bug or a hand
+edit can rewrite evidence. A withdrawal is a new row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from checkout.core.clock import utcnow
+from checkout.db import Base
+from checkout.dbtypes import UtcDateTime
+
+
+class ConsentNotice(Base):
+    """One version of one notice in one language, exactly as shown; kept for ever."""
+
+    __tablename__ = "consent_notices"
+    __table_args__ = (UniqueConstraint("office_code", "purpose", "language", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(
+        String(32), comment="data_transfer, email_fundraising, gift_aid_declaration, ..."
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    version: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64), comment="Of the exact text below, UTF-8")
+    text: Mapped[str] = mapped_column(Text)
+    first_shown_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConsentRecord(Base):
+    """One decision a donor made about one notice: acknowledged, granted, withdrawn, confirmed."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("consent_notices.id"), index=True)
+    office_code: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(8), comment="email or sms, for opt-ins")
+    legal_basis: Mapped[str] = mapped_column(String(16), comment="notice, consent, soft_opt_in")
+    decision: Mapped[str] = mapped_column(String(16), comment="acknowledged, granted, ...")
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), comment="The address at the time")
+    form: Mapped[str] = mapped_column(String(32), comment="Where: wizard step, email link, ...")
+    ip_hash: Mapped[str | None] = mapped_column(String(64), comment="Keyed hash, never the IP")
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    notice: Mapped[ConsentNotice] = relationship()

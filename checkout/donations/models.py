@@ -134,7 +134,10 @@ class RecurringPlan(Base):
     )
     interval: Mapped[str] = mapped_column(String(8), comment="month or year")
     mandate_reference: Mapped[str | None] = mapped_column(
-        String(64), comment="SEPA mandate reference, told to the donor before debits"
+        String(64), index=True, comment="SEPA mandate reference, told to the donor before debits"
+    )
+    mandate_revoked_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When the donor's bank reported the mandate revoked"
     )
     current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -159,10 +159,34 @@ def on_charge(session: Session, office: str, event: VerifiedEvent, gateway: Paym
     return "applied"
 
 
+def on_mandate(session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway) -> str:
+    """A debit mandate was revoked at the donor's bank: mark the plan that relies on it.
+
+    Stripe will fail its next debit (and that failure emails the donor); marking it now lets
+    support see why before then.
+    """
+    mandate = _object(event)
+    if mandate.get("status") == "active":
+        return "ignored"
+    details = mandate.get("payment_method_details") or {}
+    method = details.get(str(details.get("type", ""))) if isinstance(details, dict) else None
+    reference = method.get("reference") if isinstance(method, dict) else None
+    if not reference:
+        return "ignored"
+    plans = session.scalars(
+        select(RecurringPlan).where(RecurringPlan.mandate_reference == str(reference))
+    ).all()
+    for plan in plans:
+        if plan.donation.office_code == office and plan.mandate_revoked_at is None:
+            plan.mandate_revoked_at = utcnow()
+            log.warning("mandate of plan %s revoked (office %s)", plan.id, office)
+    return "applied" if plans else "ignored"
+
+
 def keep_for_later(
     session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
 ) -> str:
-    """Stored for the finance and mandate work that reads them (payouts, mandates)."""
+    """Stored for the finance work that reconciles payouts from them."""
     return "stored"
 
 
@@ -185,7 +209,7 @@ HANDLERS: dict[str, Handler] = {
     "charge.dispute.closed": on_charge,
     "charge.dispute.funds_withdrawn": on_charge,
     "charge.dispute.funds_reinstated": on_charge,
-    "mandate.updated": keep_for_later,
+    "mandate.updated": on_mandate,
     "payout.paid": keep_for_later,
     "payout.failed": keep_for_later,
     "payout.created": keep_for_later,

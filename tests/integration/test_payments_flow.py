@@ -392,3 +392,35 @@ def test_a_sepa_plan_confirms_its_start_with_the_pre_notification(
 
 
 DE_CREDITOR_ID = "DE98ZZZ09999999999"  # config/offices.toml, office DE
+
+
+def test_a_revoked_mandate_marks_its_plan(app, client, db_session, stripe_standin) -> None:
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    key = standin_keys("DE").secret_key
+    secret = client_secret(
+        pay(
+            client,
+            "DE",
+            method="sepa_debit",
+            frequency="monthly",
+            amount="other",
+            other_amount="25",
+        )
+    )
+    confirm_sepa(de, intent_of(secret))
+    stripe_standin.control.settle_debits(key, payment_intent=intent_of(secret))
+    plan = db_session.scalars(select(RecurringPlan).order_by(RecurringPlan.id.desc())).first()
+    assert plan is not None
+    de.deliver(de.events_about({plan.stripe_subscription_id, intent_of(secret)}, since))
+    db_session.expire_all()
+    assert plan.mandate_reference
+    assert plan.mandate_revoked_at is None
+    charge = de.client.v1.payment_intents.retrieve(intent_of(secret)).latest_charge
+    mandate = de.client.v1.charges.retrieve(str(charge)).payment_method_details.sepa_debit.mandate
+    stripe_standin.control.revoke_mandate(key, str(mandate))
+    events = [e for e in de.events_about({str(mandate)}, since) if e["type"] == "mandate.updated"]
+    assert events
+    assert set(de.deliver(events)) == {200}
+    db_session.expire_all()
+    assert plan.mandate_revoked_at is not None

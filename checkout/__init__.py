@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from checkout import cli, db
+from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
@@ -16,7 +17,7 @@ from checkout.payments import notifications as _payment_notifications  # noqa: F
 from checkout.payments import views as pay_views
 from checkout.payments import webhooks, wiring
 from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers
-from checkout.settings import load_config, refuse_unsafe_production
+from checkout.settings import is_production, load_config, refuse_unsafe_production
 from checkout.site import errors, i18n
 from checkout.site.views import blueprint as site_blueprint
 from checkout.wizard import thanks as wizard_thanks
@@ -40,6 +41,11 @@ def create_app(
     load_config(app.config, overrides, environ)
     registry = load_registry(project_path(app.config["OFFICES_FILE"]))
     refuse_unsafe_production(app.config, registry, environ)
+    check_lock(
+        registry,
+        project_path(app.config["NOTICE_LOCK_FILE"]),
+        require_complete=is_production(app.config),
+    )
     app.extensions[OFFICES_EXTENSION_KEY] = registry
     _bind_extensions(app)
     wiring.init_app(app, registry, environ)

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from checkout import migrate
+from checkout.consent import commands as consent_commands
 from checkout.db import db_session
 from checkout.donations.models import RecurringPlan
 from checkout.outbox import commands as outbox_commands
@@ -105,3 +106,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_commands.worker_command)
     app.cli.add_command(outbox_commands.outbox_cli)
     app.cli.add_command(receipt_commands.receipts_cli)
+    app.cli.add_command(consent_commands.consent_cli)

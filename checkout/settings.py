@@ -17,6 +17,7 @@ from checkout.paths import CONFIG_DIR
 ENV_PREFIX = "CHECKOUT"
 DEFAULTS_FILE = CONFIG_DIR / "default.py"
 _DEFAULT_SECRET_KEYS = frozenset({"", "dev-only-not-secret", "testing-not-secret"})
+_DEFAULT_EVIDENCE_KEYS = frozenset({"", "dev-only-evidence-key", "testing-evidence-key"})
 
 
 def load_config(
@@ -57,7 +58,8 @@ def production_problems(
     config: Mapping[str, Any], registry: OfficeRegistry, environ: Mapping[str, str]
 ) -> list[str]:
     """Every reason this configuration must not serve real donors, each naming its setting."""
-    problems = _secret_key_problems(config) + _database_problems(config)
+    problems = _secret_key_problems(config) + _evidence_key_problems(config)
+    problems += _database_problems(config)
     problems += _stripe_base_problems(config) + _mail_problems(config)
     for office in registry:
         problems += _office_stripe_problems(office.code, office.stripe, environ)
@@ -83,6 +85,21 @@ def _secret_key_problems(config: Mapping[str, Any]) -> list[str]:
         return ["SECRET_KEY is a published default: set CHECKOUT_SECRET_KEY to a random value"]
     if len(str(key)) < 32:
         return ["SECRET_KEY is shorter than 32 characters: set a longer CHECKOUT_SECRET_KEY"]
+    return []
+
+
+def _evidence_key_problems(config: Mapping[str, Any]) -> list[str]:
+    """The key of the ledger's IP hashes and the suppression list: secret, and never rotated."""
+    key = str(config.get("EVIDENCE_HASH_KEY") or "")
+    if key in _DEFAULT_EVIDENCE_KEYS:
+        return [
+            "EVIDENCE_HASH_KEY is missing or a published default: "
+            "set CHECKOUT_EVIDENCE_HASH_KEY to a random value"
+        ]
+    if len(key) < 32:
+        return ["EVIDENCE_HASH_KEY is shorter than 32 characters: set a longer one"]
+    if key == str(config.get("SECRET_KEY")):
+        return ["EVIDENCE_HASH_KEY equals SECRET_KEY: rotating one must not change the other"]
     return []
 
 

@@ -13,12 +13,22 @@ ENV = "development"
 # Signs the session cookie and CSRF tokens. This value is public, hence refused in production.
 SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a known default, refused in production
 
+# Keys the hashes the consent ledger keeps instead of IP addresses, and the suppression list's
+# email hashes. Unlike SECRET_KEY it must never be rotated: hashes made under another key no
+# longer match. Refused in production when left at this default.
+EVIDENCE_HASH_KEY = "dev-only-evidence-key"
+
 # SQLAlchemy URL. Empty means the SQLite file instance/checkout.sqlite3. DATABASE_URL in the
 # environment (the usual name on hosting platforms) is honoured when this is empty.
 DATABASE_URL = ""
 
 # The offices registry, relative to the project root unless absolute.
 OFFICES_FILE = "config/offices.toml"
+
+# The SHA-256 of every notice text released under each version (`flask --app wsgi consent
+# lock-notices` adds new versions). The app refuses to start when a text differs from the one
+# locked under its version, and in production when a configured version is not locked yet.
+NOTICE_LOCK_FILE = "config/notices.lock"
 
 # Where Stripe's API is. The default is the local stand-in that `make demo` starts; production
 # must use Stripe's own address.

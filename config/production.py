@@ -1,7 +1,8 @@
 """A starting point for production: name it in CHECKOUT_CONFIG and set secrets in the environment.
 
-The app refuses to start in production without CHECKOUT_SECRET_KEY, DATABASE_URL (PostgreSQL),
-and each office's Stripe keys and webhook secret (the variable names are in config/offices.toml).
+The app refuses to start in production without CHECKOUT_SECRET_KEY, CHECKOUT_EVIDENCE_HASH_KEY,
+DATABASE_URL (PostgreSQL), and each office's Stripe keys and webhook secret (the variable names
+are in config/offices.toml).
 """
 
 ENV = "production"

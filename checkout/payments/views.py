@@ -80,7 +80,7 @@ def start() -> Response:
 
 def _evidence() -> Evidence:
     """How the donor's choices reached us: the details step, from this browser."""
-    key = str(current_app.config["SECRET_KEY"])
+    key = str(current_app.config["EVIDENCE_HASH_KEY"])
     return Evidence(
         form="wizard.details",
         ip_hash=keyed_ip_hash(request.remote_addr, key),

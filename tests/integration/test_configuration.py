@@ -20,6 +20,7 @@ def production_environ() -> dict[str, str]:
     environ = {
         "CHECKOUT_ENV": "production",
         "CHECKOUT_SECRET_KEY": "k" * 48,
+        "CHECKOUT_EVIDENCE_HASH_KEY": "e" * 48,
         "DATABASE_URL": PG_URL,
         "CHECKOUT_STRIPE_API_BASE": "https://api.stripe.com",
         "CHECKOUT_STRIPE_JS_URL": "https://js.stripe.com/v3/",
@@ -54,6 +55,9 @@ def test_a_complete_production_environment_starts() -> None:
         ({"CHECKOUT_SECRET_KEY": ""}, "SECRET_KEY is missing"),
         ({"CHECKOUT_SECRET_KEY": "dev-only-not-secret"}, "SECRET_KEY is a published default"),
         ({"CHECKOUT_SECRET_KEY": "short-but-custom"}, "SECRET_KEY is shorter than 32"),
+        ({"CHECKOUT_EVIDENCE_HASH_KEY": None}, "EVIDENCE_HASH_KEY is missing or a published"),
+        ({"CHECKOUT_EVIDENCE_HASH_KEY": "e" * 20}, "EVIDENCE_HASH_KEY is shorter than 32"),
+        ({"CHECKOUT_EVIDENCE_HASH_KEY": "k" * 48}, "EVIDENCE_HASH_KEY equals SECRET_KEY"),
         ({"DATABASE_URL": None}, "DATABASE_URL is missing"),
         ({"DATABASE_URL": "sqlite:////srv/checkout.db"}, "DATABASE_URL points at SQLite"),
         ({"CHECKOUT_STRIPE_API_BASE": None}, "STRIPE_API_BASE is 'http://127.0.0.1:12111'"),

@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 
 from checkout import cli, db
+from checkout.consent import handlers as _consent_handlers  # noqa: F401 - registers handlers
+from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
 from checkout.offices import load_registry
@@ -71,4 +73,5 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(wizard_thanks.blueprint)
     app.register_blueprint(pay_views.blueprint)
     app.register_blueprint(webhooks.blueprint)
+    app.register_blueprint(consent_views.blueprint)
     cli.init_app(app)

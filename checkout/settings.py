@@ -59,7 +59,7 @@ def production_problems(
 ) -> list[str]:
     """Every reason this configuration must not serve real donors, each naming its setting."""
     problems = _secret_key_problems(config) + _evidence_key_problems(config)
-    problems += _database_problems(config)
+    problems += _database_problems(config) + _public_url_problems(config)
     problems += _stripe_base_problems(config) + _mail_problems(config)
     for office in registry:
         problems += _office_stripe_problems(office.code, office.stripe, environ)
@@ -100,6 +100,15 @@ def _evidence_key_problems(config: Mapping[str, Any]) -> list[str]:
         return ["EVIDENCE_HASH_KEY is shorter than 32 characters: set a longer one"]
     if key == str(config.get("SECRET_KEY")):
         return ["EVIDENCE_HASH_KEY equals SECRET_KEY: rotating one must not change the other"]
+    return []
+
+
+def _public_url_problems(config: Mapping[str, Any]) -> list[str]:
+    """Links in emails (withdraw, confirm) must reach this app from a donor's mailbox."""
+    url = str(config.get("PUBLIC_BASE_URL") or "")
+    host = url.removeprefix("https://").split("/")[0].split(":")[0]
+    if not url.startswith("https://") or host in {"", "localhost", "127.0.0.1"}:
+        return [f"PUBLIC_BASE_URL is {url!r}: set the https:// address donors reach this app at"]
     return []
 
 

@@ -13,10 +13,18 @@ ENV = "development"
 # Signs the session cookie and CSRF tokens. This value is public, hence refused in production.
 SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a known default, refused in production
 
-# Keys the hashes the consent ledger keeps instead of IP addresses, and the suppression list's
-# email hashes. Unlike SECRET_KEY it must never be rotated: hashes made under another key no
-# longer match. Refused in production when left at this default.
+# Keys the hashes the consent ledger keeps instead of IP addresses and the suppression list's
+# email hashes, and signs the consent links in emails. Unlike SECRET_KEY it must never be
+# rotated: hashes made under another key no longer match, and links in old receipts would
+# stop working. Refused in production when left at this default.
 EVIDENCE_HASH_KEY = "dev-only-evidence-key"
+
+# Links in emails: the address donors reach this app at (no trailing slash), how long a link
+# to confirm an email opt-in (double opt-in) stays valid, and how long the withdrawal and Gift
+# Aid cancellation links in receipts work (days).
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+CONSENT_CONFIRM_LINK_DAYS = 14
+CONSENT_LINK_DAYS = 3650
 
 # SQLAlchemy URL. Empty means the SQLite file instance/checkout.sqlite3. DATABASE_URL in the
 # environment (the usual name on hosting platforms) is honoured when this is empty.

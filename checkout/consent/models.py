@@ -56,3 +56,22 @@ class ConsentRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     notice: Mapped[ConsentNotice] = relationship()
+
+
+class Suppression(Base):
+    """An address that must not receive fundraising from an office: it objected.
+
+    Only a keyed hash of the address is kept, so the entry can outlive the erasure of the
+    donor's data and still stop the office from writing to that address again.
+    """
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("office_code", "email_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(8))
+    email_hash: Mapped[str] = mapped_column(
+        String(64), comment="HMAC-SHA256 of the lower-cased address (EVIDENCE_HASH_KEY)"
+    )
+    reason: Mapped[str] = mapped_column(String(32), comment="How: email_link, one_click, ...")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from checkout.consent.models import ConsentNotice, ConsentRecord
+from checkout.consent.models import ConsentNotice, ConsentRecord, Suppression
+from checkout.core.clock import utcnow
 from checkout.core.errors import CheckoutError
 from checkout.offices import Notice, Office
+from checkout.outbox.registry import enqueue
+
+#: The outbox message that asks a donor to confirm an email opt-in (checkout/consent/handlers.py).
+CONFIRM_EMAIL = "consent.confirm_email"
 
 
 class NoticeChangedWithoutVersion(CheckoutError):
@@ -93,9 +98,35 @@ def record(
     donation_id: int | None = None,
 ) -> ConsentRecord:
     """Append one decision to the ledger, citing the exact text shown."""
+    return record_with_notice(
+        session,
+        stored_notice(session, office, notice, language),
+        decision=decision,
+        legal_basis=legal_basis,
+        email=email,
+        evidence=evidence,
+        channel=channel,
+        donor_id=donor_id,
+        donation_id=donation_id,
+    )
+
+
+def record_with_notice(
+    session: Session,
+    notice: ConsentNotice,
+    *,
+    decision: str,
+    legal_basis: str,
+    email: str,
+    evidence: Evidence,
+    channel: str | None = None,
+    donor_id: int | None = None,
+    donation_id: int | None = None,
+) -> ConsentRecord:
+    """Append one decision about a stored notice (a later decision cites the earlier text)."""
     row = ConsentRecord(
-        notice=stored_notice(session, office, notice, language),
-        office_code=office.code,
+        notice=notice,
+        office_code=notice.office_code,
         purpose=notice.purpose,
         channel=channel,
         legal_basis=legal_basis,
@@ -106,6 +137,7 @@ def record(
         form=evidence.form,
         ip_hash=evidence.ip_hash,
         user_agent=(evidence.user_agent or "")[:300] or None,
+        recorded_at=utcnow(),
     )
     session.add(row)
     return row
@@ -122,19 +154,34 @@ def record_checkout(
     donor_id: int,
     donation_id: int,
     evidence: Evidence,
+    hash_key: str,
+    mandate_language: str | None = None,
 ) -> list[ConsentRecord]:
-    """What the details step showed and the donor chose, recorded when they start to pay."""
+    """What the details step showed and the donor chose, recorded when they start to pay;
+    with `mandate_language`, also the debit mandate the review page showed in that language.
 
-    def add(notice: Notice, decision: str, basis: str, channel: str | None = None) -> ConsentRecord:
+    An email opt-in that needs no confirmation counts at once, so it also lifts an earlier
+    objection from the office's suppression list; one that needs confirmation (double opt-in)
+    lifts it when confirmed.
+    """
+
+    def add(
+        notice: Notice,
+        decision: str,
+        basis: str,
+        channel: str | None = None,
+        shown_in: str = language,
+        how: Evidence = evidence,
+    ) -> ConsentRecord:
         return record(
             session,
             office,
             notice,
-            language,
+            shown_in,
             decision=decision,
             legal_basis=basis,
             email=email,
-            evidence=evidence,
+            evidence=how,
             channel=channel,
             donor_id=donor_id,
             donation_id=donation_id,
@@ -144,6 +191,46 @@ def record_checkout(
     rows = [add(notices.get("data_transfer") or notices["privacy"], "acknowledged", "notice")]
     if email_opt_in and "email_fundraising" in notices:
         rows.append(add(notices["email_fundraising"], "granted", "consent", channel="email"))
+        if not notices["email_fundraising"].double_opt_in:
+            lift_suppression(session, office.code, email, hash_key)
     if gift_aid and "gift_aid_declaration" in notices:
         rows.append(add(notices["gift_aid_declaration"], "granted", "declaration"))
+    if mandate_language and "direct_debit_mandate" in notices:  # accepted on review
+        review = replace(evidence, form="wizard.review")
+        mandate = notices["direct_debit_mandate"]
+        rows.append(add(mandate, "granted", "mandate", shown_in=mandate_language, how=review))
     return rows
+
+
+def email_hash(email: str, key: str) -> str:
+    """The suppression list's keyed hash of an address (case-insensitive)."""
+    return hmac.new(key.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def lift_suppression(session: Session, office_code: str, email: str, hash_key: str) -> None:
+    """A new, recorded consent replaces an old objection."""
+    session.execute(
+        delete(Suppression).where(
+            Suppression.office_code == office_code,
+            Suppression.email_hash == email_hash(email, hash_key),
+        )
+    )
+
+
+def queue_confirmation(session: Session, donation_id: int) -> None:
+    """A gift is kept: if its donor opted in to email, queue the confirmation request.
+
+    The handler decides whether the office needs one; the key makes it once per opt-in however
+    many instalments follow.
+    """
+    grant = session.scalar(
+        select(ConsentRecord.id)
+        .where(
+            ConsentRecord.donation_id == donation_id,
+            ConsentRecord.purpose == "email_fundraising",
+            ConsentRecord.decision == "granted",
+        )
+        .limit(1)
+    )
+    if grant is not None:
+        enqueue(session, CONFIRM_EMAIL, f"confirm-email-{grant}", {"record_id": grant})

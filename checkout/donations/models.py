@@ -93,6 +93,9 @@ class Donation(Base):
     gift_aid_declared_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="UK: when the donor made the Gift Aid declaration for this gift"
     )
+    gift_aid_cancelled_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="UK: when the donor cancelled it; later payments claim no Gift Aid"
+    )
     stripe_client_secret: Mapped[str | None] = mapped_column(
         String(200), comment="Lets the pay page confirm; never logged"
     )

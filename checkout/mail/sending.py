@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -21,6 +22,7 @@ def send_to_donor(
     reply_to: str | None,
     attachment: bytes | None = None,
     attachment_name: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Render templates/email/<template> in `language` and send it (needs an app context)."""
     html, text = render_bodies(template, language, **values)
@@ -36,5 +38,6 @@ def send_to_donor(
         message_id=message_id,
         sender=str(config["MAIL_FROM"]),
         reply_to=reply_to,
+        headers=headers or {},
     )
     transport_from_config(config, current_app.instance_path).send(message)

@@ -26,6 +26,7 @@ from checkout.core.money import Money
 from checkout.offices.errors import OfficeConfigError
 from checkout.offices.models import (
     ADDRESS_RULES,
+    DEBIT_METHODS,
     FALLBACK_OFFICE,
     FREQUENCIES,
     METHOD_CURRENCIES,
@@ -53,7 +54,7 @@ P = ParamSpec("P")
 _OFFICE_KEYS = frozenset(
     {"name", "legal_name", "address", "countries", "default_currency", "languages"}
     | {"registration", "receipt_kind", "signatory", "receipt_per_instalment", "stripe"}
-    | {"support", "donor", "frequencies", "currencies", "notices"}
+    | {"support", "donor", "frequencies", "currencies", "notices", "retention_years"}
 )
 _CURRENCY_KEYS = frozenset(
     {"presets", "minimum", "maximum", "fee_percent_bp", "fee_fixed", "methods"}
@@ -149,7 +150,7 @@ def _office(code: str, raw: object, ctx: Context) -> Office:
     donor = attempt(_donor, sec, kind)
     rules = attempt(_currencies, sec, head.frequencies if head else None)
     stripe = attempt(_stripe, sec, rules)
-    notices = attempt(_notices, sec, donor)
+    notices = attempt(_notices, sec, donor, _offers_debits(rules))
     if head and rules and head.default_currency not in rules:
         accepted = ", ".join(rules)
         sec.report("default_currency", f"{head.default_currency} is not accepted ({accepted})")
@@ -182,6 +183,7 @@ def _assemble(
         receipt_kind=head.receipt_kind,
         signatory=people[0],
         receipt_per_instalment=head.receipt_per_instalment,
+        retention_years=head.retention_years,
         stripe=stripe,
         support=people[1],
         donor=donor,
@@ -214,6 +216,7 @@ class _Head:
     receipt_kind: str
     receipt_per_instalment: bool
     frequencies: tuple[str, ...]
+    retention_years: int
 
 
 def _head(sec: Section) -> _Head:
@@ -228,7 +231,16 @@ def _head(sec: Section) -> _Head:
         receipt_kind=kind,
         receipt_per_instalment=sec.flag("receipt_per_instalment"),
         frequencies=sec.choices("frequencies", FREQUENCIES, "a frequency"),
+        retention_years=_retention_years(sec),
     )
+
+
+def _retention_years(sec: Section) -> int:
+    """How long the office must keep tax records, in whole years after the year of the gift."""
+    years = sec.value("retention_years", int, "a whole number of years")
+    if not 1 <= years <= 30:
+        sec.fail("retention_years", f"{years} is not between 1 and 30")
+    return years
 
 
 def _countries(sec: Section) -> frozenset[str]:
@@ -457,7 +469,17 @@ def _valid_creditor_id(creditor: str) -> bool:
     return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
 
 
-def _notices(sec: Section, donor: DonorRequirements | None) -> Mapping[str, Notice]:
+def _offers_debits(rules: Mapping[str, CurrencyRules] | None) -> bool:
+    """True when any currency and frequency of the office offers a bank debit."""
+    return rules is not None and any(
+        method in DEBIT_METHODS
+        for r in rules.values()
+        for methods in r.methods.values()
+        for method in methods
+    )
+
+
+def _notices(sec: Section, donor: DonorRequirements | None, debits: bool) -> Mapping[str, Notice]:
     """Read every notice, and check the office has those its donors must be shown."""
     table = sec.table("notices")
     table.only(NOTICE_PURPOSES)
@@ -466,7 +488,7 @@ def _notices(sec: Section, donor: DonorRequirements | None) -> Mapping[str, Noti
         for purpose in table.data
         if purpose in NOTICE_PURPOSES
     }
-    for purpose in _required_notices(sec.office, donor):
+    for purpose in _required_notices(sec.office, donor, debits):
         if purpose not in table.data:
             table.report(purpose, "missing")
     notices = {purpose: notice for purpose, notice in found.items() if notice is not None}
@@ -475,21 +497,28 @@ def _notices(sec: Section, donor: DonorRequirements | None) -> Mapping[str, Noti
     return MappingProxyType(notices)
 
 
-def _required_notices(office: str, donor: DonorRequirements | None) -> list[str]:
+def _required_notices(office: str, donor: DonorRequirements | None, debits: bool) -> list[str]:
     """List the notice purposes this office must have."""
     # National offices receive the donor's data, so they show the transfer notice; donors of
     # the fallback office see its privacy notice instead.
     required = ["privacy" if office == FALLBACK_OFFICE else "data_transfer", "email_fundraising"]
     if donor is not None and donor.gift_aid:
         required.append("gift_aid_declaration")
+    if debits:  # the donor accepts the office's mandate text on review
+        required.append("direct_debit_mandate")
     return required
 
 
 def _notice(table: Section, purpose: str) -> Notice:
     """Read one notice: its version and its text in every supported language."""
     sec = table.table(purpose)
-    sec.only({"version", "text"})
+    sec.only(
+        {"version", "text", "double_opt_in"}
+        if purpose == "email_fundraising"
+        else {"version", "text"}
+    )
     version = sec.text("version")
+    double_opt_in = sec.flag("double_opt_in") if "double_opt_in" in sec.data else False
     texts = sec.table("text")
     texts.only(SUPPORTED_LANGUAGES)
     by_language: dict[str, str] = {}
@@ -497,4 +526,4 @@ def _notice(table: Section, purpose: str) -> Notice:
         if language not in texts.data:
             texts.fail(language, f"missing: every notice needs {', '.join(SUPPORTED_LANGUAGES)}")
         by_language[language] = texts.text(language)
-    return Notice(purpose, version, MappingProxyType(by_language))
+    return Notice(purpose, version, MappingProxyType(by_language), double_opt_in)

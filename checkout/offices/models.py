@@ -57,6 +57,12 @@ METHOD_CURRENCIES: Final[Mapping[str, frozenset[str] | None]] = {
     "acss_debit": frozenset({"CAD"}),
 }
 
+#: Bank debits: the donor gives a mandate (shown on review, recorded in the consent ledger), and
+#: the money settles days later.
+DEBIT_METHODS: Final[frozenset[str]] = frozenset(
+    {"sepa_debit", "bacs_debit", "au_becs_debit", "acss_debit"}
+)
+
 #: Methods limited to some frequencies. iDEAL is a one-off bank redirect: a monthly gift that
 #: starts with iDEAL continues as a SEPA debit, so a recurring gift offers sepa_debit instead.
 METHOD_FREQUENCIES: Final[Mapping[str, frozenset[str]]] = {"ideal": frozenset({"once"})}
@@ -145,6 +151,8 @@ class Notice:
     purpose: str  # one of NOTICE_PURPOSES
     version: str  # changes whenever any translation changes, e.g. "2026-11-01"
     texts: Mapping[str, str] = field(hash=False)  # language code -> text, every language
+    # Email fundraising only: a grant counts once the donor clicks the link we email (Germany).
+    double_opt_in: bool = False
 
     def text(self, language: str) -> str:
         """Return the text in `language` (every supported language is present)."""
@@ -181,6 +189,7 @@ class Office:
     receipt_kind: str  # one of RECEIPT_KINDS
     signatory: Signatory
     receipt_per_instalment: bool  # False: recurring gifts get an annual statement instead
+    retention_years: int  # tax records are kept this many years after the year of the gift
     stripe: StripeSettings
     support: Support
     donor: DonorRequirements

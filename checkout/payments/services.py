@@ -17,6 +17,7 @@ from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.donations.states import Status
 from checkout.offices import Office
+from checkout.offices.models import DEBIT_METHODS
 from checkout.payments.gateway import (
     OneTimePaymentRequest,
     PaymentGateway,
@@ -41,6 +42,8 @@ def create_donation(
     donor: DonorDetails,
     method: str,
     evidence: Evidence,
+    hash_key: str,
+    mandate_language: str | None = None,
 ) -> Donation:
     """The donation row for a complete draft, once: a second call returns the first row.
 
@@ -84,6 +87,8 @@ def create_donation(
         donor_id=donation.donor.id,
         donation_id=donation.id,
         evidence=evidence,
+        hash_key=hash_key,
+        mandate_language=mandate_language if method in DEBIT_METHODS else None,
     )
     return donation
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkout.consent import services as consent
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Payment, RecurringPlan
 from checkout.donations.states import MONEY_KEPT, Status, decide
@@ -119,6 +120,7 @@ def mark_receipt_due(session: Session, payment: Payment) -> None:
         enqueue(
             session, ISSUE_RECEIPT, f"receipt-for-payment-{payment.id}", {"payment_id": payment.id}
         )
+        consent.queue_confirmation(session, payment.donation_id)
 
 
 def revise_receipt(session: Session, payment: Payment) -> None:

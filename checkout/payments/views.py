@@ -30,6 +30,7 @@ from checkout.payments.messages import decline_messages
 from checkout.payments.wiring import gateway, registry
 from checkout.wizard.flow import REVIEW, assess
 from checkout.wizard.labels import PAY_BUTTONS
+from checkout.wizard.mandates import mandate_reference
 from checkout.wizard.views import current_draft, language
 
 blueprint = Blueprint("pay", __name__, url_prefix="/donate")
@@ -60,6 +61,10 @@ def start() -> Response:
         if shown != total_token(context.gift.currency, context.gift.total.minor):
             flash("total_changed")
             return redirect(url_for("wizard.step", name="review"))
+        mandate = mandate_reference(context.office, assessment.method, language())
+        if request.form.get("shown_mandate", "") != mandate:
+            flash("mandate_changed")
+            return redirect(url_for("wizard.step", name="review"))
         existing = services.create_donation(
             db_session(),
             draft,
@@ -68,6 +73,8 @@ def start() -> Response:
             context.donor,
             assessment.method,
             _evidence(),
+            str(current_app.config["EVIDENCE_HASH_KEY"]),
+            mandate_language=language(),
         )
     db_session().commit()  # our row first: Stripe's idempotency key comes from its id
     try:

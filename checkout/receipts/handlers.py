@@ -9,10 +9,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from checkout.consent import handlers as consent_links
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
-from checkout.donations.models import Donor, Payment
+from checkout.donations.models import Donation, Donor, Payment
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.mail.compose import receipt_subject, stable_message_id
 from checkout.mail.sending import send_to_donor
@@ -114,12 +115,21 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> None:
     assert donor is not None
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
+    values = _email_values(session, receipt, office)
+    headers: dict[str, str] = {}
+    donation = _donation_of(session, receipt)
+    if donation is not None:
+        links = consent_links.email_links(donation, language)
+        values["withdraw_url"], headers = links["withdraw_url"], links["headers"]
+        if values.get("gift_aid_declared_on"):
+            values["gift_aid_cancel_url"] = consent_links.gift_aid_cancel_url(donation, language)
     try:
         send_to_donor(
             to=donor.email,
             language=language,
             template="receipt",
-            values=_email_values(session, receipt, office),
+            values=values,
+            headers=headers,
             subject=receipt_subject(
                 receipt.number, language, str(current_app.config["CHARITY_NAME"])
             ),
@@ -135,6 +145,12 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> None:
     receipt.emailed_at = utcnow()
 
 
+def _donation_of(session: Session, receipt: Receipt) -> Donation | None:
+    """The donation of the receipt's first gift (an annual statement's earliest)."""
+    payment = session.get(Payment, receipt.items[0].payment_id) if receipt.items else None
+    return payment.donation if payment is not None else None
+
+
 def _email_values(session: Session, receipt: Receipt, office: Office) -> dict[str, Any]:
     """What the receipt email says besides the attachment."""
     values: dict[str, Any] = {
@@ -145,9 +161,9 @@ def _email_values(session: Session, receipt: Receipt, office: Office) -> dict[st
         "support_email": office.support.email,
         "support_phone": office.support.phone,
     }
-    payment = session.get(Payment, receipt.items[0].payment_id) if receipt.items else None
-    declared = payment.donation.gift_aid_declared_at if payment is not None else None
-    if office.donor.gift_aid and declared is not None:
+    payments = [session.get(Payment, item.payment_id) for item in receipt.items]
+    declared = services.gift_aid_declared(office, [p for p in payments if p is not None])
+    if declared is not None:
         values["gift_aid_declared_on"] = declared.date()
         values["gift_aid_declaration"] = office.notices["gift_aid_declaration"].text("en")
     return values

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from checkout.core.clock import utcnow
+from checkout.core.clock import as_utc, utcnow
 from checkout.core.money import Money
 from checkout.donations.models import Payment
 from checkout.donations.states import MONEY_KEPT, Status
@@ -175,11 +175,27 @@ def _record_items(
     session.flush()  # the partial unique index refuses a payment already on an active receipt
 
 
-def _gift_aid(office: Office, payments: list[Payment], language: str) -> object:
-    if not payments:
+def gift_aid_declared(office: Office, payments: list[Payment]) -> datetime | None:
+    """When the declaration covering every one of these payments was made, if one does.
+
+    A cancelled declaration still covers what was paid before the cancellation, nothing after.
+    """
+    if not payments or not office.donor.gift_aid:
         return None
-    declared: datetime | None = payments[0].donation.gift_aid_declared_at
-    if not office.donor.gift_aid or declared is None:
+    donation = payments[0].donation
+    declared, cancelled = donation.gift_aid_declared_at, donation.gift_aid_cancelled_at
+    if declared is None:
+        return None
+    if cancelled is not None and any(
+        p.paid_at is None or as_utc(p.paid_at) >= as_utc(cancelled) for p in payments
+    ):
+        return None
+    return declared
+
+
+def _gift_aid(office: Office, payments: list[Payment], language: str) -> object:
+    declared = gift_aid_declared(office, payments)
+    if declared is None:
         return None
     return documents.gift_aid_confirmation(office, declared.date(), language)
 

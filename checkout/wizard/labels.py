@@ -40,33 +40,3 @@ METHOD_HINTS = {
     "au_becs_debit": _l("Debited from your bank account; this takes a few business days."),
     "acss_debit": _l("Debited from your bank account; this takes a few business days."),
 }
-
-DEBIT_METHODS = frozenset({"sepa_debit", "bacs_debit", "au_becs_debit", "acss_debit"})
-
-#: The mandate a donor gives by confirming a debit, shown on the review page. The creditor is the
-#: office's legal name: the office, not the parent charity, collects the debit.
-MANDATE_TEXTS = {
-    "sepa_debit": _l(
-        "By confirming this donation you authorise (A) %(creditor)s and Stripe, our payment "
-        "service provider, to send instructions to your bank to debit your account and (B) your "
-        "bank to debit your account in accordance with those instructions. As part of your "
-        "rights, you are entitled to a refund from your bank under the terms and conditions of "
-        "your agreement with your bank. A refund must be claimed within 8 weeks starting from "
-        "the date on which your account was debited."
-    ),
-    "bacs_debit": _l(
-        "By confirming this donation you instruct your bank to pay Direct Debits from your "
-        "account to %(creditor)s, collected by Stripe, subject to the safeguards assured by the "
-        "Direct Debit Guarantee. You will receive an advance notice of each debit by email."
-    ),
-    "au_becs_debit": _l(
-        "By confirming this donation you request and authorise %(creditor)s, through Stripe, "
-        "to debit your account through the Bulk Electronic Clearing System (BECS) under the "
-        "Direct Debit Request service agreement, for the amount and frequency shown above."
-    ),
-    "acss_debit": _l(
-        "By confirming this donation you authorise %(creditor)s and Stripe to debit your bank "
-        "account under a pre-authorised debit (PAD) agreement for the amount and frequency "
-        "shown above. You may cancel this agreement at any time with notice."
-    ),
-}

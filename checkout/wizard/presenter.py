@@ -10,14 +10,13 @@ from checkout.wizard.context import Gift, StepContext
 from checkout.wizard.details import data_notice
 from checkout.wizard.flow import STEPS, Assessment, Step
 from checkout.wizard.labels import (
-    DEBIT_METHODS,
     FREQUENCY_LABELS,
     FREQUENCY_SUMMARIES,
-    MANDATE_TEXTS,
     METHOD_HINTS,
     METHOD_LABELS,
     PAY_BUTTONS,
 )
+from checkout.wizard.mandates import mandate_notice, mandate_reference
 
 
 def page_values(
@@ -98,11 +97,7 @@ def _review_values(form: Any, assessment: Assessment) -> dict[str, Any]:
     gift, method = context.gift, assessment.method or ""
     assert gift is not None
     total = format_money(gift.total, context.locale)
-    mandate = (
-        MANDATE_TEXTS[method] % {"creditor": context.office.legal.legal_name}
-        if method in DEBIT_METHODS
-        else None
-    )
+    mandate = mandate_notice(context.office, method)
     return {
         "gift": gift,
         "donor": context.donor,
@@ -113,7 +108,8 @@ def _review_values(form: Any, assessment: Assessment) -> dict[str, Any]:
         "total_text": total,
         "pay_label": PAY_BUTTONS[gift.frequency] % {"amount": total},
         "total_token": f"{gift.total.currency}:{gift.total.minor}",
-        "mandate_text": mandate,
+        "mandate_text": mandate.text(context.locale) if mandate else None,
+        "mandate_reference": mandate_reference(context.office, method, context.locale),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from checkout.consent import services
 from checkout.consent.models import ConsentNotice, ConsentRecord
+from checkout.donations.models import Donation
 from checkout.offices import load_registry
 from checkout.paths import CONFIG_DIR
 from tests.wizard_driver import WizardDriver, details_data, reach_details
@@ -20,20 +22,26 @@ OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 EVIDENCE = services.Evidence("test", services.keyed_ip_hash("192.0.2.7", "k"), "pytest")
 
 
-def pay_as_german_donor(client, opt_in: bool) -> None:
+def pay_as_german_donor(
+    client, opt_in: bool, method: str = "card", shown_mandate: str | None = None
+) -> str:
     """Walk the wizard in German with the email opt-in, and press pay (no Stripe needed)."""
     germany = OFFICES.get("DE")
     donor = WizardDriver(client, language="de", headers={"Accept-Language": "de-DE"})
     notice = reach_details(donor, germany)
     changes = {"email_opt_in": "y"} if opt_in else {}
     donor.post("details", details_data(germany, notice, **changes))
-    donor.post("method", {"method": "card"})
+    donor.post("method", {"method": method})
     review = donor.get("/donate/review").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', review).group(1)  # type: ignore
     total = re.search(r'name="shown_total" value="([^"]+)"', review).group(1)  # type: ignore
-    client.post(
-        "/donate/pay", data={"csrf_token": token, "shown_total": total}, headers=donor.headers
-    )
+    mandate = re.search(r'name="shown_mandate" value="([^"]*)"', review).group(1)  # type: ignore
+    form = {"csrf_token": token, "shown_total": total, "shown_mandate": mandate}
+    if shown_mandate is not None:
+        form["shown_mandate"] = shown_mandate
+    answer = client.post("/donate/pay", data=form, headers=donor.headers)
+    assert answer.status_code == 302
+    return review
 
 
 def test_a_german_donors_rows_resolve_to_the_exact_german_text(app, client, db_session) -> None:
@@ -130,3 +138,34 @@ def test_the_database_refuses_to_change_ledger_rows(db_session, statement) -> No
     with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
         db_session.execute(text(statement))
     assert db_session.scalars(select(ConsentRecord.decision)).all() == ["acknowledged"]
+
+
+def test_the_mandate_accepted_on_review_is_recorded_with_its_exact_text(client, db_session):
+    review = pay_as_german_donor(client, opt_in=False, method="sepa_debit")
+    mandate = OFFICES.get("DE").notices["direct_debit_mandate"]
+    assert mandate.text("de") in html.unescape(review)  # the text comes from the offices file
+    rows = db_session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)).all()
+    assert [(r.purpose, r.decision, r.legal_basis, r.form) for r in rows] == [
+        ("data_transfer", "acknowledged", "notice", "wizard.details"),
+        ("direct_debit_mandate", "granted", "mandate", "wizard.review"),
+    ]
+    assert rows[1].notice.text == mandate.text("de")
+    assert rows[1].notice.version == mandate.version
+
+
+def test_no_mandate_row_for_a_card_gift(client, db_session) -> None:
+    review = pay_as_german_donor(client, opt_in=False, method="card")
+    assert 'name="shown_mandate" value=""' in review
+    purposes = db_session.scalars(select(ConsentRecord.purpose)).all()
+    assert "direct_debit_mandate" not in purposes
+
+
+@pytest.mark.parametrize("shown", ["", "DE:2020-01-01:de", "DE:2026-11-01:en"])
+def test_paying_under_a_mandate_other_than_the_one_in_force_goes_back_to_review(
+    client, db_session, shown
+) -> None:
+    pay_as_german_donor(client, opt_in=False, method="sepa_debit", shown_mandate=shown)
+    assert db_session.scalars(select(Donation)).all() == []
+    assert db_session.scalars(select(ConsentRecord)).all() == []
+    page = client.get("/donate/review", headers={"Accept-Language": "de-DE"})
+    assert "Das Lastschriftmandat hat sich geändert" in page.get_data(as_text=True)

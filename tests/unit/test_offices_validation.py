@@ -117,6 +117,20 @@ CASES = [
         id="wrong-type-bool",
     ),
     pytest.param(
+        delete_at("offices.NL.retention_years"),
+        "NL",
+        "retention_years",
+        "missing",
+        id="missing-retention-period",
+    ),
+    pytest.param(
+        set_at("offices.UK.retention_years", 0),
+        "UK",
+        "retention_years",
+        "0 is not between 1 and 30",
+        id="retention-period-out-of-range",
+    ),
+    pytest.param(
         set_at(f"{EUR_DE}.minimum", 5),
         "DE",
         "currencies.EUR.minimum",
@@ -381,6 +395,27 @@ CASES = [
         "donor.address",
         "'sometimes' is not one of required, with_gift_aid, optional",
         id="unknown-address-rule",
+    ),
+    pytest.param(
+        delete_at("offices.UK.notices.direct_debit_mandate"),
+        "UK",
+        "notices.direct_debit_mandate",
+        "missing",
+        id="debit-office-without-mandate-text",
+    ),
+    pytest.param(
+        set_at("offices.UK.notices.data_transfer.double_opt_in", True),
+        "UK",
+        "notices.data_transfer.double_opt_in",
+        "unknown key",
+        id="double-opt-in-only-for-email",
+    ),
+    pytest.param(
+        set_at("offices.DE.notices.email_fundraising.double_opt_in", "yes"),
+        "DE",
+        "notices.email_fundraising.double_opt_in",
+        "true or false",
+        id="double-opt-in-is-a-flag",
     ),
 ]
 

@@ -1,0 +1,87 @@
+"""The consent feature's outbox handler, and the links other emails carry.
+
+Double opt-in: when a gift whose donor ticked the email opt-in is kept, payments queue
+`consent.confirm_email` (checkout/consent/services.py, queue_confirmation); where the office
+requires confirmation, this sends the email with the signed link that writes `confirmed`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from checkout.consent.decisions import EMAIL, latest
+from checkout.consent.links import LinkAction, link_signer
+from checkout.consent.models import ConsentRecord
+from checkout.consent.services import CONFIRM_EMAIL
+from checkout.core.clock import utcnow
+from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.donations.models import Donation
+from checkout.mail.compose import stable_message_id
+from checkout.mail.sending import send_to_donor
+from checkout.offices import Office
+from checkout.outbox.registry import PermanentFailure, register
+
+
+def email_links(donation: Donation, language: str) -> dict[str, Any]:
+    """The withdrawal link for an email's footer, and the headers mail clients offer it by."""
+    config = current_app.config
+    signer, base = link_signer(config), str(config["PUBLIC_BASE_URL"])
+    withdraw_url = signer.url(base, LinkAction.WITHDRAW, donation.public_id, language)
+    return {
+        "withdraw_url": withdraw_url,
+        "headers": {
+            "List-Unsubscribe": f"<{signer.one_click_url(base, donation.public_id)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    }
+
+
+def gift_aid_cancel_url(donation: Donation, language: str) -> str:
+    """The link in a UK receipt email that cancels the donor's Gift Aid declaration."""
+    config = current_app.config
+    return link_signer(config).url(
+        str(config["PUBLIC_BASE_URL"]), LinkAction.CANCEL_GIFT_AID, donation.public_id, language
+    )
+
+
+@register(CONFIRM_EMAIL)
+def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
+    """Ask the donor to confirm their email opt-in, where the office requires it."""
+    grant = session.get(ConsentRecord, int(payload["record_id"]))
+    donation = session.get(Donation, grant.donation_id) if grant and grant.donation_id else None
+    if grant is None or donation is None or donation.donor is None:
+        raise PermanentFailure(f"no opt-in {payload['record_id']} with a donation and donor")
+    office: Office = current_app.extensions["checkout.offices"].get(grant.office_code)
+    if not office.notices[EMAIL].double_opt_in:
+        return  # this office counts the tick itself
+    donor = donation.donor
+    last = latest(session, donor.id, office.code, EMAIL)
+    if last is None or last.decision != "granted":
+        return  # confirmed or withdrawn meanwhile
+    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+    config = current_app.config
+    with force_locale(language):
+        subject = _("Please confirm: emails from %(office)s", office=office.name)
+    days = int(config["CONSENT_CONFIRM_LINK_DAYS"])
+    send_to_donor(
+        to=donor.email,
+        language=language,
+        subject=str(subject),
+        template="confirm_opt_in",
+        values={
+            "donor_name": donor.full_name,
+            "office_name": office.name,
+            "confirm_url": link_signer(config).url(
+                str(config["PUBLIC_BASE_URL"]), LinkAction.CONFIRM, donation.public_id, language
+            ),
+            "valid_until": (utcnow() + timedelta(days=days)).date(),
+        },
+        message_id=stable_message_id("optin", str(grant.id), str(config["MAIL_MESSAGE_DOMAIN"])),
+        reply_to=office.support.email,
+    )

@@ -19,6 +19,7 @@ from checkout.outbox import commands as outbox_commands
 from checkout.payments import services as payment_services
 from checkout.payments import wiring
 from checkout.receipts import commands as receipt_commands
+from checkout.retention import commands as retention_commands
 from checkout.wizard import services as wizard_services
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
@@ -107,3 +108,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_commands.outbox_cli)
     app.cli.add_command(receipt_commands.receipts_cli)
     app.cli.add_command(consent_commands.consent_cli)
+    app.cli.add_command(retention_commands.retention_cli)
+    app.cli.add_command(retention_commands.donors_cli)

@@ -73,6 +73,9 @@ CHARITY_NAME = "International Justice Mission"
 # The wizard: a draft left alone this long is gone (a new visit starts afresh), and
 # `flask --app wsgi drafts purge` erases what was typed into it (minutes).
 DRAFT_IDLE_MINUTES = 60
+# `flask --app wsgi retention run` erases what was typed into drafts that never reached
+# payment after this many days (donors are erased after their office's retention_years).
+RETENTION_DRAFT_DAYS = 30
 # Step submissions per client address (Flask-Limiter syntax).
 WIZARD_RATE_LIMIT = "30 per minute"
 # Where "How was it for you?" on the thank-you page leads; empty: an email to the office.

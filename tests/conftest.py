@@ -108,6 +108,19 @@ def app(connection: Connection, database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def mailing_app(app: Flask, smtp_server: Any) -> Flask:
+    """`app` sending its email to the loopback SMTP server, with links to a public address."""
+    app.config.update(
+        MAIL_TRANSPORT="smtp",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_SECURITY="none",
+        PUBLIC_BASE_URL="https://give.example.org",
+    )
+    return app
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client for `app`."""
     return app.test_client()

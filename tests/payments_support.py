@@ -23,7 +23,7 @@ from werkzeug.test import TestResponse
 
 from checkout.offices import load_registry
 from checkout.payments.credentials import standin_keys
-from tests.wizard_driver import WizardDriver, reach_review, registry_of
+from tests.wizard_driver import WizardDriver, pay_form, reach_review, registry_of
 
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -138,13 +138,7 @@ def pay(
         review = donor.get("/donate/review")
     else:
         review = reach_review(donor, office, method=method)
-    html = review.get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    total = re.search(r'name="shown_total" value="([^"]+)"', html)
-    assert token and total, html
-    response = client.post(
-        "/donate/pay", data={"csrf_token": token.group(1), "shown_total": total.group(1)}
-    )
+    response = client.post("/donate/pay", data=pay_form(review.get_data(as_text=True)))
     assert response.headers.get("Location") == "/donate/pay", response.get_data(as_text=True)
     return client.get("/donate/pay")
 

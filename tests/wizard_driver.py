@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,3 +131,11 @@ def field_errors(response: TestResponse) -> dict[str, str]:
 def registry_of(client: FlaskClient) -> OfficeRegistry:
     """The offices registry of the client's app."""
     return client.application.extensions["checkout.offices"]  # type: ignore[no-any-return]
+
+
+def pay_form(review_html: str) -> dict[str, str]:
+    """What pressing the review page's pay button sends: every hidden field of the pay form."""
+    form = re.search(r'<form method="post" action="/donate/pay".*?</form>', review_html, re.S)
+    assert form, review_html
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0))
+    return {name: html.unescape(value) for name, value in fields}

@@ -45,6 +45,9 @@ class Donor(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(
         String(64), unique=True, comment="Customer in the office's Stripe account"
     )
+    erased_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="Personal data erased after the office's retention period"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -78,6 +78,9 @@ class Receipt(Base):
     message_id: Mapped[str] = mapped_column(String(200), comment="Stable Message-ID of its email")
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     emailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="Name, address and PDF erased after the retention period"
+    )
 
     items: Mapped[list[ReceiptItem]] = relationship(back_populates="receipt")
     replaces: Mapped[Receipt | None] = relationship(remote_side=[id])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
-import re
 
 import pytest
 from sqlalchemy import select, text
@@ -16,7 +15,7 @@ from checkout.consent.models import ConsentNotice, ConsentRecord
 from checkout.donations.models import Donation
 from checkout.offices import load_registry
 from checkout.paths import CONFIG_DIR
-from tests.wizard_driver import WizardDriver, details_data, reach_details
+from tests.wizard_driver import WizardDriver, details_data, pay_form, reach_details
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 EVIDENCE = services.Evidence("test", services.keyed_ip_hash("192.0.2.7", "k"), "pytest")
@@ -33,10 +32,7 @@ def pay_as_german_donor(
     donor.post("details", details_data(germany, notice, **changes))
     donor.post("method", {"method": method})
     review = donor.get("/donate/review").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', review).group(1)  # type: ignore
-    total = re.search(r'name="shown_total" value="([^"]+)"', review).group(1)  # type: ignore
-    mandate = re.search(r'name="shown_mandate" value="([^"]*)"', review).group(1)  # type: ignore
-    form = {"csrf_token": token, "shown_total": total, "shown_mandate": mandate}
+    form = pay_form(review)
     if shown_mandate is not None:
         form["shown_mandate"] = shown_mandate
     answer = client.post("/donate/pay", data=form, headers=donor.headers)

@@ -24,7 +24,7 @@ from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.payments import sync
 from checkout.receipts.services import gift_aid_declared
-from tests.wizard_driver import WizardDriver, details_data, reach_details
+from tests.wizard_driver import WizardDriver, details_data, pay_form, reach_details
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 
@@ -37,11 +37,7 @@ def pay_as(client, office_code: str, language: str = "en", **changes: str) -> No
     donor.post("details", details_data(office, notice, **changes))
     donor.post("method", {"method": "card"})
     review = donor.get("/donate/review").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', review).group(1)  # type: ignore
-    total = re.search(r'name="shown_total" value="([^"]+)"', review).group(1)  # type: ignore
-    client.post(
-        "/donate/pay", data={"csrf_token": token, "shown_total": total}, headers=donor.headers
-    )
+    client.post("/donate/pay", data=pay_form(review), headers=donor.headers)
 
 
 def kept(session, paid_at: datetime | None = None) -> Donation:
@@ -75,18 +71,6 @@ def send_confirmations(app) -> None:
         for _ in range(8):
             if worker.run_once() == 0:
                 break
-
-
-@pytest.fixture
-def mailing_app(app, smtp_server):
-    app.config.update(
-        MAIL_TRANSPORT="smtp",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-        PUBLIC_BASE_URL="https://give.example.org",
-    )
-    return app
 
 
 def link_in(message, action: str) -> str:

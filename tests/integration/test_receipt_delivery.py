@@ -85,17 +85,6 @@ def drain(app, clock: Clock | None = None, rounds: int = 6) -> None:
                 break
 
 
-@pytest.fixture
-def mailing_app(app, smtp_server):
-    app.config.update(
-        MAIL_TRANSPORT="smtp",
-        SMTP_HOST=smtp_server.host,
-        SMTP_PORT=smtp_server.port,
-        SMTP_SECURITY="none",
-    )
-    return app
-
-
 @pytest.mark.parametrize("office_code", list(COUNTRIES))
 def test_a_kept_payment_brings_exactly_one_email_with_its_pdf(
     mailing_app, db_session, smtp_server, office_code

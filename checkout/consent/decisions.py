@@ -65,6 +65,7 @@ def _follow_up(
         channel=earlier.channel,
         donor_id=donor.id,
         donation_id=earlier.donation_id,
+        office_legal_name=earlier.office_legal_name,
     )
 
 
@@ -106,6 +107,7 @@ def withdraw_email(
             channel="email",
             donor_id=donor.id,
             donation_id=donation.id,
+            office_legal_name=office.legal.legal_name,
         )
     else:
         _follow_up(session, last, donor, "withdrawn", evidence)

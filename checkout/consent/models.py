@@ -51,6 +51,15 @@ class ConsentRecord(Base):
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
     email: Mapped[str] = mapped_column(String(320), comment="The address at the time")
     form: Mapped[str] = mapped_column(String(32), comment="Where: wizard step, email link, ...")
+    url: Mapped[str | None] = mapped_column(
+        String(200), comment="The page's path (never a token or personal data)"
+    )
+    office_legal_name: Mapped[str | None] = mapped_column(
+        String(200), comment="The controller the donor was told about, as named then"
+    )
+    implied_consent_lapses_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="Canada: when the consent this gift implies lapses"
+    )
     ip_hash: Mapped[str | None] = mapped_column(String(64), comment="Keyed hash, never the IP")
     user_agent: Mapped[str | None] = mapped_column(String(300))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

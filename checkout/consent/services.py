@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,15 @@ class Evidence:
     form: str
     ip_hash: str | None
     user_agent: str | None
+    url: str | None = None  # the page's path: never a token or anything the donor typed
+
+
+@dataclass(frozen=True, slots=True)
+class MandateShown:
+    """The debit mandate as the review page showed it: in which language, and how accepted."""
+
+    language: str
+    evidence: Evidence
 
 
 def keyed_ip_hash(ip_address: str | None, key: str) -> str | None:
@@ -96,6 +106,7 @@ def record(
     channel: str | None = None,
     donor_id: int | None = None,
     donation_id: int | None = None,
+    lapses_at: datetime | None = None,
 ) -> ConsentRecord:
     """Append one decision to the ledger, citing the exact text shown."""
     return record_with_notice(
@@ -108,6 +119,8 @@ def record(
         channel=channel,
         donor_id=donor_id,
         donation_id=donation_id,
+        office_legal_name=office.legal.legal_name,
+        lapses_at=lapses_at,
     )
 
 
@@ -122,6 +135,8 @@ def record_with_notice(
     channel: str | None = None,
     donor_id: int | None = None,
     donation_id: int | None = None,
+    office_legal_name: str | None = None,
+    lapses_at: datetime | None = None,
 ) -> ConsentRecord:
     """Append one decision about a stored notice (a later decision cites the earlier text)."""
     row = ConsentRecord(
@@ -135,6 +150,9 @@ def record_with_notice(
         donation_id=donation_id,
         email=email,
         form=evidence.form,
+        url=evidence.url,
+        office_legal_name=office_legal_name,
+        implied_consent_lapses_at=lapses_at,
         ip_hash=evidence.ip_hash,
         user_agent=(evidence.user_agent or "")[:300] or None,
         recorded_at=utcnow(),
@@ -155,15 +173,20 @@ def record_checkout(
     donation_id: int,
     evidence: Evidence,
     hash_key: str,
-    mandate_language: str | None = None,
+    mandate: MandateShown | None = None,
 ) -> list[ConsentRecord]:
     """What the details step showed and the donor chose, recorded when they start to pay;
-    with `mandate_language`, also the debit mandate the review page showed in that language.
+    with `mandate`, also the debit mandate the review page showed.
 
     An email opt-in that needs no confirmation counts at once, so it also lifts an earlier
     objection from the office's suppression list; one that needs confirmation (double opt-in)
     lifts it when confirmed.
     """
+
+    now = utcnow()
+    implied = office.notices.get("email_fundraising")
+    years = implied.implied_consent_years if implied else None
+    lapses = _years_later(now, years) if years else None
 
     def add(
         notice: Notice,
@@ -185,6 +208,7 @@ def record_checkout(
             channel=channel,
             donor_id=donor_id,
             donation_id=donation_id,
+            lapses_at=lapses,
         )
 
     notices = office.notices
@@ -195,11 +219,20 @@ def record_checkout(
             lift_suppression(session, office.code, email, hash_key)
     if gift_aid and "gift_aid_declaration" in notices:
         rows.append(add(notices["gift_aid_declaration"], "granted", "declaration"))
-    if mandate_language and "direct_debit_mandate" in notices:  # accepted on review
-        review = replace(evidence, form="wizard.review")
-        mandate = notices["direct_debit_mandate"]
-        rows.append(add(mandate, "granted", "mandate", shown_in=mandate_language, how=review))
+    if mandate is not None and "direct_debit_mandate" in notices:  # accepted on review
+        text = notices["direct_debit_mandate"]
+        rows.append(
+            add(text, "granted", "mandate", shown_in=mandate.language, how=mandate.evidence)
+        )
     return rows
+
+
+def _years_later(moment: datetime, years: int) -> datetime:
+    """The same moment `years` later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
 
 
 def email_hash(email: str, key: str) -> str:

@@ -63,6 +63,7 @@ def _evidence(action: LinkAction, how: str = "email_link") -> Evidence:
         form=f"{how}.{action}",
         ip_hash=keyed_ip_hash(request.remote_addr, str(current_app.config["EVIDENCE_HASH_KEY"])),
         user_agent=request.headers.get("User-Agent"),
+        url=f"{blueprint.url_prefix}/{action}",  # the token stays out of the evidence
     )
 
 

@@ -512,13 +512,15 @@ def _required_notices(office: str, donor: DonorRequirements | None, debits: bool
 def _notice(table: Section, purpose: str) -> Notice:
     """Read one notice: its version and its text in every supported language."""
     sec = table.table(purpose)
-    sec.only(
-        {"version", "text", "double_opt_in"}
-        if purpose == "email_fundraising"
-        else {"version", "text"}
-    )
+    email_only = {"double_opt_in", "implied_consent_years"}
+    sec.only({"version", "text"} | (email_only if purpose == "email_fundraising" else set()))
     version = sec.text("version")
     double_opt_in = sec.flag("double_opt_in") if "double_opt_in" in sec.data else False
+    implied = None
+    if "implied_consent_years" in sec.data:
+        implied = sec.value("implied_consent_years", int, "a whole number of years")
+        if not 1 <= implied <= 10:
+            sec.fail("implied_consent_years", f"{implied} is not between 1 and 10")
     texts = sec.table("text")
     texts.only(SUPPORTED_LANGUAGES)
     by_language: dict[str, str] = {}
@@ -526,4 +528,4 @@ def _notice(table: Section, purpose: str) -> Notice:
         if language not in texts.data:
             texts.fail(language, f"missing: every notice needs {', '.join(SUPPORTED_LANGUAGES)}")
         by_language[language] = texts.text(language)
-    return Notice(purpose, version, MappingProxyType(by_language), double_opt_in)
+    return Notice(purpose, version, MappingProxyType(by_language), double_opt_in, implied)

@@ -153,6 +153,9 @@ class Notice:
     texts: Mapping[str, str] = field(hash=False)  # language code -> text, every language
     # Email fundraising only: a grant counts once the donor clicks the link we email (Germany).
     double_opt_in: bool = False
+    # Email fundraising only: a gift implies consent to fundraising messages for this many
+    # years (Canada's anti-spam law: 2); the ledger records when it lapses.
+    implied_consent_years: int | None = None
 
     def text(self, language: str) -> str:
         """Return the text in `language` (every supported language is present)."""

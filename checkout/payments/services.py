@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkout.consent import services as consent
-from checkout.consent.services import Evidence
+from checkout.consent.services import Evidence, MandateShown
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.donations.states import Status
@@ -43,7 +43,7 @@ def create_donation(
     method: str,
     evidence: Evidence,
     hash_key: str,
-    mandate_language: str | None = None,
+    mandate: MandateShown | None = None,
 ) -> Donation:
     """The donation row for a complete draft, once: a second call returns the first row.
 
@@ -88,7 +88,7 @@ def create_donation(
         donation_id=donation.id,
         evidence=evidence,
         hash_key=hash_key,
-        mandate_language=mandate_language if method in DEBIT_METHODS else None,
+        mandate=mandate if method in DEBIT_METHODS else None,
     )
     return donation
 

@@ -17,7 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from checkout.consent.services import Evidence, keyed_ip_hash
+from checkout.consent.services import Evidence, MandateShown, keyed_ip_hash
 from checkout.core.money import format_money
 from checkout.db import db_session
 from checkout.donations.models import Donation
@@ -72,9 +72,11 @@ def start() -> Response:
             context.gift,
             context.donor,
             assessment.method,
-            _evidence(),
+            _evidence("wizard.details", url_for("wizard.step", name="details")),
             str(current_app.config["EVIDENCE_HASH_KEY"]),
-            mandate_language=language(),
+            mandate=MandateShown(
+                language(), _evidence("wizard.review", url_for("wizard.step", name="review"))
+            ),
         )
     db_session().commit()  # our row first: Stripe's idempotency key comes from its id
     try:
@@ -85,13 +87,14 @@ def start() -> Response:
     return redirect(url_for("pay.page"))
 
 
-def _evidence() -> Evidence:
-    """How the donor's choices reached us: the details step, from this browser."""
+def _evidence(form: str, url: str) -> Evidence:
+    """How the donor's choices reached us: the step they were made on, from this browser."""
     key = str(current_app.config["EVIDENCE_HASH_KEY"])
     return Evidence(
-        form="wizard.details",
+        form=form,
         ip_hash=keyed_ip_hash(request.remote_addr, key),
         user_agent=request.headers.get("User-Agent"),
+        url=url,
     )
 
 

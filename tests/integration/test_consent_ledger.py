@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from checkout.consent import services
+from checkout import create_app
+from checkout.consent import notice_lock, services
 from checkout.consent.models import ConsentNotice, ConsentRecord
+from checkout.db import get_database
 from checkout.donations.models import Donation
 from checkout.offices import load_registry
 from checkout.paths import CONFIG_DIR
+from tests.conftest import test_settings
 from tests.wizard_driver import WizardDriver, details_data, pay_form, reach_details
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
@@ -58,6 +61,9 @@ def test_a_german_donors_rows_resolve_to_the_exact_german_text(app, client, db_s
         assert key != app.config["SECRET_KEY"]
         assert row.ip_hash == services.keyed_ip_hash("127.0.0.1", key)
         assert row.email == "alex@example.org"
+        assert row.url == "/donate/details"
+        assert row.office_legal_name == germany.legal.legal_name
+        assert row.implied_consent_lapses_at is None  # only Canada's law has it
 
 
 def test_no_opt_in_row_when_the_box_was_left_unticked(client, db_session) -> None:
@@ -147,6 +153,7 @@ def test_the_mandate_accepted_on_review_is_recorded_with_its_exact_text(client, 
     ]
     assert rows[1].notice.text == mandate.text("de")
     assert rows[1].notice.version == mandate.version
+    assert rows[1].url == "/donate/review"
 
 
 def test_no_mandate_row_for_a_card_gift(client, db_session) -> None:
@@ -165,3 +172,49 @@ def test_paying_under_a_mandate_other_than_the_one_in_force_goes_back_to_review(
     assert db_session.scalars(select(ConsentRecord)).all() == []
     page = client.get("/donate/review", headers={"Accept-Language": "de-DE"})
     assert "Das Lastschriftmandat hat sich geändert" in page.get_data(as_text=True)
+
+
+def test_a_canadian_gift_records_when_the_consent_it_implies_lapses(client, db_session) -> None:
+    canada = OFFICES.get("CA")
+    donor = WizardDriver(client, language="en")
+    notice = reach_details(donor, canada)
+    donor.post("details", details_data(canada, notice))
+    donor.post("method", {"method": "card"})
+    review = donor.get("/donate/review").get_data(as_text=True)
+    client.post("/donate/pay", data=pay_form(review), headers=donor.headers)
+    [row] = db_session.scalars(select(ConsentRecord)).all()
+    lapses = row.implied_consent_lapses_at
+    assert lapses is not None
+    assert lapses.year == row.recorded_at.year + 2
+    assert (lapses.month, lapses.day) == (row.recorded_at.month, row.recorded_at.day)
+
+
+def test_after_a_new_notice_version_new_donors_cite_it_and_old_rows_keep_the_old_text(
+    client, db_session, connection, database_url, tmp_path
+) -> None:
+    pay_as_german_donor(client, opt_in=False)
+    old_text = OFFICES.get("DE").notices["data_transfer"].text("de")
+    edited = (CONFIG_DIR / "offices.toml").read_text(encoding="utf-8")
+    head = '[offices.DE.notices.data_transfer]\nversion = "2026-11-01"'
+    assert head in edited and old_text.split(".")[0] in edited
+    edited = edited.replace(head, head.replace("2026-11-01", "2027-03-01"))
+    first_line = "Deine Spende geht an IJM Deutschland, unser Büro in Deutschland."
+    edited = edited.replace(first_line, "Deine Spende geht an IJM Deutschland (neu).")
+    (tmp_path / "offices.toml").write_text(edited, encoding="utf-8")
+    lock = tmp_path / "notices.lock"
+    lock.write_bytes((CONFIG_DIR / "notices.lock").read_bytes())
+    later = create_app(
+        test_settings(
+            database_url, OFFICES_FILE=str(tmp_path / "offices.toml"), NOTICE_LOCK_FILE=str(lock)
+        ),
+        environ={},
+    )
+    get_database(later).bind_to(connection)
+    pay_as_german_donor(later.test_client(), opt_in=False)
+
+    first, second = db_session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)).all()
+    assert (first.notice.version, second.notice.version) == ("2026-11-01", "2027-03-01")
+    assert first.notice.text == old_text  # still resolves, by hash, to what was shown then
+    assert first.notice.sha256 == notice_lock.text_digest(old_text)
+    assert "(neu)" in second.notice.text
+    assert second.notice.sha256 == notice_lock.text_digest(second.notice.text)

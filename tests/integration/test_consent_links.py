@@ -115,6 +115,8 @@ def test_a_german_opt_in_counts_once_confirmed_from_the_email(
         select(ConsentRecord).where(ConsentRecord.purpose == "email_fundraising")
     ).all()
     assert confirmed.notice_id == grant.notice_id  # it confirms the text the donor ticked
+    assert confirmed.url == "/consent/confirm"  # the token is not kept
+    assert confirmed.office_legal_name == OFFICES.get("DE").legal.legal_name
     press(client, path)  # clicking again adds nothing
     assert len(rows(db_session, "email_fundraising")) == 2
 

@@ -206,6 +206,10 @@ ERASE = "UPDATE consent_records SET email = '', ip_hash = NULL, user_agent = NUL
         "recorded_at = '2001-01-01 00:00:00' WHERE id = :i",
         "UPDATE consent_records SET email = 'someone@else.org' WHERE id = :i",
         "UPDATE consent_records SET email = '' WHERE id = :i",  # the IP hash would stay
+        "UPDATE consent_records SET email = '', ip_hash = NULL, user_agent = NULL, "
+        "url = '/elsewhere' WHERE id = :i",
+        "UPDATE consent_records SET email = '', ip_hash = NULL, user_agent = NULL, "
+        "office_legal_name = 'Another e.V.' WHERE id = :i",
         "DELETE FROM consent_records WHERE id = :i",
     ],
 )

@@ -411,6 +411,20 @@ CASES = [
         id="double-opt-in-only-for-email",
     ),
     pytest.param(
+        set_at("offices.CA.notices.data_transfer.implied_consent_years", 2),
+        "CA",
+        "notices.data_transfer.implied_consent_years",
+        "unknown key",
+        id="implied-consent-only-for-email",
+    ),
+    pytest.param(
+        set_at("offices.CA.notices.email_fundraising.implied_consent_years", 0),
+        "CA",
+        "notices.email_fundraising.implied_consent_years",
+        "0 is not between 1 and 10",
+        id="implied-consent-period-out-of-range",
+    ),
+    pytest.param(
         set_at("offices.DE.notices.email_fundraising.double_opt_in", "yes"),
         "DE",
         "notices.email_fundraising.double_opt_in",

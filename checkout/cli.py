@@ -18,6 +18,7 @@ from checkout.outbox import commands as outbox_commands
 from checkout.payments import services as payment_services
 from checkout.payments import wiring
 from checkout.receipts import commands as receipt_commands
+from checkout.transfers import commands as transfer_commands
 from checkout.wizard import services as wizard_services
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
@@ -105,3 +106,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_commands.worker_command)
     app.cli.add_command(outbox_commands.outbox_cli)
     app.cli.add_command(receipt_commands.receipts_cli)
+    app.cli.add_command(transfer_commands.offices_cli)

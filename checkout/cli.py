@@ -20,6 +20,7 @@ from checkout.payments import services as payment_services
 from checkout.payments import wiring
 from checkout.receipts import commands as receipt_commands
 from checkout.retention import commands as retention_commands
+from checkout.transfers import commands as transfer_commands
 from checkout.wizard import services as wizard_services
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
@@ -110,3 +111,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(consent_commands.consent_cli)
     app.cli.add_command(retention_commands.retention_cli)
     app.cli.add_command(retention_commands.donors_cli)
+    app.cli.add_command(transfer_commands.offices_cli)

@@ -11,6 +11,7 @@ from checkout.donations import models as _donation_models  # noqa: F401 - regist
 from checkout.outbox import models as _outbox_models  # noqa: F401 - registers tables
 from checkout.payments import models as _payment_models  # noqa: F401 - registers tables
 from checkout.receipts import models as _receipt_models  # noqa: F401 - registers tables
+from checkout.transfers import models as _transfer_models  # noqa: F401 - registers tables
 from checkout.wizard import models as _wizard_models  # noqa: F401 - registers tables
 
 metadata = Base.metadata

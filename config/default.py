@@ -121,3 +121,11 @@ SMTP_PASSWORD = ""
 # Seconds to wait for the server to connect or answer before the attempt fails (and the
 # outbox retries later with backoff).
 SMTP_TIMEOUT = 30
+
+# Transfers to the offices (`flask --app wsgi offices export --office DE`). A gift goes into a
+# batch only once its money has been kept this many days, so a refund for fraud, which staff
+# usually make within days, lands before the gift could be sent (a batch cannot be recalled).
+OFFICE_EXPORT_HOLD_DAYS = 7
+# Where the batch files are written; empty means instance/exports/<OFFICE>. Relative to the
+# project root.
+OFFICE_EXPORT_DIR = ""

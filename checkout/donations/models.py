@@ -170,6 +170,10 @@ class Payment(Base):
     amount_minor: Mapped[int] = mapped_column(comment="Charged, minor units of currency")
     currency: Mapped[str] = mapped_column(String(3))
     refunded_minor: Mapped[int] = mapped_column(default=0, comment="Refunded so far, minor units")
+    refund_reason: Mapped[str | None] = mapped_column(
+        String(32),
+        comment="Stripe's refund reason: duplicate, fraudulent, requested_by_customer",
+    )
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     stripe_invoice_id: Mapped[str | None] = mapped_column(

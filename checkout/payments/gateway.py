@@ -109,6 +109,9 @@ class ChargeState:
     dispute_status: str | None  # Stripe's: needs_response, under_review, won, lost, ...
     balance: BalanceState | None
     paid_at: int
+    #: Stripe's refund `reason` (duplicate, fraudulent, requested_by_customer); "fraudulent"
+    #: when any refund of the charge says so, else the newest one given; None without one.
+    refund_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

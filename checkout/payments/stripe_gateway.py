@@ -172,6 +172,7 @@ class StripeGateway:
                 charge_id, params={"expand": ["balance_transaction"]}
             )
             dispute_status = self._dispute_status(office, charge) if charge.disputed else None
+            refund_reason = self._refund_reason(office, charge) if charge.amount_refunded else None
         return ChargeState(
             charge.id,
             _id_of(charge.payment_intent),
@@ -180,7 +181,19 @@ class StripeGateway:
             dispute_status,
             _balance_state(charge.balance_transaction),
             charge.created,
+            refund_reason,
         )
+
+    def _refund_reason(self, office: str, charge: stripe.Charge) -> str | None:
+        """Why the charge was refunded: "fraudulent" if any refund says so, else the newest reason.
+
+        A charge no longer embeds its refunds, so they are listed (newest first).
+        """
+        refunds = self._client(office).v1.refunds.list(params={"charge": charge.id, "limit": 100})
+        reasons = [refund.reason for refund in refunds.auto_paging_iter()]
+        if "fraudulent" in reasons:
+            return "fraudulent"
+        return next((reason for reason in reasons if reason), None)
 
     def _dispute_status(self, office: str, charge: stripe.Charge) -> str | None:
         """The newest dispute's status (a charge object no longer embeds its dispute)."""

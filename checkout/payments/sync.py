@@ -95,9 +95,10 @@ def _payment_for_intent(
 
 
 def record_charge(payment: Payment, charge: ChargeState) -> None:
-    """What finance needs from the charge: ids, fee, net, exchange rate, when it was paid."""
+    """What finance needs from the charge: ids, fee, net, refunds and why, when it was paid."""
     payment.stripe_charge_id = charge.id
     payment.refunded_minor = charge.amount_refunded_minor
+    payment.refund_reason = charge.refund_reason
     payment.paid_at = payment.paid_at or datetime.fromtimestamp(charge.paid_at, UTC)
     if charge.balance is not None:
         payment.stripe_balance_transaction_id = charge.balance.id

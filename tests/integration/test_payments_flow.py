@@ -221,6 +221,42 @@ def test_refunds_and_disputes_move_the_state(app, client, db_session, stripe_sta
     assert the_donation(db_session).status == "lost"
 
 
+def test_a_refund_keeps_stripes_reason_and_fraud_outranks_a_later_one(
+    app, client, db_session, stripe_standin
+):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    key = standin_keys("DE").secret_key
+    intent = intent_of(client_secret(pay(client, "DE", method="card")))
+    de.client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+    de.deliver(de.events_about({intent}, since))
+    payment = the_donation(db_session).payments[0]
+    assert payment.refund_reason is None
+    charge = payment.stripe_charge_id
+    stripe_standin.control.dashboard_refund(key, charge, amount=100, reason="fraudulent")
+    de.deliver(de.events_about({intent, charge}, since))
+    assert the_donation(db_session).payments[0].refund_reason == "fraudulent"
+    stripe_standin.control.dashboard_refund(key, charge, amount=100, reason="duplicate")
+    de.deliver(de.events_about({intent, charge}, since))
+    payment = the_donation(db_session).payments[0]
+    assert (payment.status, payment.refunded_minor) == ("partially_refunded", 200)
+    assert payment.refund_reason == "fraudulent"
+
+
+def test_a_refund_asked_for_by_the_donor_is_not_fraud(app, client, db_session, stripe_standin):
+    since = int(time.time()) - 1
+    de = office(app, stripe_standin, "DE")
+    key = standin_keys("DE").secret_key
+    intent = intent_of(client_secret(pay(client, "DE", method="card")))
+    de.client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+    de.deliver(de.events_about({intent}, since))
+    charge = the_donation(db_session).payments[0].stripe_charge_id
+    stripe_standin.control.dashboard_refund(key, charge, reason="requested_by_customer")
+    de.deliver(de.events_about({intent, charge}, since))
+    payment = the_donation(db_session).payments[0]
+    assert (payment.status, payment.refund_reason) == ("refunded", "requested_by_customer")
+
+
 def test_a_monthly_gift_makes_an_active_plan_and_renews(app, client, db_session, stripe_standin):
     since = int(time.time()) - 1
     uk = office(app, stripe_standin, "UK")

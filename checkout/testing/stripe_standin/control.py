@@ -146,12 +146,20 @@ class StandinControl:
         return str(self._call("close_dispute", secret_key, dispute=dispute, won=won)["status"])
 
     def dashboard_refund(
-        self, secret_key: str, payment_intent_or_charge: str, amount: int | None = None
+        self,
+        secret_key: str,
+        payment_intent_or_charge: str,
+        amount: int | None = None,
+        reason: str | None = None,
     ) -> str:
-        """Refund as staff would in Stripe's dashboard; returns the refund id."""
+        """Refund as staff would in Stripe's dashboard (`reason` as Stripe's); the refund id."""
         return str(
             self._call(
-                "dashboard_refund", secret_key, target=payment_intent_or_charge, amount=amount
+                "dashboard_refund",
+                secret_key,
+                target=payment_intent_or_charge,
+                amount=amount,
+                reason=reason,
             )["id"]
         )
 

@@ -1,0 +1,1 @@
+"""Transfers to the national offices: numbered, immutable batches of donors, gifts and consent."""

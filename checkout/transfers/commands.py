@@ -1,0 +1,64 @@
+"""`flask --app wsgi offices export --office DE [--batch N] [--out DIR]`: batches for offices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from checkout.core.clock import utcnow
+from checkout.db import db_session
+from checkout.offices import OfficeRegistry, UnknownOffice
+from checkout.paths import project_path
+from checkout.transfers import services
+
+offices_cli = AppGroup("offices", help="Transfers to the national offices.")
+
+
+def _office_code(code: str) -> str:
+    offices: OfficeRegistry = current_app.extensions["checkout.offices"]
+    try:
+        return offices.get(code.upper()).code
+    except UnknownOffice:
+        raise click.ClickException(f"no office {code}") from None
+
+
+def _folder(out: str | None, office_code: str) -> Path:
+    if out:
+        return Path(out)
+    configured = str(current_app.config.get("OFFICE_EXPORT_DIR") or "")
+    root = project_path(configured) if configured else Path(current_app.instance_path) / "exports"
+    return root / office_code
+
+
+@offices_cli.command("export")
+@click.option("--office", "office", required=True, help="Office code, e.g. DE.")
+@click.option("--batch", "number", type=int, help="Write this stored batch again (same bytes).")
+@click.option("--out", help="Folder for the files (default: instance/exports/<OFFICE>).")
+def export_command(office: str, number: int | None, out: str | None) -> None:
+    """Write the office's next batch (everything new since the last), or batch N again."""
+    code, session = _office_code(office), db_session()
+    try:
+        if number is not None:
+            batch = services.stored_batch(session, code, number)
+        else:
+            hold = timedelta(days=float(current_app.config["OFFICE_EXPORT_HOLD_DAYS"]))
+            made = services.export_next(session, code, now=utcnow(), hold=hold)
+            if made is None:
+                session.rollback()
+                click.echo(f"{code}: nothing new since the last batch")
+                return
+            session.commit()  # stored first: the files are copies of what the database keeps
+            batch = made
+        paths = services.write_batch(batch, _folder(out, code))
+    except (services.NoSuchBatch, services.BatchCorrupted) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{code} batch {batch.number}: {batch.gift_count} gifts, {batch.donor_count} donors, "
+        f"{batch.consent_count} consent rows"
+    )
+    for path in paths:
+        click.echo(str(path))

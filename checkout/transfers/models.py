@@ -1,0 +1,82 @@
+"""Batches of donors, gifts and consent evidence sent to a national office, kept as sent.
+
+A batch is numbered per office without gaps (a counter row held under a lock while it is
+made), stores its files' bytes with their SHA-256 and is never changed. Which gifts and which
+ledger rows went in which batch is kept in link tables whose unique columns let the database
+itself refuse to send a gift, or a consent row, twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from checkout.core.clock import utcnow
+from checkout.db import Base
+from checkout.dbtypes import UtcDateTime
+
+
+class OfficeExportCounter(Base):
+    """The last batch number used per office; locked while the next batch is made."""
+
+    __tablename__ = "office_export_counters"
+
+    office_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0, comment="0 before the first batch")
+
+
+class OfficeExportBatch(Base):
+    """One numbered transfer to an office: its three files, exactly as first written."""
+
+    __tablename__ = "office_export_batches"
+    __table_args__ = (
+        UniqueConstraint("office_code", "number"),
+        CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_code: Mapped[str] = mapped_column(String(8), comment="The office it is sent to")
+    number: Mapped[int] = mapped_column(comment="1, 2, 3, ... per office, without gaps")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    paid_before: Mapped[datetime] = mapped_column(
+        UtcDateTime, comment="Cut-off: gifts kept before this moment (now minus the hold)"
+    )
+    gift_count: Mapped[int] = mapped_column(comment="Rows of the gifts CSV")
+    donor_count: Mapped[int] = mapped_column(comment="Donors with a gift or consent row in it")
+    consent_count: Mapped[int] = mapped_column(comment="Ledger rows sent for the first time")
+    gifts_csv: Mapped[bytes] = mapped_column(LargeBinary, comment="UTF-8 CSV, one row per gift")
+    gifts_csv_sha256: Mapped[str] = mapped_column(String(64))
+    consents_csv: Mapped[bytes] = mapped_column(
+        LargeBinary, comment="UTF-8 CSV, one row per consent ledger row"
+    )
+    consents_csv_sha256: Mapped[str] = mapped_column(String(64))
+    batch_json: Mapped[bytes] = mapped_column(
+        LargeBinary, comment="UTF-8 JSON: donors, gifts, evidence and the notice texts"
+    )
+    batch_json_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class OfficeExportGift(Base):
+    """A gift (one kept payment) and the one batch that carried it."""
+
+    __tablename__ = "office_export_gifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("office_export_batches.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id"), unique=True, comment="Unique: a gift goes in one batch only"
+    )
+
+
+class OfficeExportConsent(Base):
+    """A consent ledger row and the one batch that carried it."""
+
+    __tablename__ = "office_export_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("office_export_batches.id"), index=True)
+    consent_record_id: Mapped[int] = mapped_column(
+        ForeignKey("consent_records.id"), unique=True, comment="Unique: sent in one batch only"
+    )

@@ -126,6 +126,9 @@ SMTP_TIMEOUT = 30
 # batch only once its money has been kept this many days, so a refund for fraud, which staff
 # usually make within days, lands before the gift could be sent (a batch cannot be recalled).
 OFFICE_EXPORT_HOLD_DAYS = 7
+# `flask --app wsgi retention run` erases a batch's files (names, addresses, emails) this many
+# days after it was made; its number, counts and SHA-256 hashes stay as proof of what was sent.
+OFFICE_EXPORT_KEEP_DAYS = 90
 # Where the batch files are written; empty means instance/exports/<OFFICE>. Relative to the
 # project root.
 OFFICE_EXPORT_DIR = ""

@@ -23,8 +23,13 @@ def run_command(dry_run: bool) -> None:
     """Erase expired drafts and donors past their office's retention period."""
     session = db_session()
     offices: OfficeRegistry = current_app.extensions["checkout.offices"]
+    config = current_app.config
     report = services.run(
-        session, offices, utcnow(), int(current_app.config["RETENTION_DRAFT_DAYS"])
+        session,
+        offices,
+        utcnow(),
+        draft_days=int(config["RETENTION_DRAFT_DAYS"]),
+        batch_days=int(config["OFFICE_EXPORT_KEEP_DAYS"]),
     )
     if dry_run:
         session.rollback()
@@ -32,7 +37,8 @@ def run_command(dry_run: bool) -> None:
         session.commit()
     verb = "would erase" if dry_run else "erased"
     click.echo(
-        f"{verb}: {report.drafts} drafts, {report.donors} donors, {report.receipts} receipts, "
+        f"{verb}: {report.drafts} drafts, {report.batches} office batches' files, "
+        f"{report.donors} donors, {report.receipts} receipts, "
         f"{report.consent_rows} consent rows; kept: {report.kept_within_period} donors within "
         f"their retention period, {report.kept_still_due} with something still due"
     )

@@ -1,6 +1,8 @@
 """Retention: personal data is kept as long as the law or an open matter needs it, then erased.
 
 - Drafts that never reached payment lose what was typed after RETENTION_DRAFT_DAYS.
+- Office transfer batches lose their files after OFFICE_EXPORT_KEEP_DAYS (the office holds
+  them by then); numbers, counts and SHA-256 hashes stay as proof of what was sent.
 - A donor is erased once every gift's tax record is past the office's `retention_years`
   (counted, as tax law counts, from the end of the year of the last gift) and nothing is still
   due: no recurring gift that may debit again, no payment pending, processing or disputed.
@@ -28,6 +30,7 @@ from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
 from checkout.donations.states import Status
 from checkout.offices import OfficeRegistry
 from checkout.receipts.models import Receipt
+from checkout.transfers.services import erase_files_before
 from checkout.wizard.models import CheckoutDraft
 from checkout.wizard.services import purge_expired
 
@@ -42,6 +45,7 @@ class RetentionReport:
     """What a run erased (or, in a dry run, would erase)."""
 
     drafts: int
+    batches: int
     donors: int
     receipts: int
     consent_rows: int
@@ -50,10 +54,11 @@ class RetentionReport:
 
 
 def run(
-    session: Session, offices: OfficeRegistry, now: datetime, draft_days: int
+    session: Session, offices: OfficeRegistry, now: datetime, draft_days: int, batch_days: int
 ) -> RetentionReport:
     """Erase what is past its retention; the caller commits (or rolls back for a dry run)."""
     drafts = purge_expired(session, timedelta(days=draft_days), now)
+    batches = erase_files_before(session, now - timedelta(days=batch_days), now)
     erased = receipts = rows = within = due = 0
     for donor in session.scalars(select(Donor).where(Donor.erased_at.is_(None)).order_by(Donor.id)):
         years = offices.get(donor.office_code).retention_years
@@ -68,7 +73,7 @@ def run(
             _erase_donor(donor, now)
             erased += 1
     session.flush()
-    return RetentionReport(drafts, erased, receipts, rows, within, due)
+    return RetentionReport(drafts, batches, erased, receipts, rows, within, due)
 
 
 def _last_gift_year(session: Session, donor: Donor) -> int | None:

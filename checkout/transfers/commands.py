@@ -54,7 +54,7 @@ def export_command(office: str, number: int | None, out: str | None) -> None:
             session.commit()  # stored first: the files are copies of what the database keeps
             batch = made
         paths = services.write_batch(batch, _folder(out, code))
-    except (services.NoSuchBatch, services.BatchCorrupted) as error:
+    except (services.NoSuchBatch, services.BatchCorrupted, services.BatchErased) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"{code} batch {batch.number}: {batch.gift_count} gifts, {batch.donor_count} donors, "

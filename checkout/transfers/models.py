@@ -46,16 +46,21 @@ class OfficeExportBatch(Base):
     gift_count: Mapped[int] = mapped_column(comment="Rows of the gifts CSV")
     donor_count: Mapped[int] = mapped_column(comment="Donors with a gift or consent row in it")
     consent_count: Mapped[int] = mapped_column(comment="Ledger rows sent for the first time")
-    gifts_csv: Mapped[bytes] = mapped_column(LargeBinary, comment="UTF-8 CSV, one row per gift")
+    gifts_csv: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="UTF-8 CSV, one row per gift"
+    )
     gifts_csv_sha256: Mapped[str] = mapped_column(String(64))
-    consents_csv: Mapped[bytes] = mapped_column(
+    consents_csv: Mapped[bytes | None] = mapped_column(
         LargeBinary, comment="UTF-8 CSV, one row per consent ledger row"
     )
     consents_csv_sha256: Mapped[str] = mapped_column(String(64))
-    batch_json: Mapped[bytes] = mapped_column(
+    batch_json: Mapped[bytes | None] = mapped_column(
         LargeBinary, comment="UTF-8 JSON: donors, gifts, evidence and the notice texts"
     )
     batch_json_sha256: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="Files erased after OFFICE_EXPORT_KEEP_DAYS; counts and hashes stay"
+    )
 
 
 class OfficeExportGift(Base):

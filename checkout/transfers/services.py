@@ -54,6 +54,10 @@ class NoSuchBatch(CheckoutError):
     """The office has no batch with that number."""
 
 
+class BatchErased(CheckoutError):
+    """The batch's files were erased after OFFICE_EXPORT_KEEP_DAYS (the office has them)."""
+
+
 class BatchCorrupted(CheckoutError):
     """A stored file no longer matches the SHA-256 written beside it."""
 
@@ -361,10 +365,32 @@ def batch_files(batch: OfficeExportBatch) -> dict[str, bytes]:
         f"{stem}-consents.csv": (batch.consents_csv, batch.consents_csv_sha256),
         f"{stem}.json": (batch.batch_json, batch.batch_json_sha256),
     }
+    if batch.erased_at is not None:
+        hashes = ", ".join(f"{name} {digest}" for name, (_, digest) in files.items())
+        raise BatchErased(
+            f"batch {batch.number} of office {batch.office_code}: its files were erased on "
+            f"{batch.erased_at:%Y-%m-%d} after the keeping period (SHA-256: {hashes})"
+        )
+    kept: dict[str, bytes] = {}
     for name, (data, digest) in files.items():
-        if _sha256(data) != digest:
+        if data is None or _sha256(data) != digest:
             raise BatchCorrupted(f"{name}: stored bytes no longer match their SHA-256")
-    return {name: data for name, (data, _) in files.items()}
+        kept[name] = data
+    return kept
+
+
+def erase_files_before(session: Session, cutoff: datetime, now: datetime) -> int:
+    """Erase the files of batches made before `cutoff`: the offices hold them; we keep the
+    numbers, counts and hashes (what was sent, and proof of it) but not the personal data."""
+    batches = session.scalars(
+        select(OfficeExportBatch).where(
+            OfficeExportBatch.created_at < cutoff, OfficeExportBatch.erased_at.is_(None)
+        )
+    ).all()
+    for batch in batches:
+        batch.gifts_csv = batch.consents_csv = batch.batch_json = None
+        batch.erased_at = now
+    return len(batches)
 
 
 def write_batch(batch: OfficeExportBatch, folder: Path) -> list[Path]:

@@ -18,6 +18,7 @@ from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
 from checkout.offices import load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.models import Receipt
+from checkout.transfers.models import OfficeExportBatch
 from checkout.wizard.models import CheckoutDraft
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
@@ -136,6 +137,7 @@ def test_a_dry_run_counts_and_changes_nothing(runner, db_session, donors) -> Non
     result = runner.invoke(args=["retention", "run", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "would erase: " in result.output
+    assert "0 office batches' files" in result.output
     assert "2 donors, 2 receipts, 4 consent rows" in result.output
     assert "kept: 1 donors within their retention period, 2 with something still due" in (
         result.output
@@ -251,3 +253,51 @@ def test_a_subject_access_export_shows_everything_held(runner, app, db_session, 
 def test_an_unknown_address_exports_nothing_held(runner, donors) -> None:
     held = json.loads(runner.invoke(args=["donors", "export", "nobody@example.org"]).output)
     assert held["donors"] == [] and held["suppressed_by_offices"] == []
+
+
+def _batch(session, number: int, made: datetime) -> OfficeExportBatch:
+    files = {name: f"{name} of batch {number}: Anne Shirley".encode() for name in ("g", "c", "j")}
+    batch = OfficeExportBatch(
+        office_code="DE",
+        number=number,
+        created_at=made,
+        paid_before=made,
+        gift_count=1,
+        donor_count=1,
+        consent_count=1,
+        gifts_csv=files["g"],
+        gifts_csv_sha256=hashlib.sha256(files["g"]).hexdigest(),
+        consents_csv=files["c"],
+        consents_csv_sha256=hashlib.sha256(files["c"]).hexdigest(),
+        batch_json=files["j"],
+        batch_json_sha256=hashlib.sha256(files["j"]).hexdigest(),
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def test_office_batches_lose_their_files_after_the_keeping_period(
+    app, runner, db_session, tmp_path
+) -> None:
+    keep = app.config["OFFICE_EXPORT_KEEP_DAYS"]
+    old = _batch(db_session, 1, NOW - timedelta(days=keep + 1))
+    recent = _batch(db_session, 2, NOW - timedelta(days=keep - 1))
+    sent_hash = old.gifts_csv_sha256
+    db_session.commit()
+    assert "1 office batches' files" in runner.invoke(args=["retention", "run"]).output
+    db_session.expire_all()
+    old, recent = (
+        db_session.get(OfficeExportBatch, old.id),
+        db_session.get(OfficeExportBatch, recent.id),
+    )
+    assert (old.gifts_csv, old.consents_csv, old.batch_json) == (None, None, None)
+    assert old.gifts_csv_sha256 == sent_hash and old.gift_count == 1  # proof of what was sent
+    assert recent.gifts_csv is not None and recent.erased_at is None
+    again = runner.invoke(args=["offices", "export", "--office", "DE", "--batch", "1"])
+    assert again.exit_code != 0
+    assert "erased" in again.output and sent_hash in again.output
+    kept = runner.invoke(
+        args=["offices", "export", "--office", "DE", "--batch", "2", "--out", str(tmp_path)]
+    )
+    assert kept.exit_code == 0, kept.output

@@ -49,23 +49,29 @@ def upgrade() -> None:
             comment="Ledger rows sent for the first time",
         ),
         sa.Column(
-            "gifts_csv", sa.LargeBinary(), nullable=False, comment="UTF-8 CSV, one row per gift"
+            "gifts_csv", sa.LargeBinary(), nullable=True, comment="UTF-8 CSV, one row per gift"
         ),
         sa.Column("gifts_csv_sha256", sa.String(length=64), nullable=False),
         sa.Column(
             "consents_csv",
             sa.LargeBinary(),
-            nullable=False,
+            nullable=True,
             comment="UTF-8 CSV, one row per consent ledger row",
         ),
         sa.Column("consents_csv_sha256", sa.String(length=64), nullable=False),
         sa.Column(
             "batch_json",
             sa.LargeBinary(),
-            nullable=False,
+            nullable=True,
             comment="UTF-8 JSON: donors, gifts, evidence and the notice texts",
         ),
         sa.Column("batch_json_sha256", sa.String(length=64), nullable=False),
+        sa.Column(
+            "erased_at",
+            UtcDateTime(),
+            nullable=True,
+            comment="Files erased after OFFICE_EXPORT_KEEP_DAYS; counts and hashes stay",
+        ),
         sa.CheckConstraint("number > 0", name=op.f("ck_office_export_batches_number_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_office_export_batches")),
         sa.UniqueConstraint(

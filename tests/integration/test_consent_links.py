@@ -311,3 +311,33 @@ def test_a_donor_without_a_declaration_has_nothing_to_cancel(
     page = press(client, f"/consent/cancel-gift-aid/{token}")
     assert "no Gift Aid declaration" in page.get_data(as_text=True)
     assert rows(db_session, "gift_aid_declaration") == []
+
+
+@pytest.mark.parametrize(
+    ("action", "days_setting", "message"),
+    [
+        (links_module.LinkAction.WITHDRAW, "CONSENT_LINK_DAYS", "This link has expired"),
+        (links_module.LinkAction.CANCEL_GIFT_AID, "CONSENT_LINK_DAYS", "This link has expired"),
+    ],
+)
+def test_expired_withdrawal_and_gift_aid_links_say_whom_to_write_to(
+    mailing_app, client, db_session, monkeypatch, action, days_setting, message
+) -> None:
+    pay_as(client, "UK", "en", gift_aid="y", email_opt_in="y")
+    donation = kept(db_session)
+    signer = links_module.link_signer(mailing_app.config)
+    made = datetime.now(UTC) - timedelta(days=mailing_app.config[days_setting] + 1)
+    monkeypatch.setattr(links_module, "utcnow", lambda: made)
+    token = signer.token(action, donation.public_id)
+    monkeypatch.undo()
+    page = client.get(f"/consent/{action}/{token}")
+    assert page.status_code == 410
+    assert message in page.get_data(as_text=True)
+    assert "write to the office" in page.get_data(as_text=True)
+    answer = client.post(f"/consent/unsubscribe/{token}")
+    assert answer.status_code in (400, 410)  # a gift-aid token is no unsubscribe token either
+    decisions = {
+        (p, d) for p, d in db_session.execute(select(ConsentRecord.purpose, ConsentRecord.decision))
+    }
+    assert ("email_fundraising", "withdrawn") not in decisions
+    assert ("gift_aid_declaration", "withdrawn") not in decisions

@@ -25,12 +25,12 @@ from checkout.db import db_session
 from checkout.extensions import limiter
 from checkout.offices import OfficeRegistry
 from checkout.wizard import services
+from checkout.wizard.assessments import AssessmentCache
 from checkout.wizard.flow import (
     REVIEW,
     STEP_BY_NAME,
     Assessment,
     Step,
-    assess,
     base_context,
     stored_fields,
     stored_form,
@@ -42,6 +42,8 @@ from checkout.wizard.presenter import page_values
 blueprint = Blueprint("wizard", __name__, url_prefix="/donate")
 DRAFT_KEY = "draft"
 SWITCH_LANGUAGE = "_lang"
+#: Each draft revision is validated once, not on every page view (see assessments.py).
+ASSESSMENTS = AssessmentCache()
 
 
 def registry() -> OfficeRegistry:
@@ -89,7 +91,8 @@ def index() -> WerkzeugResponse:
     draft = current_draft()
     if draft.frozen_at is not None:
         return redirect(step_url(REVIEW))
-    return redirect(step_url(assess(draft.data, registry(), language()).first_incomplete))
+    assessment = ASSESSMENTS.assess(draft.data, registry(), language())
+    return redirect(step_url(assessment.first_incomplete))
 
 
 @blueprint.route("/<name>", methods=["GET", "POST"])
@@ -101,7 +104,7 @@ def step(name: str) -> Any:
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))
-    assessment = assess(draft.data, registry(), language())
+    assessment = ASSESSMENTS.assess(draft.data, registry(), language())
     if not assessment.allows(current):
         return redirect(url_for("wizard.index"))
     if request.method == "POST":

@@ -1,0 +1,81 @@
+"""Assessments remembered per draft revision, so viewing a page does not re-validate every step.
+
+`flow.assess` depends on nothing but the draft's stored input, the offices registry and the
+page's language. So an assessment is kept under a digest of the stored input (canonical JSON)
+and the language, in a table of its own per registry object:
+
+- a draft that changes in any way (a step saved, a copy, a purge) has another digest, so its
+  next assessment is computed afresh: the stored input stays the single source of truth;
+- a registry loaded from a changed offices file is another object, with an empty table; the
+  old registry's table goes when the registry does (weak reference).
+
+Assessments are frozen dataclasses, so threads share them. The table is small and
+least-recently-used entries leave first: it holds what the drafts' rows hold anyway, for the
+drafts being worked on in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from checkout.offices import OfficeRegistry
+from checkout.wizard.flow import Assessment, assess
+
+#: Assessments kept per registry; a page view needs one, so this covers that many live drafts.
+DEFAULT_SIZE = 512
+
+
+def input_digest(data: Mapping[str, Any]) -> str | None:
+    """A digest of a draft's stored input, or None when it is not plain JSON."""
+    try:
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class AssessmentCache:
+    """`assess`, remembered by (stored input, language) per offices registry."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        """An empty cache holding at most `size` assessments per registry."""
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+        self._tables: WeakKeyDictionary[
+            OfficeRegistry, OrderedDict[tuple[str, str], Assessment]
+        ] = WeakKeyDictionary()
+
+    def assess(self, data: Mapping[str, Any], registry: OfficeRegistry, locale: str) -> Assessment:
+        """What `flow.assess` returns for these arguments, computed once per draft revision."""
+        digest = input_digest(data)
+        if digest is None:
+            return assess(data, registry, locale)
+        key = (digest, locale)
+        with self._lock:
+            table = self._tables.get(registry)
+            found = table.get(key) if table is not None else None
+            if table is not None and found is not None:
+                table.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        assessment = assess(data, registry, locale)
+        with self._lock:
+            table = self._tables.setdefault(registry, OrderedDict())
+            table[key] = assessment
+            while len(table) > self.size:
+                table.popitem(last=False)
+        return assessment
+
+    def clear(self) -> None:
+        """Forget every assessment."""
+        with self._lock:
+            self._tables.clear()

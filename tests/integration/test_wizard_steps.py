@@ -216,6 +216,23 @@ def test_a_postcode_of_the_wrong_shape_is_refused(donor, office) -> None:
     assert "postcode" in field_errors(response)
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Field cannot be longer than 100 characters."),
+        ("de", "Feld kann nicht länger als 100 Zeichen sein."),
+        ("nl", "Veld mag niet langer zijn dan 100 karakters."),
+        ("fr", "Le champ ne peut pas contenir plus de 100 caractères."),
+    ],
+)
+def test_wtforms_own_messages_are_in_the_donors_language(client, language, message) -> None:
+    donor = WizardDriver(client, language=language)
+    office = REGISTRY.get("DE")
+    notice = reach_details(donor, office)
+    response = donor.post("details", details_data(office, notice, city="x" * 101))
+    assert field_errors(response)["city"] == message
+
+
 def test_a_canadian_without_middle_initial_is_stopped(donor) -> None:
     office = REGISTRY.get("CA")
     notice = reach_details(donor, office)

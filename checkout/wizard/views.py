@@ -35,7 +35,7 @@ from checkout.wizard.flow import (
     stored_fields,
     stored_form,
 )
-from checkout.wizard.forms import field_names
+from checkout.wizard.forms import StepForm, field_names
 from checkout.wizard.models import CheckoutDraft
 from checkout.wizard.presenter import page_values
 
@@ -104,21 +104,23 @@ def step(name: str) -> Any:
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))
-    assessment = ASSESSMENTS.assess(draft.data, registry(), language())
+    revision = ASSESSMENTS.revision(draft.data, registry(), language())
+    assessment = revision.assessment
     if not assessment.allows(current):
         return redirect(url_for("wizard.index"))
     if request.method == "POST":
         return _submit(current, draft, assessment)
-    return _show(current, draft, assessment)
+    form = revision.shown_form(current.name, lambda: _shown_form(current, draft, assessment))
+    return _render(current, form, assessment)
 
 
-def _show(current: Step, draft: CheckoutDraft, assessment: Assessment) -> str:
-    """Render the step with what was stored; show why it is incomplete if it was submitted."""
+def _shown_form(current: Step, draft: CheckoutDraft, assessment: Assessment) -> StepForm:
+    """The step's form with what was stored; validated (to show why) if it was submitted."""
     context = _context_for(current, draft.data, assessment)
     form = stored_form(current, context, draft.data)
     if stored_fields(draft.data, current.name):
         form.validate()
-    return _render(current, form, assessment)
+    return form
 
 
 def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:

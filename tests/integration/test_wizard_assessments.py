@@ -20,7 +20,13 @@ from checkout.wizard.assessments import AssessmentCache, input_digest
 from checkout.wizard.flow import assess
 from checkout.wizard.models import CheckoutDraft
 from checkout.wizard.views import ASSESSMENTS, DRAFT_KEY
-from tests.wizard_driver import WizardDriver, amount_data, field_errors, reach_review
+from tests.wizard_driver import (
+    WizardDriver,
+    amount_data,
+    details_data,
+    field_errors,
+    reach_review,
+)
 
 REGISTRY = load_registry(CONFIG_DIR / "offices.toml")
 GERMANY = REGISTRY.get("DE")
@@ -85,6 +91,34 @@ def test_another_language_gets_its_own_assessment(client: FlaskClient) -> None:
     donor = at_review(client)
     assert "€25.00" in donor.get("/donate/method").get_data(as_text=True)
     assert "25,00\xa0€" in donor.get("/donate/method?lang=de").get_data(as_text=True)
+
+
+def test_the_shown_form_follows_the_draft(client: FlaskClient, db_session) -> None:
+    donor = at_review(client)
+    assert 'value="Alex"' in donor.get("/donate/details").get_data(as_text=True)
+    notice = donor.shown_notice()
+    response = donor.post("details", details_data(GERMANY, notice, first_name="Kim"))
+    assert response.status_code == 302, field_errors(response)
+    assert 'value="Kim"' in donor.get("/donate/details").get_data(as_text=True)
+    with client.session_transaction() as session:
+        public_id = session[DRAFT_KEY]
+    draft = db_session.scalar(select(CheckoutDraft).where(CheckoutDraft.public_id == public_id))
+    details = draft.data["details"]
+    draft.data = {**draft.data, "details": {**details, "fields": {**details["fields"], "city": ""}}}
+    db_session.commit()
+    page = donor.get("/donate/details")
+    assert field_errors(page)["city"] == "Please enter your town or city."
+    assert 'value="Kim"' in page.get_data(as_text=True)
+
+
+def test_the_shown_form_is_validated_in_the_pages_language(client: FlaskClient) -> None:
+    donor = at_review(client)
+    notice = donor.shown_notice()
+    donor.post("details", details_data(GERMANY, notice, city="x" * 101))
+    english = field_errors(donor.get("/donate/details"))["city"]
+    german = field_errors(donor.get("/donate/details?lang=de"))["city"]
+    assert english == "Field cannot be longer than 100 characters."
+    assert german == "Feld kann nicht länger als 100 Zeichen sein."
 
 
 def test_the_cache_answers_as_assess_does_and_stays_small(app: Flask) -> None:

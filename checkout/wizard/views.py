@@ -95,9 +95,21 @@ def index() -> WerkzeugResponse:
     return redirect(step_url(assessment.first_incomplete))
 
 
-@blueprint.route("/<name>", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]), methods=["POST"])
+@blueprint.get("/<name>")
 def step(name: str) -> Any:
+    """Show a step; steps cannot be skipped."""
+    return _step(name)
+
+
+# Only submissions are rate-limited, so a page view does not pay for the limiter's check.
+@blueprint.post("/<name>")
+@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]))
+def submit(name: str) -> Any:
+    """Take a step's submission (url_for("wizard.step") is the same address)."""
+    return _step(name)
+
+
+def _step(name: str) -> Any:
     """Show a step, or take its submission; steps cannot be skipped."""
     current = STEP_BY_NAME.get(name) or abort(404)
     draft = current_draft()

@@ -8,6 +8,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from checkout import create_app
 from tests.conftest import test_settings
@@ -117,3 +118,15 @@ def test_switcher_links_keep_the_current_page(client: FlaskClient) -> None:
     html = client.get("/?x=1").get_data(as_text=True)
     for code in ("en", "de", "nl", "fr"):
         assert f'href="/?x=1&amp;lang={code}"' in html
+
+
+def test_templates_follow_a_forced_locale_and_return_to_the_pages(app: Flask) -> None:
+    page = app.jinja_env.from_string("{{ _('Donate now') }}")
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert page.render() == "Jetzt spenden"
+        with force_locale("nl"):  # as emails in the donor's language are written
+            assert page.render() == "Nu doneren"
+            with force_locale("en"):
+                assert page.render() == "Donate now"
+            assert page.render() == "Nu doneren"
+        assert page.render() == "Jetzt spenden"

@@ -7,6 +7,7 @@ from typing import Any
 import flask_babel
 from flask import Flask, g, request, session, url_for
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 
 from checkout.core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
@@ -81,6 +82,17 @@ def translations() -> Any:
         kept = (locale, flask_babel.get_translations())
         setattr(g, _TRANSLATIONS_KEY, kept)
     return kept[1]
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's gettext, with the translations found as `translations` finds them."""
+    text: str = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Flask-Babel's lazy_gettext (translated each time it is shown), through `gettext` above."""
+    return LazyString(gettext, string, **variables)
 
 
 def init_app(app: Flask) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 import phonenumbers
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField, HiddenField, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length
 
 from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.site.i18n import lazy_gettext as _l
 from checkout.wizard.context import DonorDetails, StepContext
 from checkout.wizard.forms import StepForm
 from checkout.wizard.postcodes import is_valid_postcode, normalise_postcode

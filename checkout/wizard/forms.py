@@ -8,7 +8,6 @@ from typing import Any
 from babel.support import NullTranslations, Translations
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, ValidationError
 from wtforms.fields.core import UnboundField
@@ -17,6 +16,7 @@ from wtforms.i18n import messages_path
 from checkout.core.errors import AmountParseError
 from checkout.core.money import Money, format_money, parse_amount
 from checkout.donations.fees import covered_fee
+from checkout.site.i18n import lazy_gettext as _l
 from checkout.wizard.context import Gift, StepContext
 from checkout.wizard.labels import FREQUENCY_LABELS, METHOD_HINTS, METHOD_LABELS
 

@@ -239,11 +239,15 @@ def _render(pattern: NumberPattern, money: Money, locale: str, *, grouped: bool)
     return str(text)
 
 
+# Formatting is pure, and a page formats the same few amounts again and again; each call also
+# pays for a fresh decimal context in every new thread (a threaded server's request).
+@lru_cache(maxsize=1024)
 def format_money(money: Money, locale: str) -> str:
     """Format `money` for display in `locale`, with symbol, e.g. "1.234,50 €" in German."""
     return _render(_locale(locale).currency_formats["standard"], money, locale, grouped=True)
 
 
+@lru_cache(maxsize=1024)
 def format_amount(money: Money, locale: str) -> str:
     """Format the number only (no symbol, no grouping), e.g. "1234,50" in German, for inputs."""
     # No group separators: they get in the way when a donor edits the field (and in French they

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, session, url_for
+import flask_babel
+from flask import Flask, g, request, session, url_for
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 
 from checkout.core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 
 _SESSION_KEY = "lang"
+_TRANSLATIONS_KEY = "_checkout_translations"
 
 
 def select_locale() -> str:
@@ -30,27 +33,78 @@ def remember_language_choice() -> None:
         session[_SESSION_KEY] = requested
 
 
-def language_links() -> list[dict[str, str]]:
-    """Links to this same page in each language, for the switcher."""
-    endpoint = request.endpoint
-    args: dict[str, Any] = {key: value for key, value in request.args.items() if key != "lang"}
-    links = []
-    for code in SUPPORTED_LANGUAGES:
+class LanguageLink:
+    """A link to this same page in one language; its address is worked out only when used.
+
+    (The wizard's pages show buttons that resubmit the form instead, and never ask for it.)
+    """
+
+    __slots__ = ("code", "name")
+
+    def __init__(self, code: str) -> None:
+        """The link for language `code`."""
+        self.code = code
+        self.name = LANGUAGE_NAMES[code]
+
+    @property
+    def href(self) -> str:
+        """This page with ?lang=code (the landing page when this page cannot be linked)."""
+        endpoint = request.endpoint
         if endpoint and request.method == "GET":
-            href = url_for(endpoint, **(request.view_args or {}), **args, lang=code)
-        else:
-            href = url_for("site.landing", lang=code)
-        links.append({"code": code, "name": LANGUAGE_NAMES[code], "href": href})
-    return links
+            args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
+            return url_for(endpoint, **(request.view_args or {}), **args, lang=self.code)
+        return url_for("site.landing", lang=self.code)
+
+
+def language_links() -> list[LanguageLink]:
+    """Links to this same page in each language, for the switcher."""
+    return [LanguageLink(code) for code in SUPPORTED_LANGUAGES]
 
 
 def current_language() -> str:
     """The language code of this request's page ("en", "de", ...)."""
-    return get_locale().language if get_locale() else DEFAULT_LANGUAGE
+    locale = get_locale()
+    return locale.language if locale else DEFAULT_LANGUAGE
+
+
+def translations() -> Any:
+    """The translations for this context's locale, found once rather than for every string.
+
+    Flask-Babel looks them up through several context proxies for each `_()` in a template;
+    this keeps the answer on `g` for as long as the locale is the same object (a forced
+    locale, as emails use, is another object, so it gets its own).
+    """
+    locale = get_locale()
+    if locale is None or not g:
+        return flask_babel.get_translations()
+    kept = g.get(_TRANSLATIONS_KEY)
+    if kept is None or kept[0] is not locale:
+        kept = (locale, flask_babel.get_translations())
+        setattr(g, _TRANSLATIONS_KEY, kept)
+    return kept[1]
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's gettext, with the translations found as `translations` finds them."""
+    text: str = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """Flask-Babel's lazy_gettext (translated each time it is shown), through `gettext` above."""
+    return LazyString(gettext, string, **variables)
 
 
 def init_app(app: Flask) -> None:
     """Remember language choices and give templates the language and the switcher's links."""
     app.before_request(remember_language_choice)
+    # The same callables Flask-Babel installs, with the translations found once per locale.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["language_links"] = language_links

@@ -9,11 +9,12 @@ from typing import Any
 import phonenumbers
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import BooleanField, HiddenField, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length
 
 from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.site.i18n import lazy_gettext as _l
 from checkout.wizard.context import DonorDetails, StepContext
 from checkout.wizard.forms import StepForm
 from checkout.wizard.postcodes import is_valid_postcode, normalise_postcode
@@ -39,6 +40,32 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     ]
     pairs = ((code, str(names[code])) for code in codes)
     return tuple(sorted(pairs, key=lambda item: item[1].casefold()))
+
+
+def option_tag(value: str, label: object, selected: bool) -> str:
+    """One <option>, as the select_field macro writes it."""
+    mark = " selected" if selected else ""
+    return f'<option value="{escape(value)}"{mark}>{escape(label)}</option>'
+
+
+@cache
+def _country_options(locale: str) -> tuple[str, frozenset[str]]:
+    """The <option> tags of every country in `locale`, none selected, and their codes.
+
+    Cached per locale: writing ~250 escaped options took the template half a millisecond.
+    """
+    choices = country_choices(locale)
+    tags = "\n    ".join(option_tag(code, name, selected=False) for code, name in choices)
+    return tags, frozenset(code for code, _name in choices)
+
+
+def country_options(locale: str, selected: object) -> str:
+    """Every country's <option> in `locale`, with `selected` (a code) marked."""
+    tags, codes = _country_options(locale)
+    if isinstance(selected, str) and selected in codes:
+        plain = option_tag(selected, "", selected=False).removesuffix("</option>")
+        tags = tags.replace(plain, plain.removesuffix(">") + " selected>", 1)
+    return tags
 
 
 def _printable(text: str) -> bool:
@@ -77,6 +104,13 @@ class DetailsForm(StepForm):
         # What the submitted page showed is evidence; what this page shows goes out now.
         self.acknowledged_notice = str(self.shown_notice.data or "")
         self.shown_notice.data = self.notice_reference(context)
+
+    def country_option_tags(self) -> Markup:
+        """The country select's options: the prompt, then every country (cached per locale)."""
+        prompt_value, prompt = (self.country.choices or [("", "")])[0]
+        head = option_tag(prompt_value, prompt, selected=prompt_value == self.country.data)
+        tail = country_options(self.context.locale, self.country.data)
+        return Markup(f"{head}\n    {tail}")  # noqa: S704 - every part escaped in option_tag
 
     @staticmethod
     def notice_reference(context: StepContext) -> str:

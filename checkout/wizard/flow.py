@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from checkout.offices import OfficeRegistry
+from checkout.site.i18n import lazy_gettext as _l
 from checkout.wizard.context import StepContext
 from checkout.wizard.details import DetailsForm
 from checkout.wizard.forms import AmountForm, MethodForm, ReviewForm, StepForm

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from babel.support import NullTranslations, Translations
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, ValidationError
 from wtforms.fields.core import UnboundField
+from wtforms.i18n import messages_path
 
 from checkout.core.errors import AmountParseError
 from checkout.core.money import Money, format_money, parse_amount
 from checkout.donations.fees import covered_fee
+from checkout.site.i18n import lazy_gettext as _l
 from checkout.wizard.context import Gift, StepContext
 from checkout.wizard.labels import FREQUENCY_LABELS, METHOD_HINTS, METHOD_LABELS
 
@@ -30,8 +35,27 @@ def field_names(form_class: type[FlaskForm]) -> list[str]:
     return [name for name in dir(form_class) if isinstance(getattr(form_class, name), UnboundField)]
 
 
+@cache
+def wtforms_translations(locale: str) -> NullTranslations:
+    """WTForms' own messages ("Field cannot be longer than ...") in `locale`, read once.
+
+    Flask-WTF reads the catalogue from disk for every request that builds a form.
+    """
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class StepForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hints
     """A wizard step's form; `configure` fills choices from the step's context."""
+
+    class Meta(FlaskForm.Meta):  # type: ignore[misc]
+        """Flask-WTF's settings, with WTForms' messages kept per locale."""
+
+        def get_translations(self, form: Any) -> Any:
+            """The same catalogue Flask-WTF would load, from the per-locale cache."""
+            if not has_request_context() or not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            locale = get_locale()
+            return wtforms_translations(str(locale)) if locale else None
 
     def __init__(self, context: StepContext, **kwargs: Any) -> None:
         """Bind the form to `context`, then let the subclass set its choices."""

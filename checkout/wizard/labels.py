@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from checkout.site.i18n import lazy_gettext as _l
 
 FREQUENCY_LABELS = {
     "once": _l("Once"),

@@ -25,23 +25,25 @@ from checkout.db import db_session
 from checkout.extensions import limiter
 from checkout.offices import OfficeRegistry
 from checkout.wizard import services
+from checkout.wizard.assessments import AssessmentCache
 from checkout.wizard.flow import (
     REVIEW,
     STEP_BY_NAME,
     Assessment,
     Step,
-    assess,
     base_context,
     stored_fields,
     stored_form,
 )
-from checkout.wizard.forms import field_names
+from checkout.wizard.forms import StepForm, field_names
 from checkout.wizard.models import CheckoutDraft
 from checkout.wizard.presenter import page_values
 
 blueprint = Blueprint("wizard", __name__, url_prefix="/donate")
 DRAFT_KEY = "draft"
 SWITCH_LANGUAGE = "_lang"
+#: Each draft revision is validated once, not on every page view (see assessments.py).
+ASSESSMENTS = AssessmentCache()
 
 
 def registry() -> OfficeRegistry:
@@ -89,33 +91,48 @@ def index() -> WerkzeugResponse:
     draft = current_draft()
     if draft.frozen_at is not None:
         return redirect(step_url(REVIEW))
-    return redirect(step_url(assess(draft.data, registry(), language()).first_incomplete))
+    assessment = ASSESSMENTS.assess(draft.data, registry(), language())
+    return redirect(step_url(assessment.first_incomplete))
 
 
-@blueprint.route("/<name>", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]), methods=["POST"])
+@blueprint.get("/<name>")
 def step(name: str) -> Any:
+    """Show a step; steps cannot be skipped."""
+    return _step(name)
+
+
+# Only submissions are rate-limited, so a page view does not pay for the limiter's check.
+@blueprint.post("/<name>")
+@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]))
+def submit(name: str) -> Any:
+    """Take a step's submission (url_for("wizard.step") is the same address)."""
+    return _step(name)
+
+
+def _step(name: str) -> Any:
     """Show a step, or take its submission; steps cannot be skipped."""
     current = STEP_BY_NAME.get(name) or abort(404)
     draft = current_draft()
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))
-    assessment = assess(draft.data, registry(), language())
+    revision = ASSESSMENTS.revision(draft.data, registry(), language())
+    assessment = revision.assessment
     if not assessment.allows(current):
         return redirect(url_for("wizard.index"))
     if request.method == "POST":
         return _submit(current, draft, assessment)
-    return _show(current, draft, assessment)
+    form = revision.shown_form(current.name, lambda: _shown_form(current, draft, assessment))
+    return _render(current, form, assessment)
 
 
-def _show(current: Step, draft: CheckoutDraft, assessment: Assessment) -> str:
-    """Render the step with what was stored; show why it is incomplete if it was submitted."""
+def _shown_form(current: Step, draft: CheckoutDraft, assessment: Assessment) -> StepForm:
+    """The step's form with what was stored; validated (to show why) if it was submitted."""
     context = _context_for(current, draft.data, assessment)
     form = stored_form(current, context, draft.data)
     if stored_fields(draft.data, current.name):
         form.validate()
-    return _render(current, form, assessment)
+    return form
 
 
 def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:

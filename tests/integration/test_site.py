@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
+import flask_babel
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from checkout import create_app
+from checkout.site.i18n import lazy_gettext
 from tests.conftest import test_settings
 
 
@@ -117,3 +120,26 @@ def test_switcher_links_keep_the_current_page(client: FlaskClient) -> None:
     html = client.get("/?x=1").get_data(as_text=True)
     for code in ("en", "de", "nl", "fr"):
         assert f'href="/?x=1&amp;lang={code}"' in html
+
+
+def test_templates_and_lazy_strings_follow_a_forced_locale_and_return(app: Flask) -> None:
+    page = app.jinja_env.from_string("{{ _('Donate now') }}")
+    lazy = lazy_gettext("Donate now")
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert page.render() == str(lazy) == "Jetzt spenden"
+        with force_locale("nl"):  # as emails in the donor's language are written
+            assert page.render() == str(lazy) == "Nu doneren"
+            with force_locale("en"):
+                assert page.render() == str(lazy) == "Donate now"
+            assert page.render() == str(lazy) == "Nu doneren"
+        assert page.render() == str(lazy) == "Jetzt spenden"
+    assert str(lazy) == "Donate now"  # outside any request
+
+
+def test_lazy_strings_take_variables_as_flask_babel_does(app: Flask) -> None:
+    message = "Your gift goes to %(office)s."
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        ours = str(lazy_gettext(message, office="IJM"))
+        assert ours == flask_babel.gettext(message, office="IJM")
+        assert "IJM" in ours
+        assert ours != message % {"office": "IJM"}  # translated

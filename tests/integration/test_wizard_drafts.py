@@ -152,6 +152,19 @@ def test_step_posts_are_rate_limited_with_a_page_in_the_donors_language(app, cli
     assert "Zu viele Versuche" in page.get_data(as_text=True)
 
 
+def test_page_views_are_not_rate_limited_and_use_none_of_the_limit(app, client) -> None:
+    app.config["WIZARD_RATE_LIMIT"] = "3 per minute"
+    donor = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    assert [donor.get("/donate/amount").status_code for _ in range(5)] == [200] * 5
+    token = donor.token("/donate/amount")
+    statuses = [
+        donor.post("amount", amount_data(office), token=token).status_code for _ in range(4)
+    ]
+    assert statuses == [302, 302, 302, 429]
+    assert donor.get("/donate/amount").status_code == 200
+
+
 def test_a_missing_or_foreign_csrf_token_is_refused(client) -> None:
     donor = WizardDriver(client)
     office = registry_of(client).get("DE")

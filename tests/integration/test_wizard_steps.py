@@ -9,10 +9,13 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from checkout.core.money import format_amount
 from checkout.offices import load_registry
 from checkout.paths import CONFIG_DIR
+from checkout.wizard.details import DetailsForm
+from checkout.wizard.flow import base_context
 from tests.wizard_driver import (
     WizardDriver,
     amount_data,
@@ -214,6 +217,40 @@ def test_a_postcode_of_the_wrong_shape_is_refused(donor, office) -> None:
     notice = reach_details(donor, office)
     response = donor.post("details", details_data(office, notice, postcode="!!"))
     assert "postcode" in field_errors(response)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Field cannot be longer than 100 characters."),
+        ("de", "Feld kann nicht länger als 100 Zeichen sein."),
+        ("nl", "Veld mag niet langer zijn dan 100 karakters."),
+        ("fr", "Le champ ne peut pas contenir plus de 100 caractères."),
+    ],
+)
+def test_wtforms_own_messages_are_in_the_donors_language(client, language, message) -> None:
+    donor = WizardDriver(client, language=language)
+    office = REGISTRY.get("DE")
+    notice = reach_details(donor, office)
+    response = donor.post("details", details_data(office, notice, city="x" * 101))
+    assert field_errors(response)["city"] == message
+
+
+@pytest.mark.parametrize("language", ["en", "de", "nl", "fr"])
+@pytest.mark.parametrize("typed", [None, "", "DE", "GB", "de", "ZZ", 'x"><b>'])
+def test_the_kept_country_options_are_what_the_select_macro_writes(app, language, typed) -> None:
+    macro = '{% from "macros/forms.html" import select_field %}'
+    generic = app.jinja_env.from_string(macro + "{{ select_field(form.country) }}")
+    kept = app.jinja_env.from_string(
+        macro + "{{ select_field(form.country, options=form.country_option_tags()) }}"
+    )
+    with app.test_request_context(f"/donate/details?lang={language}"):
+        context = base_context({}, REGISTRY, language, country="DE")
+        formdata = MultiDict({} if typed is None else {"country": typed})
+        form = DetailsForm(context, formdata=formdata, meta={"csrf": False})
+        expected, html = generic.render(form=form), kept.render(form=form)
+    assert re.sub(r">\s+<", "><", html) == re.sub(r">\s+<", "><", expected)
+    assert html.count(" selected") == (0 if typed in ("de", "ZZ", 'x"><b>') else 1)
 
 
 def test_a_canadian_without_middle_initial_is_stopped(donor) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -341,6 +342,25 @@ def test_format_money(money: Money, locale: str, expected: str) -> None:
 )
 def test_format_amount(money: Money, locale: str, expected: str) -> None:
     assert format_amount(money, locale) == expected
+
+
+@pytest.mark.parametrize("formatter", [format_money, format_amount])
+def test_kept_formatting_is_what_formatting_afresh_gives_in_any_thread(formatter) -> None:
+    amounts = [Money(123456, "EUR"), Money(123456, "GBP"), Money(5, "JPY")]
+    expected = {(m, loc): formatter.__wrapped__(m, loc) for m in amounts for loc in ("de", "en")}
+    found: list[dict[tuple[Money, str], str]] = []
+
+    def format_all() -> None:
+        found.append({key: formatter(*key) for key in expected})
+
+    threads = [threading.Thread(target=format_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == [expected] * 4
+    if formatter is format_money:  # with the symbol, no two keys share an answer
+        assert len(set(expected.values())) == len(expected)
 
 
 @PROPERTY

@@ -10,6 +10,7 @@ from flask import Flask
 
 from checkout import cli, db
 from checkout.extensions import babel, csrf, limiter
+from checkout.mail import sending as mail_sending
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
 from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
@@ -54,6 +55,7 @@ def _bind_extensions(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    mail_sending.init_app(app)
 
 
 def _register_features(app: Flask) -> None:

@@ -28,7 +28,7 @@ from checkout.mail import (
     stable_message_id,
     transport_from_config,
 )
-from checkout.testing.smtp import LoopbackSmtp
+from checkout.testing.smtp import LoopbackSmtp, serving
 from tests.conftest import test_settings
 
 DONOR = "anna.donor@example.net"
@@ -91,6 +91,7 @@ def test_smtp_delivers_one_message_intact(
     transport = SmtpTransport(smtp_server.host, smtp_server.port, security="none", timeout=5)
 
     transport.send(a_message())
+    transport.close()
 
     assert len(smtp_server.messages) == 1
     received = smtp_server.messages[0]
@@ -104,6 +105,58 @@ def test_smtp_delivers_one_message_intact(
     assert "<p>Danke für deine Spende von 50,00 €.</p>" in parts["html"]
     assert "<receipt.DE-2026-000123@example.org>" in caplog.text
     assert DONOR not in caplog.text  # log lines name the Message-ID, never an address
+
+
+def test_one_connection_carries_several_messages_until_closed(
+    smtp_server: LoopbackSmtp,
+) -> None:
+    transport = SmtpTransport(smtp_server.host, smtp_server.port, security="none", timeout=5)
+
+    for n in range(3):
+        transport.send(a_message(f"<receipt.DE-2026-00012{n}@example.org>"))
+    transport.close()
+    transport.send(a_message("<receipt.DE-2026-000129@example.org>"))
+    transport.close()
+
+    assert len(smtp_server.messages) == 4
+    first, *rest, last = smtp_server.peers
+    assert rest == [first, first]  # the same client port: one connection for three messages
+    assert last != first  # closed, then a new connection
+
+
+def test_a_connection_the_server_dropped_is_opened_again() -> None:
+    transport = SmtpTransport("127.0.0.1", unused_port(), security="none", timeout=5)
+    with serving() as first:
+        transport.port = first.port
+        transport.send(a_message("<receipt.DE-2026-000123@example.org>"))
+    with serving(first.port) as restarted:  # the kept connection died with the first server
+        transport.send(a_message("<receipt.DE-2026-000124@example.org>"))
+        transport.send(a_message("<receipt.DE-2026-000125@example.org>"))
+        transport.close()
+
+    assert [m["Message-ID"] for m in first.messages] == ["<receipt.DE-2026-000123@example.org>"]
+    assert [m["Message-ID"] for m in restarted.messages] == [
+        "<receipt.DE-2026-000124@example.org>",
+        "<receipt.DE-2026-000125@example.org>",
+    ]  # each once: the message that met the dead connection was sent on a new one
+    assert len(set(restarted.peers)) == 1
+
+
+def test_after_a_failure_the_next_message_connects_afresh() -> None:
+    transport = SmtpTransport("127.0.0.1", unused_port(), security="none", timeout=5)
+    with pytest.raises(MailError):
+        transport.send(a_message())
+    with serving() as server:
+        transport.port = server.port
+        transport.send(a_message())
+        transport.close()
+    assert len(server.messages) == 1
+
+
+def test_tls_settings_are_read_once_per_process() -> None:
+    one = SmtpTransport("smtp.example.org", 587, security="starttls")
+    other = SmtpTransport("smtp.example.org", 587, security="starttls")
+    assert one.context is other.context  # loading the system's certificates takes ~30 ms
 
 
 def unused_port() -> int:

@@ -23,7 +23,7 @@ from fpdf.enums import AccessPermission, Align, EncryptionMethod, XPos, YPos
 
 from checkout.receipts import content as c
 from checkout.receipts.document import ReceiptDocument
-from checkout.receipts.fonts import FAMILY, SUBSETS, text_width
+from checkout.receipts.fonts import FAMILY, SUBSETS, CachedFontsOutput, text_width
 
 #: Everything a reader may do except change the document.
 PERMISSIONS: Final = (
@@ -84,7 +84,7 @@ def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) 
         encryption_method=EncryptionMethod.AES_128,
         permissions=PERMISSIONS,
     )
-    return bytes(pdf.output())
+    return bytes(pdf.output(output_producer_class=CachedFontsOutput))
 
 
 def _all_text(what: c.Content, document: ReceiptDocument) -> str:

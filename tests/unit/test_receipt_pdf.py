@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.constants import UserAccessPermissions
 
@@ -378,6 +379,40 @@ def test_cjk_characters_come_from_the_fallback_font() -> None:
     names = {str(fonts[key].get_object()["/BaseFont"]) for key in fonts}
     assert any("DroidSansFallback" in name for name in names), names
     assert any("DejaVuSans" in name for name in names), names
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        *((kind, "Erika M. Mustermann") for kind in KINDS),
+        ("de_zuwendungsbestaetigung", "Zoë Łukasiewicz 山田 花子"),
+        ("uk_gift_aid", "Xavier Quinn-Ÿves"),  # letters the legal text lacks
+    ],
+)
+def test_every_glyph_drawn_is_the_character_the_text_says(kind: str, name: str) -> None:
+    """The embedded font programs, their CID maps, widths and ToUnicode maps agree.
+
+    Text extraction reads the ToUnicode map only; this checks that the glyph a reader draws
+    for each code (through CIDToGIDMap into the embedded program) is that same character, with
+    the width the program gives it. Rendered twice: once making the cached font programs, once
+    from the cache.
+    """
+    doc = document(kind, donor=DonorOnReceipt(name, ("Ring 1", "10115 Berlin")))
+    for pdf in (render_pdf(doc), render_pdf(doc)):
+        checked = ""
+        for font in embedded_fonts(pdf):
+            program = TTFont(io.BytesIO(font["program"]))
+            cmap = program.getBestCmap()
+            order = program.getGlyphOrder()
+            scale = 1000 / program["head"].unitsPerEm
+            for code, text in font["to_unicode"].items():
+                gid = int.from_bytes(font["cid_to_gid"][2 * code : 2 * code + 2])
+                assert order[gid] == cmap[ord(text)], (font["name"], code, text)
+                advance = program["hmtx"][order[gid]][0]
+                assert font["widths"][code] == round(advance * scale), (font["name"], text)
+                checked += text
+        assert set(name) - {" "} <= set(checked)
+        assert flat(name) in text_of(pdf)
 
 
 def embedded_fonts(pdf: bytes) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
@@ -26,6 +26,8 @@ from checkout.receipts.models import VOID, Receipt
 ISSUE_RECEIPT = "receipts.issue"
 REVISE_RECEIPT = "receipts.revise"
 VOID_NOTICE = "receipts.void_notice"
+#: Load option: a receipt with its items (one query instead of two).
+_WITH_ITEMS = joinedload(Receipt.items)
 
 
 def context() -> services.ReceiptContext:
@@ -49,7 +51,7 @@ def issue_receipt(session: Session, payload: dict[str, Any]) -> None:
 @register(services.RENDER_RECEIPT)
 def render_receipt(session: Session, payload: dict[str, Any]) -> None:
     """A numbered receipt: its PDF, once, then its email."""
-    receipt = session.get(Receipt, int(payload["receipt_id"]))
+    receipt = session.get(Receipt, int(payload["receipt_id"]), options=[_WITH_ITEMS])
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     services.render(session, receipt, context())
@@ -103,7 +105,7 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
 @register(services.EMAIL_RECEIPT)
 def email_receipt(session: Session, payload: dict[str, Any]) -> None:
     """Send a receipt's stored PDF; its Message-ID is stable, so a repeat is recognisable."""
-    receipt = session.get(Receipt, int(payload["receipt_id"]))
+    receipt = session.get(Receipt, int(payload["receipt_id"]), options=[_WITH_ITEMS])
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     if receipt.status == VOID:
@@ -145,7 +147,11 @@ def _email_values(session: Session, receipt: Receipt, office: Office) -> dict[st
         "support_email": office.support.email,
         "support_phone": office.support.phone,
     }
-    payment = session.get(Payment, receipt.items[0].payment_id) if receipt.items else None
+    payment = (
+        session.get(Payment, receipt.items[0].payment_id, options=[joinedload(Payment.donation)])
+        if receipt.items
+        else None
+    )
     declared = payment.donation.gift_aid_declared_at if payment is not None else None
     if office.donor.gift_aid and declared is not None:
         values["gift_aid_declared_on"] = declared.date()

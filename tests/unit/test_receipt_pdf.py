@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.encryption import StandardSecurityHandler
+from fpdf.enums import EncryptionMethod
 from pypdf import PdfReader
 from pypdf.constants import UserAccessPermissions
 
@@ -26,7 +29,7 @@ from checkout.offices import Office, load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.document import DonorOnReceipt, GiftLine, ReceiptDocument
 from checkout.receipts.documents import gift_aid_confirmation, issuer_of
-from checkout.receipts.pdf import render_pdf
+from checkout.receipts.pdf import PERMISSIONS, _SecurityHandler, render_pdf
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 KINDS = (
@@ -349,6 +352,20 @@ def test_modification_is_forbidden_but_text_can_be_read_and_printed() -> None:
     encryption = reader.trailer["/Encrypt"].get_object()
     assert (encryption["/V"], encryption["/R"]) == (4, 4)
     assert encryption["/CF"]["/StdCF"]["/CFM"] == "/AESV2"  # AES-128, not RC4
+
+
+@pytest.mark.parametrize("owner", ["", "x", "a-much-longer-owner-password-than-32-bytes!!"])
+@pytest.mark.parametrize("file_id", ["0" * 32, "DEADBEEF" * 4, "0123456789ABCDEF" * 2])
+def test_the_keys_computed_with_c_rc4_are_fpdf2s_own(owner: str, file_id: str) -> None:
+    """The O and U values (ISO 32000-1 algorithms 3 and 5) match fpdf2's pure-Python ones."""
+    handlers = [
+        handler(FPDF(), owner, "", PERMISSIONS, EncryptionMethod.AES_128)
+        for handler in (StandardSecurityHandler, _SecurityHandler)
+    ]
+    for handler in handlers:
+        handler.generate_passwords(f"<{file_id}><{file_id}>")
+    fpdf2s, ours = handlers
+    assert (ours.o, ours.k, ours.u) == (fpdf2s.o, fpdf2s.k, fpdf2s.u)
 
 
 @pytest.mark.parametrize(

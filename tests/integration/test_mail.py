@@ -6,7 +6,7 @@ import logging
 import re
 import socket
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +22,7 @@ from checkout.mail import (
     FileTransport,
     MailError,
     SmtpTransport,
+    compose,
     compose_receipt_email,
     receipt_subject,
     render_bodies,
@@ -363,6 +364,32 @@ def test_stable_message_id_refuses_bad_parts(
 ) -> None:
     with pytest.raises(ValueError, match=problem):
         stable_message_id(kind, key, domain)
+
+
+def test_kept_header_classes_compose_the_same_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compose, "utcnow", lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+
+    def composed() -> bytes:
+        message = compose_receipt_email(
+            to="Zoë Łukasiewicz <zoe@example.net>",
+            language="de",
+            subject="Deine Spendenquittung DE-2026-000123 – danke, Zoë",
+            html="<p>Danke für deine Spende.</p>",
+            text="Danke für deine Spende.",
+            attachment=PDF,
+            attachment_name="DE-2026-000123.pdf",
+            message_id="<receipt.DE-2026-000123@example.org>",
+            sender=SENDER,
+            reply_to="info@ijm-deutschland.example",
+            headers={"List-Unsubscribe": "<mailto:unsubscribe@example.org>"},
+        )
+        flat = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        return re.sub(rb"={15}\d+==", b"BOUNDARY", flat)  # the MIME boundaries are random
+
+    ours = composed()
+    monkeypatch.setattr(compose, "_POLICY", policy.default)  # the stdlib's registry
+    assert composed() == ours
+    assert b"List-Unsubscribe: <mailto:unsubscribe@example.org>" in ours
 
 
 def test_a_receipt_email_goes_to_exactly_one_address() -> None:

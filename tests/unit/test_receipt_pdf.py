@@ -432,6 +432,18 @@ def test_every_glyph_drawn_is_the_character_the_text_says(kind: str, name: str) 
         assert flat(name) in text_of(pdf)
 
 
+def test_receipts_for_different_names_embed_the_same_font_programs() -> None:
+    """Letters and digits are always embedded, so names do not make new font programs."""
+    programs = [
+        [font["program"] for font in embedded_fonts(render_pdf(document("uk_gift_aid", donor=d)))]
+        for d in (
+            DonorOnReceipt("Quentin Xavier-Jablonski", ("1 Zetland Way", "York YO1 7HH")),
+            DonorOnReceipt("Anna Berg", ("Ring 1", "10115 Berlin")),
+        )
+    ]
+    assert programs[0] == programs[1]
+
+
 def embedded_fonts(pdf: bytes) -> list[dict[str, Any]]:
     """Each Type0 font of the first page: its program, maps and widths, decrypted."""
     page = read(pdf).pages[0]

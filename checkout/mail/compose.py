@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime
+from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from types import MappingProxyType
@@ -24,6 +27,32 @@ from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money, format_money
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, keeping the classes it makes.
+
+    The stdlib's registry builds a new class (with `type()`) each time a header is set or
+    read; a receipt email sets and reads about forty. The classes are the same every time, so
+    one per header name is kept.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            with self._lock:
+                made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+#: email.policy.default, with the header classes kept (the messages are the same).
+_POLICY = policy.default.clone(header_factory=_HeaderClasses())
 # Headers compose sets itself; extra headers may not replace them.
 _OWN_HEADERS = frozenset(
     {
@@ -136,7 +165,7 @@ def compose_receipt_email(
     headers: Mapping[str, str] = _NO_HEADERS,
 ) -> EmailMessage:
     """One email to one donor: text and HTML alternatives, and the receipt PDF if given."""
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = sender
     message["To"] = to
     if len(message["To"].addresses) != 1:

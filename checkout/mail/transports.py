@@ -8,6 +8,7 @@ and our support staff can recognise it. Log lines name the Message-ID, never an 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -49,6 +50,9 @@ class MailTransport(Protocol):
     def send(self, message: EmailMessage) -> None:
         """Deliver `message` once; raise MailError when it did not leave."""
 
+    def close(self) -> None:
+        """Let go of any connection kept open for the next message."""
+
 
 def message_id_of(message: EmailMessage) -> str:
     """The message's Message-ID; every message we send has one (resends are recognised by it)."""
@@ -59,7 +63,16 @@ def message_id_of(message: EmailMessage) -> str:
 
 
 class SmtpTransport:
-    """Deliver through an SMTP server with smtplib: one connection per message."""
+    """Deliver through an SMTP server with smtplib, keeping the connection open between messages.
+
+    A worker sends a batch of receipts in a row: connecting, securing the connection and logging
+    in again for each one cost more than the message itself. So the connection stays open
+    until `close()` (the worker closes it after each batch, see `mail.sending`) or an error. A
+    kept connection the server has closed meanwhile (idle timeout, restart, a limit of messages
+    per connection: a disconnect or a 421 reply) is replaced by a new one and the message sent
+    over that, once. Should the server have taken the message just before it dropped the
+    connection, the donor gets it twice with the same Message-ID, as after any retry.
+    """
 
     def __init__(
         self,
@@ -77,19 +90,21 @@ class SmtpTransport:
             raise ValueError("refusing to send an SMTP password over an unencrypted connection")
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
-        self.context = context or ssl.create_default_context()
+        self._context = context
+        self._smtp: smtplib.SMTP | None = None
+
+    @property
+    def context(self) -> ssl.SSLContext:
+        """The TLS settings: the caller's, or the system's trust store (loaded once a process)."""
+        return self._context or _default_tls_context()
 
     def send(self, message: EmailMessage) -> None:
-        """Connect, secure, log in if configured, and hand the message over."""
+        """Hand the message over on the open connection, or on a new one; MailError if not."""
         message_id = message_id_of(message)
         try:
-            with self._connect() as smtp:
-                if self.security == "starttls":
-                    smtp.starttls(context=self.context)
-                if self.username:
-                    smtp.login(self.username, self.password)
-                refused = smtp.send_message(message)
+            refused = self._send(message)
         except (smtplib.SMTPException, OSError) as error:
+            self.close()
             failure = _failure(message_id, error)
             log.warning("mail %s not sent: %s", message_id, failure.reason)
             raise failure from error
@@ -98,6 +113,33 @@ class SmtpTransport:
             raise MailError(message_id, f"recipients refused ({codes})", permanent=True)
         log.info("mail %s sent via SMTP", message_id)
 
+    def _send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        """Send on the kept connection; if the server had closed it, once more on a new one."""
+        if self._smtp is None:
+            return self._open().send_message(message)
+        try:
+            return self._smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as error:
+            if not _closed_by_server(error):
+                raise
+            log.info("SMTP connection closed by the server; connecting again")
+            self.close()
+            return self._open().send_message(message)
+
+    def _open(self) -> smtplib.SMTP:
+        """Connect, secure and log in (if configured); kept until `close()` or an error."""
+        smtp = self._connect()
+        try:
+            if self.security == "starttls":
+                smtp.starttls(context=self.context)
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
     def _connect(self) -> smtplib.SMTP:
         """An open connection: TLS from the start for "tls", plain (maybe upgraded) otherwise."""
         if self.security == "tls":
@@ -105,6 +147,33 @@ class SmtpTransport:
                 self.host, self.port, timeout=self.timeout, context=self.context
             )
         return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def close(self) -> None:
+        """Say goodbye to the server and close the connection, if one is open."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+@functools.cache
+def _default_tls_context() -> ssl.SSLContext:
+    """The default TLS context; reading the system's certificates takes tens of milliseconds."""
+    return ssl.create_default_context()
+
+
+def _closed_by_server(error: Exception) -> bool:
+    """Whether `error` says the connection was gone (so the message was not taken)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _reply in error.recipients.values())
+    return False
 
 
 def _failure(message_id: str, error: Exception) -> MailError:
@@ -144,6 +213,9 @@ class FileTransport:
             log.warning("mail %s not written: %s", message_id, failure.reason)
             raise failure from error
         log.info("mail %s written to %s", message_id, target.name)
+
+    def close(self) -> None:
+        """Nothing is kept open between messages."""
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -27,7 +27,8 @@ def make_worker(batch_size: int) -> Worker:
         backoff_base=timedelta(seconds=float(config["OUTBOX_BACKOFF_SECONDS"])),
         lease=timedelta(seconds=float(config["OUTBOX_LEASE_SECONDS"])),
     )
-    return Worker(get_database().session_factory, settings)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return Worker(get_database().session_factory, settings, batch_scope=app.app_context)
 
 
 @click.command("worker")

@@ -13,6 +13,7 @@ import random
 import secrets
 import socket
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -54,6 +55,9 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-{secrets.token_hex(3)}")
     clock: Callable[[], datetime] = utcnow
     rand: Callable[[], float] = random.random
+    #: Each batch runs inside one of these: `flask worker` gives each its own app context, so
+    #: what handlers keep open for the next message (an SMTP connection) closes with the batch.
+    batch_scope: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def claim(self) -> list[int]:
         """Take up to a batch of due messages under a lease; their ids, oldest first."""
@@ -112,7 +116,8 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and run it; how many messages were done."""
-        return sum(self.run(message_id) for message_id in self.claim())
+        with self.batch_scope():
+            return sum(self.run(message_id) for message_id in self.claim())
 
     def run_until(self, stop: Callable[[], bool], idle_sleep: Callable[[], None]) -> None:
         """Work until `stop()` says so; between batches `stop` is checked (SIGTERM sets it)."""

@@ -2,14 +2,26 @@
 
 Donors' names come in any script and the 14 core PDF fonts know only Latin-1, so receipts use
 DejaVu Sans (static/fonts), with Droid Sans Fallback for the Chinese, Japanese and Korean
-characters DejaVu lacks. fpdf2 parses and subsets the whole font file for every document, which
-for DejaVu's 6,000 glyphs took longer than everything else in a receipt together; so each font
-is first cut down, once per process and set of characters, to the characters a receipt prints.
-Receipts whose donors' names hold no unusual characters all share the same small files.
+characters DejaVu lacks. Left to itself, fpdf2 reads the whole font file for every document and
+subsets it again when it writes the PDF; for DejaVu's 6,000 glyphs that took longer than
+everything else in a receipt together. So the work is done once per process:
+
+- each font is cut down, once per set of characters, to the characters a receipt prints
+  (receipts whose donors' names hold no unusual characters all share the same small files);
+- each cut-down file is read by fpdf2 once, and every document gets a copy of that font object
+  with its own record of the glyphs it uses;
+- the font program a PDF embeds (the glyphs one document uses, and always the letters and
+  digits, so that most documents use the same set) is made once per set of glyphs and kept,
+  compressed; `CachedFontsOutput` writes it, with the document's own widths, ToUnicode map
+  (what makes the text extractable) and CID-to-glyph map, in place of fpdf2's subsetting at
+  output.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
 import logging
 import os
 import secrets
@@ -17,7 +29,9 @@ import shutil
 import tempfile
 import threading
 import weakref
+import zlib
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +40,17 @@ from typing import Final
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.fonts import TTFFont
+from fpdf.fonts import PDFFontDescriptor, SubsetMap, TTFFont
+from fpdf.output import (
+    CIDSystemInfo,
+    OutputProducer,
+    PDFExtGState,
+    PDFFont,
+    PDFType3Font,
+    PDFXObject,
+)
+from fpdf.pattern import Pattern
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
 
 from checkout.paths import STATIC_DIR
 
@@ -43,6 +67,13 @@ _COMMON: Final = frozenset(
     + list("€–—‘’‚“”„…•·§\u202f\u2009")
 )
 _MM_PER_PT: Final = 25.4 / 72
+#: Always embedded (if the face has them), whether a document prints them or not: without them
+#: a donor's name or address would make most receipts' glyph sets differ (an uppercase "Q", a
+#: "x" the legal text lacks, a hyphen in bold), and each new set costs a font program (5 ms a
+#: face). This makes a receipt about 3 KB bigger and lets most receipts share a few programs.
+_ALWAYS_EMBEDDED: Final = tuple(
+    ord(char) for char in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-'.,/&()"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +99,7 @@ class FontSubsets:
 
     def __init__(self, capacity: int = 64) -> None:
         self._capacity = capacity
-        self._files: OrderedDict[tuple[str, frozenset[str]], Path] = OrderedDict()
+        self._faces: OrderedDict[tuple[str, frozenset[str]], _Face] = OrderedDict()
         self._facts: dict[str, _FontFacts] = {}
         self._lock = threading.Lock()
         self._folder: Path | None = None
@@ -77,15 +108,16 @@ class FontSubsets:
     def add_to(self, pdf: FPDF, text: str) -> None:
         """Add the faces (and the fallback, if `text` needs it) cut down to `text`'s characters."""
         chars = frozenset(text) - {"\n"}
-        with self._lock:  # add_font opens the file, so no other thread may evict it meanwhile
+        with self._lock:
             covered = chars
             for style, name in _FACES.items():
                 have = self.facts(name).coverage
                 covered &= have
-                _add_font(pdf, FAMILY, style, self._file(name, (chars & have) | _COMMON))
+                self._face(name, (chars & have) | _COMMON).add_to(pdf, FAMILY, style)
             extra = (chars - covered) & self.facts(_FALLBACK).coverage
             if extra:
-                _add_font(pdf, _FALLBACK_FAMILY, "", self._file(_FALLBACK, extra))
+                # with a space: fpdf2 reserves code 32 for it in every font it embeds
+                self._face(_FALLBACK, extra | {" "}).add_to(pdf, _FALLBACK_FAMILY, "")
                 pdf.set_fallback_fonts([_FALLBACK_FAMILY], exact_match=False)
         missing = chars - covered - extra
         if missing:
@@ -98,23 +130,23 @@ class FontSubsets:
             facts = self._facts[name] = _FontFacts.read(name)
         return facts
 
-    def _file(self, name: str, chars: frozenset[str]) -> Path:
-        """The cut-down copy of font `name` with `chars`, made now or taken from the cache."""
+    def _face(self, name: str, chars: frozenset[str]) -> _Face:
+        """Font `name` cut down to `chars`, made now or taken from the cache."""
         if self._pid != os.getpid():  # a forked worker: the parent's folder is not ours
-            self._files.clear()
+            self._faces.clear()
             self._folder, self._pid = None, os.getpid()
         key = (name, chars)
-        path = self._files.get(key)
-        if path is not None:
-            self._files.move_to_end(key)
-            return path
+        face = self._faces.get(key)
+        if face is not None:
+            self._faces.move_to_end(key)
+            return face
         path = self._folder_path() / f"{secrets.token_hex(6)}-{name}"
         _write_subset(FONT_DIR / name, chars, path)
-        self._files[key] = path
-        if len(self._files) > self._capacity:
-            _, oldest = self._files.popitem(last=False)
-            oldest.unlink(missing_ok=True)
-        return path
+        face = self._faces[key] = _Face(path)
+        if len(self._faces) > self._capacity:
+            _, oldest = self._faces.popitem(last=False)
+            oldest.path.unlink(missing_ok=True)
+        return face
 
     def _folder_path(self) -> Path:
         """A private temporary folder, removed when the process ends."""
@@ -130,14 +162,215 @@ def _remove(folder: Path, owner: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _add_font(pdf: FPDF, family: str, style: str, path: Path) -> None:
-    """Add a cut-down font to `pdf`, trusting the bounding boxes it was saved with."""
-    pdf.add_font(family, style, str(path))
-    font = pdf.fonts[f"{family}{style}"]
-    if isinstance(font, TTFFont):
-        # Otherwise fontTools decodes and re-encodes every glyph's outline when fpdf2 saves its
-        # subset, only to recompute boxes that our subset already holds.
-        font.ttfont.recalcBBoxes = False
+class _Face:
+    """One cut-down font file, read by fpdf2 once; its programs per set of glyphs, made once.
+
+    Documents get copies of the font object fpdf2 made from the file (`add_to`): they share
+    what is read from the file (metrics, character map, descriptor) and record the glyphs they
+    use in a subset map of their own.
+    """
+
+    def __init__(self, path: Path, programs: int = 32) -> None:
+        self.path = path
+        self._data = path.read_bytes()
+        scratch = FPDF()
+        scratch.add_font("face", "", str(path))
+        font = scratch.fonts["face"]
+        assert isinstance(font, TTFFont)
+        font.close()  # everything a document needs was read; the file is not opened again
+        self._font = font
+        self._always = [code for code in _ALWAYS_EMBEDDED if code in font.cmap]
+        self._capacity = programs
+        self._programs: OrderedDict[frozenset[str], _Program] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add_to(self, pdf: FPDF, family: str, style: str) -> None:
+        """Add this face to `pdf` as `family` in `style`, as `pdf.add_font` would."""
+        font = _DocumentFont.__new__(_DocumentFont)
+        for slot in TTFFont.__slots__:
+            if hasattr(self._font, slot):
+                setattr(font, slot, getattr(self._font, slot))
+        font.face = self
+        font.i = len(pdf.fonts) + 1
+        font.fontkey = f"{family.lower()}{style}"
+        font.emphasis = type(self._font.emphasis).coerce(style)
+        font.desc = copy.copy(self._font.desc)  # this PDF numbers it and names the font in it
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font.subset = SubsetMap(font)
+        for code in self._always:  # codes in a fixed order, before the document's own
+            font.subset.pick(code)
+        pdf.fonts[font.fontkey] = font
+
+    def program(self, glyphs: frozenset[str]) -> _Program:
+        """The font program with just `glyphs`, made once and kept."""
+        with self._lock:
+            program = self._programs.get(glyphs)
+            if program is not None:
+                self._programs.move_to_end(glyphs)
+                return program
+        program = _Program.make(self._data, glyphs)
+        with self._lock:
+            self._programs[glyphs] = program
+            if len(self._programs) > self._capacity:
+                self._programs.popitem(last=False)
+        return program
+
+
+class _DocumentFont(TTFFont):
+    """A document's copy of a `_Face`'s font (see `_Face.add_to`)."""
+
+    __slots__ = ("face",)
+    face: _Face
+
+
+@dataclass(frozen=True, slots=True)
+class _Program:
+    """A font program for embedding: compressed, its length, and its glyph ids by name."""
+
+    compressed: bytes
+    length: int
+    glyph_ids: dict[str, int]
+    tag: str  # the subset's six-letter prefix to the font's name (ISO 32000-1, 9.6.4)
+
+    @classmethod
+    def make(cls, data: bytes, glyphs: frozenset[str]) -> _Program:
+        """Subset the font file `data` to `glyphs` and save it."""
+        options = ft_subset.Options()
+        options.notdef_outline = True
+        options.recommended_glyphs = True
+        # The names fontTools keeps by default (the copyright notice among them), as fpdf2
+        # embedded them; the licence text would add kilobytes to every receipt.
+        options.hinting = False
+        options.layout_features = []  # no shaping: fpdf2 does not use the layout tables
+        options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern"]
+        with TTFont(io.BytesIO(data), lazy=True, recalcTimestamp=False) as font:
+            font.recalcBBoxes = False  # the cut-down file's boxes are right: no re-encoding
+            subsetter = ft_subset.Subsetter(options)
+            subsetter.populate(glyphs=sorted(glyphs))
+            subsetter.subset(font)
+            glyph_ids = {name: font.getGlyphID(name) for name in glyphs}
+            saved = io.BytesIO()
+            font.save(saved)
+        program = saved.getvalue()
+        digest = hashlib.sha256(program).digest()
+        tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+        return cls(zlib.compress(program), len(program), glyph_ids, tag)
+
+
+class _CompressedStream(PDFContentStream):
+    """A stream whose contents are compressed already (kept so across documents)."""
+
+    def __init__(self, compressed: bytes, length1: int | None = None) -> None:
+        super().__init__(contents=compressed, compress=False)
+        self.filter = Name("FlateDecode")
+        self.length1 = length1  # a font file's length before compression (None: not written)
+
+
+class CachedFontsOutput(OutputProducer):
+    """fpdf2's PDF output, with the fonts of `FontSubsets` embedded from their cached programs.
+
+    For each font this writes the objects ISO 32000-1 (9.7, 9.10.3) describes for a TrueType
+    font shown through Identity-H: the Type0 font, its CIDFontType2 with the widths of the
+    glyphs used, the descriptor with the font program, the CID-to-glyph map and the ToUnicode
+    CMap. A document with any other font is written by fpdf2 alone.
+    """
+
+    def _add_fonts(
+        self,
+        image_objects_per_index: dict[int, PDFXObject],
+        gfxstate_objs_per_name: dict[str, PDFExtGState],
+        pattern_objs_per_name: dict[str, Pattern],
+    ) -> dict[int, PDFFont | PDFType3Font]:
+        fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
+        ours = [font for font in fonts if isinstance(font, _DocumentFont)]
+        if not ours:
+            return super()._add_fonts(
+                image_objects_per_index, gfxstate_objs_per_name, pattern_objs_per_name
+            )
+        if len(ours) != len(fonts):  # fpdf2 would subset (change) the fonts our faces share
+            raise ValueError("a PDF with fonts from FontSubsets can have no other fonts")
+        embedded: dict[int, PDFFont | PDFType3Font] = {}
+        for font in ours:
+            embedded[font.i] = self._embed(font)
+            font.subset.pick.cache_clear()  # fpdf2's caches hold on to the document's fonts
+            font.subset.get_glyph.cache_clear()
+        return embedded
+
+    def _embed(self, font: _DocumentFont) -> PDFFont:
+        """Add one font's objects to the PDF; the Type0 font that pages refer to."""
+        if font.missing_glyphs:
+            LOG.warning("font %s lacks %d characters", font.name, len(font.missing_glyphs))
+        used = sorted((code, glyph) for glyph, code in font.subset.items() if glyph is not None)
+        program = font.face.program(frozenset(glyph.glyph_name for _code, glyph in used))
+        name = f"{program.tag}+{font.name}"
+        type0 = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+        self._add_pdf_obj(type0, "fonts")
+        cid_font = PDFFont(
+            subtype="CIDFontType2",
+            base_font=name,
+            d_w=font.desc.missing_width,
+            w=_widths((code, glyph.glyph_width) for code, glyph in used),
+        )
+        self._add_pdf_obj(cid_font, "fonts")
+        type0.descendant_fonts = PDFArray([cid_font])
+        to_unicode = PDFContentStream(
+            _to_unicode((code, glyph.unicode) for code, glyph in used), compress=True
+        )
+        self._add_pdf_obj(to_unicode, "fonts")
+        type0.to_unicode = to_unicode
+        system = CIDSystemInfo()
+        system.ordering = PDFString("Identity", encrypt=True)
+        self._add_pdf_obj(system, "fonts")
+        cid_font.c_i_d_system_info = system
+        descriptor: PDFFontDescriptor = font.desc
+        descriptor.font_name = Name(name)
+        self._add_pdf_obj(descriptor, "fonts")
+        cid_font.font_descriptor = descriptor
+        cid_to_gid = bytearray(2 * 65536)
+        for code, glyph in used:
+            cid_to_gid[2 * code : 2 * code + 2] = program.glyph_ids[glyph.glyph_name].to_bytes(2)
+        cid_map = PDFContentStream(bytes(cid_to_gid), compress=True)
+        self._add_pdf_obj(cid_map, "fonts")
+        cid_font.c_i_d_to_g_i_d_map = cid_map
+        font_file = _CompressedStream(program.compressed, program.length)
+        self._add_pdf_obj(font_file, "fonts")
+        descriptor.font_file2 = font_file  # type: ignore[attr-defined]
+        return type0
+
+
+def _widths(widths: Iterable[tuple[int, int]]) -> str:
+    """The W array: each run of consecutive codes as `first [w1 w2 ...]` (ISO 32000-1, 9.7.4.3)."""
+    runs: list[tuple[int, list[int]]] = []
+    for code, width in widths:
+        if runs and runs[-1][0] + len(runs[-1][1]) == code:
+            runs[-1][1].append(width)
+        else:
+            runs.append((code, [width]))
+    return "[" + " ".join(f"{first} [{' '.join(map(str, ws))}]" for first, ws in runs) + "]"
+
+
+def _to_unicode(chars: Iterable[tuple[int, object]]) -> bytes:
+    """A ToUnicode CMap from two-byte codes to the text they show (ISO 32000-1, 9.10.3)."""
+    pairs = [
+        f"<{code:04X}> <{''.join(chr(c) for c in text).encode('utf-16-be').hex().upper()}>"
+        for code, text in chars
+        if code and isinstance(text, tuple) and text
+    ]
+    blocks = [
+        f"{len(pairs[start : start + 100])} beginbfchar\n"
+        + "\n".join(pairs[start : start + 100])
+        + "\nendbfchar\n"
+        for start in range(0, len(pairs), 100)  # at most 100 entries a block
+    ]
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        + "".join(blocks)
+        + "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    ).encode("ascii")
 
 
 def _write_subset(source: Path, chars: frozenset[str], target: Path) -> None:

@@ -1,15 +1,17 @@
 """Pytest fixture `smtp_server`: a real SMTP server (aiosmtpd) on 127.0.0.1 and a free port.
 
 Load with `pytest_plugins = ["checkout.testing.smtp"]`. The fixture yields
-`LoopbackSmtp(host, port, messages)`; every message the server accepts is appended to
-`messages`, parsed as an `email.message.EmailMessage`. One server per test, so no test sees
-another's mail.
+`LoopbackSmtp(host, port, messages, peers)`; every message the server accepts is appended to
+`messages`, parsed as an `email.message.EmailMessage`, and the client's address and port it came
+from to `peers` (one port per connection, so a test can count connections). One server per
+test, so no test sees another's mail.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, NamedTuple
@@ -26,6 +28,7 @@ class LoopbackSmtp(NamedTuple):
     host: str
     port: int
     messages: list[EmailMessage]
+    peers: list[tuple[str, int]]
 
 
 class _Collector:
@@ -33,11 +36,13 @@ class _Collector:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.peers: list[tuple[str, int]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Accept the message (aiosmtpd calls this once per DATA command)."""
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
+        self.peers.append(tuple(session.peer))
         self.messages.append(parsed)
         return "250 Message accepted for delivery"
 
@@ -56,13 +61,24 @@ class _FreePortController(Controller):
         super()._trigger_server()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it untyped
 
 
+@contextmanager
+def serving(port: int = 0) -> Iterator[LoopbackSmtp]:
+    """A running SMTP server on loopback (on a free port, or on `port`) until the block ends.
+
+    Stopping it drops the connections clients keep open; a test that serves on the same port
+    again sees what a client does when its server restarts.
+    """
+    collector = _Collector()
+    controller = _FreePortController(collector, hostname=HOST, port=port)
+    controller.start()
+    try:
+        yield LoopbackSmtp(HOST, controller.port, collector.messages, collector.peers)
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[LoopbackSmtp]:
     """A running SMTP server on loopback for this test; stopped afterwards."""
-    collector = _Collector()
-    controller = _FreePortController(collector, hostname=HOST, port=0)
-    controller.start()
-    try:
-        yield LoopbackSmtp(HOST, controller.port, collector.messages)
-    finally:
-        controller.stop()
+    with serving() as server:
+        yield server

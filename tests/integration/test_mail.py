@@ -6,7 +6,7 @@ import logging
 import re
 import socket
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,13 +22,14 @@ from checkout.mail import (
     FileTransport,
     MailError,
     SmtpTransport,
+    compose,
     compose_receipt_email,
     receipt_subject,
     render_bodies,
     stable_message_id,
     transport_from_config,
 )
-from checkout.testing.smtp import LoopbackSmtp
+from checkout.testing.smtp import LoopbackSmtp, serving
 from tests.conftest import test_settings
 
 DONOR = "anna.donor@example.net"
@@ -91,6 +92,7 @@ def test_smtp_delivers_one_message_intact(
     transport = SmtpTransport(smtp_server.host, smtp_server.port, security="none", timeout=5)
 
     transport.send(a_message())
+    transport.close()
 
     assert len(smtp_server.messages) == 1
     received = smtp_server.messages[0]
@@ -104,6 +106,58 @@ def test_smtp_delivers_one_message_intact(
     assert "<p>Danke für deine Spende von 50,00 €.</p>" in parts["html"]
     assert "<receipt.DE-2026-000123@example.org>" in caplog.text
     assert DONOR not in caplog.text  # log lines name the Message-ID, never an address
+
+
+def test_one_connection_carries_several_messages_until_closed(
+    smtp_server: LoopbackSmtp,
+) -> None:
+    transport = SmtpTransport(smtp_server.host, smtp_server.port, security="none", timeout=5)
+
+    for n in range(3):
+        transport.send(a_message(f"<receipt.DE-2026-00012{n}@example.org>"))
+    transport.close()
+    transport.send(a_message("<receipt.DE-2026-000129@example.org>"))
+    transport.close()
+
+    assert len(smtp_server.messages) == 4
+    first, *rest, last = smtp_server.peers
+    assert rest == [first, first]  # the same client port: one connection for three messages
+    assert last != first  # closed, then a new connection
+
+
+def test_a_connection_the_server_dropped_is_opened_again() -> None:
+    transport = SmtpTransport("127.0.0.1", unused_port(), security="none", timeout=5)
+    with serving() as first:
+        transport.port = first.port
+        transport.send(a_message("<receipt.DE-2026-000123@example.org>"))
+    with serving(first.port) as restarted:  # the kept connection died with the first server
+        transport.send(a_message("<receipt.DE-2026-000124@example.org>"))
+        transport.send(a_message("<receipt.DE-2026-000125@example.org>"))
+        transport.close()
+
+    assert [m["Message-ID"] for m in first.messages] == ["<receipt.DE-2026-000123@example.org>"]
+    assert [m["Message-ID"] for m in restarted.messages] == [
+        "<receipt.DE-2026-000124@example.org>",
+        "<receipt.DE-2026-000125@example.org>",
+    ]  # each once: the message that met the dead connection was sent on a new one
+    assert len(set(restarted.peers)) == 1
+
+
+def test_after_a_failure_the_next_message_connects_afresh() -> None:
+    transport = SmtpTransport("127.0.0.1", unused_port(), security="none", timeout=5)
+    with pytest.raises(MailError):
+        transport.send(a_message())
+    with serving() as server:
+        transport.port = server.port
+        transport.send(a_message())
+        transport.close()
+    assert len(server.messages) == 1
+
+
+def test_tls_settings_are_read_once_per_process() -> None:
+    one = SmtpTransport("smtp.example.org", 587, security="starttls")
+    other = SmtpTransport("smtp.example.org", 587, security="starttls")
+    assert one.context is other.context  # loading the system's certificates takes ~30 ms
 
 
 def unused_port() -> int:
@@ -310,6 +364,32 @@ def test_stable_message_id_refuses_bad_parts(
 ) -> None:
     with pytest.raises(ValueError, match=problem):
         stable_message_id(kind, key, domain)
+
+
+def test_kept_header_classes_compose_the_same_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compose, "utcnow", lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+
+    def composed() -> bytes:
+        message = compose_receipt_email(
+            to="Zoë Łukasiewicz <zoe@example.net>",
+            language="de",
+            subject="Deine Spendenquittung DE-2026-000123 – danke, Zoë",
+            html="<p>Danke für deine Spende.</p>",
+            text="Danke für deine Spende.",
+            attachment=PDF,
+            attachment_name="DE-2026-000123.pdf",
+            message_id="<receipt.DE-2026-000123@example.org>",
+            sender=SENDER,
+            reply_to="info@ijm-deutschland.example",
+            headers={"List-Unsubscribe": "<mailto:unsubscribe@example.org>"},
+        )
+        flat = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        return re.sub(rb"={15}\d+==", b"BOUNDARY", flat)  # the MIME boundaries are random
+
+    ours = composed()
+    monkeypatch.setattr(compose, "_POLICY", policy.default)  # the stdlib's registry
+    assert composed() == ours
+    assert b"List-Unsubscribe: <mailto:unsubscribe@example.org>" in ours
 
 
 def test_a_receipt_email_goes_to_exactly_one_address() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment
 from checkout.offices import load_registry
+from checkout.outbox.commands import make_worker
 from checkout.outbox.models import OutboxMessage
 from checkout.outbox.registry import enqueue
 from checkout.outbox.worker import Worker, WorkerSettings
@@ -105,6 +106,24 @@ def test_a_kept_payment_brings_exactly_one_email_with_its_pdf(
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert receipt.number in text
     assert OFFICES.get(office_code).legal.legal_name.split()[0] in text
+
+
+def test_a_worker_batch_sends_its_emails_over_one_connection(
+    mailing_app, db_session, smtp_server
+) -> None:
+    for n in range(3):
+        seed(db_session, ["DE", "UK", "NL"][n], n)
+    with mailing_app.app_context():
+        worker = make_worker(batch_size=20)  # as `flask worker` makes it
+        while worker.run_once():  # batches: issue all three, render them, email them
+            pass
+        seed(db_session, "DE", 3)
+        while worker.run_once():
+            pass
+    assert len(smtp_server.messages) == 4
+    first, second, third, fourth = smtp_server.peers
+    assert first == second == third  # one batch, one connection
+    assert fourth != first  # closed with its batch; the next batch connected again
 
 
 def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server) -> None:

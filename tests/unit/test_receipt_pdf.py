@@ -12,9 +12,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import re
 from datetime import date
+from typing import Any
 
 import pytest
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.encryption import StandardSecurityHandler
+from fpdf.enums import EncryptionMethod
 from pypdf import PdfReader
 from pypdf.constants import UserAccessPermissions
 
@@ -23,7 +29,7 @@ from checkout.offices import Office, load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.document import DonorOnReceipt, GiftLine, ReceiptDocument
 from checkout.receipts.documents import gift_aid_confirmation, issuer_of
-from checkout.receipts.pdf import render_pdf
+from checkout.receipts.pdf import PERMISSIONS, _SecurityHandler, render_pdf
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 KINDS = (
@@ -343,6 +349,23 @@ def test_modification_is_forbidden_but_text_can_be_read_and_printed() -> None:
     assert UserAccessPermissions.PRINT in allowed
     assert UserAccessPermissions.EXTRACT in allowed
     assert "Official receipt for income tax purposes" in flat(reader.pages[0].extract_text())
+    encryption = reader.trailer["/Encrypt"].get_object()
+    assert (encryption["/V"], encryption["/R"]) == (4, 4)
+    assert encryption["/CF"]["/StdCF"]["/CFM"] == "/AESV2"  # AES-128, not RC4
+
+
+@pytest.mark.parametrize("owner", ["", "x", "a-much-longer-owner-password-than-32-bytes!!"])
+@pytest.mark.parametrize("file_id", ["0" * 32, "DEADBEEF" * 4, "0123456789ABCDEF" * 2])
+def test_the_keys_computed_with_c_rc4_are_fpdf2s_own(owner: str, file_id: str) -> None:
+    """The O and U values (ISO 32000-1 algorithms 3 and 5) match fpdf2's pure-Python ones."""
+    handlers = [
+        handler(FPDF(), owner, "", PERMISSIONS, EncryptionMethod.AES_128)
+        for handler in (StandardSecurityHandler, _SecurityHandler)
+    ]
+    for handler in handlers:
+        handler.generate_passwords(f"<{file_id}><{file_id}>")
+    fpdf2s, ours = handlers
+    assert (ours.o, ours.k, ours.u) == (fpdf2s.o, fpdf2s.k, fpdf2s.u)
 
 
 @pytest.mark.parametrize(
@@ -375,10 +398,102 @@ def test_cjk_characters_come_from_the_fallback_font() -> None:
     assert any("DejaVuSans" in name for name in names), names
 
 
-def test_same_document_same_bytes_and_creation_date_from_issue_date() -> None:
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        *((kind, "Erika M. Mustermann") for kind in KINDS),
+        ("de_zuwendungsbestaetigung", "Zoë Łukasiewicz 山田 花子"),
+        ("uk_gift_aid", "Xavier Quinn-Ÿves"),  # letters the legal text lacks
+    ],
+)
+def test_every_glyph_drawn_is_the_character_the_text_says(kind: str, name: str) -> None:
+    """The embedded font programs, their CID maps, widths and ToUnicode maps agree.
+
+    Text extraction reads the ToUnicode map only; this checks that the glyph a reader draws
+    for each code (through CIDToGIDMap into the embedded program) is that same character, with
+    the width the program gives it. Rendered twice: once making the cached font programs, once
+    from the cache.
+    """
+    doc = document(kind, donor=DonorOnReceipt(name, ("Ring 1", "10115 Berlin")))
+    for pdf in (render_pdf(doc), render_pdf(doc)):
+        checked = ""
+        for font in embedded_fonts(pdf):
+            program = TTFont(io.BytesIO(font["program"]))
+            cmap = program.getBestCmap()
+            order = program.getGlyphOrder()
+            scale = 1000 / program["head"].unitsPerEm
+            for code, text in font["to_unicode"].items():
+                gid = int.from_bytes(font["cid_to_gid"][2 * code : 2 * code + 2])
+                assert order[gid] == cmap[ord(text)], (font["name"], code, text)
+                advance = program["hmtx"][order[gid]][0]
+                assert font["widths"][code] == round(advance * scale), (font["name"], text)
+                checked += text
+        assert set(name) - {" "} <= set(checked)
+        assert flat(name) in text_of(pdf)
+
+
+def test_receipts_for_different_names_embed_the_same_font_programs() -> None:
+    """Letters and digits are always embedded, so names do not make new font programs."""
+    programs = [
+        [font["program"] for font in embedded_fonts(render_pdf(document("uk_gift_aid", donor=d)))]
+        for d in (
+            DonorOnReceipt("Quentin Xavier-Jablonski", ("1 Zetland Way", "York YO1 7HH")),
+            DonorOnReceipt("Anna Berg", ("Ring 1", "10115 Berlin")),
+        )
+    ]
+    assert programs[0] == programs[1]
+
+
+def embedded_fonts(pdf: bytes) -> list[dict[str, Any]]:
+    """Each Type0 font of the first page: its program, maps and widths, decrypted."""
+    page = read(pdf).pages[0]
+    found = []
+    fonts = page["/Resources"]["/Font"]
+    for key in fonts:
+        type0 = fonts[key].get_object()
+        cid_font = type0["/DescendantFonts"][0].get_object()
+        descriptor = cid_font["/FontDescriptor"].get_object()
+        cmap = type0["/ToUnicode"].get_data()
+        blocks = re.findall(rb"beginbfchar\n(.*?)endbfchar", cmap, re.DOTALL)
+        bfchar = re.findall(rb"<([0-9A-F]{4})> <([0-9A-F]+)>", b"".join(blocks))
+        widths: dict[int, int] = {}
+        array = list(cid_font["/W"])
+        while array:  # entries are "first [w1 w2 ...]" or "first last w" (ISO 32000-1, 9.7.4.3)
+            first, then = int(array.pop(0)), array.pop(0)
+            if isinstance(then, list):
+                widths.update({first + n: int(width) for n, width in enumerate(then)})
+            else:
+                width = int(array.pop(0))
+                widths.update(dict.fromkeys(range(first, int(then) + 1), width))
+        found.append(
+            {
+                "name": str(type0["/BaseFont"]),
+                "program": descriptor["/FontFile2"].get_data(),
+                "cid_to_gid": cid_font["/CIDToGIDMap"].get_data(),
+                "to_unicode": {
+                    int(code, 16): bytes.fromhex(text.decode()).decode("utf-16-be")
+                    for code, text in bfchar
+                },
+                "widths": widths,
+            }
+        )
+    return found
+
+
+def decrypted_contents(pdf: bytes) -> list[bytes]:
+    """Every page's content stream and every embedded font program, decrypted."""
+    reader = read(pdf)
+    streams = [page.get_contents().get_data() for page in reader.pages]  # type: ignore[union-attr]
+    return streams + [font["program"] for font in embedded_fonts(pdf)]
+
+
+def test_same_document_same_content_and_creation_date_from_issue_date() -> None:
     doc = document("de_zuwendungsbestaetigung")
     first = render_pdf(doc, owner_password="fixed-for-test")
-    assert render_pdf(doc, owner_password="fixed-for-test") == first
+    second = render_pdf(doc, owner_password="fixed-for-test")
+    # AES gives every string and stream a random start (IV): the bytes differ, not what
+    # they hold once decrypted.
+    assert decrypted_contents(second) == decrypted_contents(first)
     metadata = read(first).metadata
     assert metadata is not None
     assert metadata.creation_date is not None

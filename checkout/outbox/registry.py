@@ -43,9 +43,12 @@ def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> O
     if existing is not None:
         return existing
     message = OutboxMessage(name=name, key=key, payload=payload)
-    session.add(message)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending before the
+        # SAVEPOINT, so a message added earlier would be inserted outside it, and a duplicate
+        # key (another transaction enqueued it meanwhile) would doom the caller's transaction.
         with session.begin_nested():
+            session.add(message)
             session.flush()
     except IntegrityError:
         found = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))

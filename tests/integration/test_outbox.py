@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import sessionmaker
 
 from checkout.db import get_database
 from checkout.outbox.models import OutboxMessage
@@ -141,3 +143,38 @@ def test_backoff_grows_is_capped_and_jittered(attempts: int, jitter: float) -> N
     delay = backoff(attempts, settings, lambda: jitter)
     nominal = min(timedelta(seconds=30) * 2 ** (attempts - 1), timedelta(hours=6))
     assert nominal * 0.5 <= delay <= nominal * 1.5  # timedelta rounds to microseconds
+
+
+@pytest.mark.postgres
+def test_two_transactions_enqueuing_one_key_at_once_share_the_message(engine) -> None:
+    """The second waits for the first's commit, then gets its message, its own work intact."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    key = "race-enqueue-same-key"
+    try:
+        with factory() as first:
+            mine = enqueue(first, "tests.record", key, {"n": 1})
+            first.flush()  # inserted, not committed: the second transaction's INSERT waits
+            found: dict[str, object] = {}
+
+            def second_transaction() -> None:
+                with factory() as second:
+                    other = enqueue(second, "tests.record", "race-enqueue-other", {"n": 3})
+                    found["message"] = enqueue(second, "tests.record", key, {"n": 2})
+                    second.commit()  # still usable: the duplicate did not doom it
+                    found["other"] = other.id
+
+            racer = threading.Thread(target=second_transaction)
+            racer.start()
+            racer.join(timeout=0.5)
+            assert racer.is_alive(), "the second INSERT should wait for the first transaction"
+            first.commit()
+            racer.join(timeout=10)
+        assert found["message"].id == mine.id  # type: ignore[attr-defined]
+        with factory() as check:
+            keys = check.scalars(
+                select(OutboxMessage.key).where(OutboxMessage.key.like("race-enqueue-%"))
+            ).all()
+            assert sorted(keys) == ["race-enqueue-other", key]
+    finally:
+        with factory() as cleanup, cleanup.begin():
+            cleanup.execute(delete(OutboxMessage).where(OutboxMessage.key.like("race-enqueue-%")))

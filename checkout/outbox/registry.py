@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from checkout.outbox.models import OutboxMessage
@@ -16,6 +17,7 @@ from checkout.outbox.models import OutboxMessage
 Handler = Callable[[Session, dict[str, Any]], None]
 
 _HANDLERS: dict[str, Handler] = {}
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
 
 
 class PermanentFailure(Exception):
@@ -37,21 +39,25 @@ def handler_for(name: str) -> Handler:
     return _HANDLERS[name]
 
 
-def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> OutboxMessage:
-    """Add a message in the caller's transaction; the same key twice yields the first one."""
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    if existing is not None:
-        return existing
-    message = OutboxMessage(name=name, key=key, payload=payload)
-    try:
-        # Added inside the savepoint: begin_nested() flushes what is pending before the
-        # SAVEPOINT, so a message added earlier would be inserted outside it, and a duplicate
-        # key (another transaction enqueued it meanwhile) would doom the caller's transaction.
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
-        found = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-        assert found is not None
-        return found
-    return message
+def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:
+    """Add a message in the caller's transaction and return its id; the same key twice (even
+    from two transactions at once) yields the first message's id.
+
+    One INSERT ... ON CONFLICT DO NOTHING: no SELECT first and no SAVEPOINT, so a duplicate
+    never dooms the caller's transaction. On PostgreSQL a concurrent uncommitted INSERT of the
+    same key makes this one wait for it, then find its row.
+    """
+    table = _OUTBOX
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    added = session.execute(
+        insert(table)
+        .values(name=name, key=key, payload=payload)  # the columns' defaults fill the rest
+        .on_conflict_do_nothing(index_elements=[table.c.key])
+        .returning(table.c.id)
+    ).scalar()
+    if added is not None:
+        return int(added)
+    existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
+    assert existing is not None
+    return existing

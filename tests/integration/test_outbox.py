@@ -58,7 +58,7 @@ def worker(app, clock) -> Worker:
 
 
 def add(db_session, name: str, key: str, **payload) -> OutboxMessage:
-    message = enqueue(db_session, name, key, payload)
+    message = db_session.get(OutboxMessage, enqueue(db_session, name, key, payload))
     message.available_at = T0
     db_session.commit()
     return message
@@ -67,9 +67,15 @@ def add(db_session, name: str, key: str, **payload) -> OutboxMessage:
 def test_the_same_key_is_enqueued_once(db_session) -> None:
     first = enqueue(db_session, "test.record", "k-1", {"n": 1})
     second = enqueue(db_session, "test.record", "k-1", {"n": 2})
-    assert first.id == second.id
-    count = db_session.scalars(select(OutboxMessage).where(OutboxMessage.key == "k-1")).all()
-    assert len(count) == 1
+    assert first == second
+    [message] = db_session.scalars(select(OutboxMessage).where(OutboxMessage.key == "k-1")).all()
+    assert (message.name, message.payload, message.status, message.attempts) == (
+        "test.record",
+        {"n": 1},  # the first one's payload: the second added nothing
+        "pending",
+        0,
+    )
+    assert message.available_at is not None and message.created_at is not None
 
 
 def test_a_message_runs_once_and_is_done(db_session, worker) -> None:
@@ -161,7 +167,7 @@ def test_two_transactions_enqueuing_one_key_at_once_share_the_message(engine) ->
                     other = enqueue(second, "tests.record", "race-enqueue-other", {"n": 3})
                     found["message"] = enqueue(second, "tests.record", key, {"n": 2})
                     second.commit()  # still usable: the duplicate did not doom it
-                    found["other"] = other.id
+                    found["other"] = other
 
             racer = threading.Thread(target=second_transaction)
             racer.start()
@@ -169,7 +175,7 @@ def test_two_transactions_enqueuing_one_key_at_once_share_the_message(engine) ->
             assert racer.is_alive(), "the second INSERT should wait for the first transaction"
             first.commit()
             racer.join(timeout=10)
-        assert found["message"].id == mine.id  # type: ignore[attr-defined]
+        assert found["message"] == mine
         with factory() as check:
             keys = check.scalars(
                 select(OutboxMessage.key).where(OutboxMessage.key.like("race-enqueue-%"))

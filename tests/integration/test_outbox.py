@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from checkout.db import get_database
@@ -33,6 +34,23 @@ def _flaky(session, payload) -> None:
 @register("test.refuse")
 def _refuse(session, payload) -> None:
     raise PermanentFailure("exemption notice older than 5 years")
+
+
+SESSIONS: list[tuple[str, object]] = []
+
+
+@register("test.spawn")
+def _spawn(session, payload) -> None:
+    """Writes (queues a child message), then fails if told to: its write must not stand."""
+    SESSIONS.append(("spawn", session))
+    enqueue(session, "test.record", f"child-of-{payload['n']}", {"parent": payload["n"]})
+    if payload.get("fail"):
+        raise ConnectionError("failed after writing")
+
+
+@register("test.note_session")
+def _note_session(session, payload) -> None:
+    SESSIONS.append(("note", session))
 
 
 class Clock:
@@ -141,6 +159,87 @@ def test_staff_can_list_and_retry_dead_messages(app, db_session, worker) -> None
     db_session.refresh(message)
     assert (message.status, message.attempts) == ("pending", 0)
     assert runner.invoke(args=["outbox", "retry", "999999"]).exit_code != 0
+
+
+def keys_like(db_session, pattern: str) -> list[str]:
+    return sorted(
+        db_session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like(pattern)))
+    )
+
+
+def test_a_failing_message_loses_its_own_writes_and_no_one_elses(db_session, worker) -> None:
+    """Messages of one name share a transaction, each in a savepoint of its own."""
+    SESSIONS.clear()
+    parents = [add(db_session, "test.spawn", f"spawn-{n}", n=n, fail=n == 2) for n in range(4)]
+    assert worker.run_once() == 3
+    assert keys_like(db_session, "child-of-%") == ["child-of-0", "child-of-1", "child-of-3"]
+    statuses = []
+    for parent in parents:
+        db_session.refresh(parent)
+        statuses.append((parent.status, parent.attempts))
+    assert statuses == [("done", 0), ("done", 0), ("pending", 1), ("done", 0)]
+    assert "failed after writing" in (parents[2].last_error or "")
+    assert len({id(session) for _name, session in SESSIONS}) == 1  # one transaction
+
+
+def test_messages_of_different_names_run_in_different_transactions(db_session, worker) -> None:
+    """A transaction keeps its locks to the end: one name's locks never wait on another's work."""
+    SESSIONS.clear()
+    for n in range(2):
+        add(db_session, "test.spawn", f"mixed-spawn-{n}", n=f"mixed-{n}")
+        add(db_session, "test.note_session", f"mixed-note-{n}")
+    assert worker.run_once() == 4
+    by_name: dict[str, set[int]] = {}
+    for name, session in SESSIONS:
+        by_name.setdefault(name, set()).add(id(session))
+    assert [len(ids) for ids in by_name.values()] == [1, 1]
+    assert by_name["spawn"].isdisjoint(by_name["note"])
+
+
+def test_a_long_transaction_commits_and_goes_on_in_a_new_one(app, db_session, clock) -> None:
+    """Past `transaction_seconds` the messages done so far commit; the rest run afterwards."""
+    SESSIONS.clear()
+    ticks = iter(range(0, 1000, 10))  # ten seconds pass between two looks at the timer
+    settings = WorkerSettings(transaction_seconds=15)
+    worker = Worker(
+        get_database(app).session_factory,
+        settings,
+        name="w1",
+        clock=clock,
+        timer=lambda: float(next(ticks)),
+    )
+    for n in range(5):
+        add(db_session, "test.note_session", f"long-{n}")
+    assert worker.run_once() == 5
+    sessions = [session for _name, session in SESSIONS]
+    # started at 0: message 1 at 10 s, message 2 at 20 s is past 15: a new transaction
+    assert [len({id(s) for s in sessions[i : i + 2]}) for i in (0, 2, 4)] == [1, 1, 1]
+    assert len({id(session) for session in sessions}) == 3
+
+
+def test_a_transaction_that_fails_to_commit_runs_its_messages_one_by_one(
+    app, db_session, worker
+) -> None:
+    """Nothing of the failed transaction stands; each message runs again on its own."""
+    SESSIONS.clear()
+    failures = iter([False, True])  # the claim commits; the group's commit fails, later ones not
+
+    def sessions():
+        session = get_database(app).session_factory()
+
+        @event.listens_for(session, "before_commit")
+        def _refuse_once(session) -> None:
+            if not session.in_nested_transaction() and next(failures, False):
+                raise OperationalError("COMMIT", {}, ConnectionError("server went away"))
+
+        return session
+
+    worker.sessions = sessions
+    for n in range(3):
+        add(db_session, "test.spawn", f"commit-{n}", n=f"commit-{n}")
+    assert worker.run_once() == 3
+    assert keys_like(db_session, "child-of-commit-%") == [f"child-of-commit-{n}" for n in range(3)]
+    assert len({id(session) for _name, session in SESSIONS}) == 4  # one for all, then one each
 
 
 @given(attempts=st.integers(1, 40), jitter=st.floats(0, 1, exclude_max=True))

@@ -314,8 +314,8 @@ class CachedFontsOutput(OutputProducer):
         )
         self._add_pdf_obj(cid_font, "fonts")
         type0.descendant_fonts = PDFArray([cid_font])
-        to_unicode = PDFContentStream(
-            _to_unicode((code, glyph.unicode) for code, glyph in used), compress=True
+        to_unicode = _CompressedStream(
+            _to_unicode(tuple((code, glyph.unicode) for code, glyph in used))
         )
         self._add_pdf_obj(to_unicode, "fonts")
         type0.to_unicode = to_unicode
@@ -327,10 +327,9 @@ class CachedFontsOutput(OutputProducer):
         descriptor.font_name = Name(name)
         self._add_pdf_obj(descriptor, "fonts")
         cid_font.font_descriptor = descriptor
-        cid_to_gid = bytearray(2 * 65536)
-        for code, glyph in used:
-            cid_to_gid[2 * code : 2 * code + 2] = program.glyph_ids[glyph.glyph_name].to_bytes(2)
-        cid_map = PDFContentStream(bytes(cid_to_gid), compress=True)
+        cid_map = _CompressedStream(
+            _cid_to_gid(tuple((code, program.glyph_ids[glyph.glyph_name]) for code, glyph in used))
+        )
         self._add_pdf_obj(cid_map, "fonts")
         cid_font.c_i_d_to_g_i_d_map = cid_map
         font_file = _CompressedStream(program.compressed, program.length)
@@ -350,8 +349,26 @@ def _widths(widths: Iterable[tuple[int, int]]) -> str:
     return "[" + " ".join(f"{first} [{' '.join(map(str, ws))}]" for first, ws in runs) + "]"
 
 
-def _to_unicode(chars: Iterable[tuple[int, object]]) -> bytes:
-    """A ToUnicode CMap from two-byte codes to the text they show (ISO 32000-1, 9.10.3)."""
+@lru_cache(maxsize=256)
+def _cid_to_gid(glyph_ids: tuple[tuple[int, int], ...]) -> bytes:
+    """The CIDToGIDMap stream, compressed: for each code (CID) used, its glyph in the program.
+
+    Two bytes per CID up to the highest one used (ISO 32000-1, 9.7.4.2; a reader maps CIDs past
+    the end to glyph 0): a document's codes are numbered from 1, so a few hundred bytes rather
+    than the 128 KB a map of all 65,536 CIDs takes, which cost a millisecond to compress for
+    every font of every receipt. Kept, since most receipts use the same codes and glyphs.
+    """
+    size = max((code for code, _glyph in glyph_ids), default=0) + 1
+    cid_to_gid = bytearray(2 * size)
+    for code, glyph in glyph_ids:
+        cid_to_gid[2 * code : 2 * code + 2] = glyph.to_bytes(2)
+    return zlib.compress(bytes(cid_to_gid))
+
+
+@lru_cache(maxsize=256)
+def _to_unicode(chars: tuple[tuple[int, object], ...]) -> bytes:
+    """A ToUnicode CMap from two-byte codes to the text they show (ISO 32000-1, 9.10.3),
+    compressed; kept, since most receipts use the same codes for the same characters."""
     pairs = [
         f"<{code:04X}> <{''.join(chr(c) for c in text).encode('utf-16-be').hex().upper()}>"
         for code, text in chars
@@ -363,14 +380,15 @@ def _to_unicode(chars: Iterable[tuple[int, object]]) -> bytes:
         + "\nendbfchar\n"
         for start in range(0, len(pairs), 100)  # at most 100 entries a block
     ]
-    return (
+    cmap = (
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
         "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
         "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
         "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
         + "".join(blocks)
         + "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
-    ).encode("ascii")
+    )
+    return zlib.compress(cmap.encode("ascii"))
 
 
 def _write_subset(source: Path, chars: frozenset[str], target: Path) -> None:

@@ -13,6 +13,7 @@ import dataclasses
 import io
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.encryption import StandardSecurityHandler
-from fpdf.enums import EncryptionMethod
+from fpdf.enums import Align, EncryptionMethod, XPos, YPos
 from pypdf import PdfReader
 from pypdf.constants import UserAccessPermissions
 
@@ -29,7 +30,8 @@ from checkout.offices import Office, load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.document import DonorOnReceipt, GiftLine, ReceiptDocument
 from checkout.receipts.documents import gift_aid_confirmation, issuer_of
-from checkout.receipts.pdf import PERMISSIONS, _SecurityHandler, render_pdf
+from checkout.receipts.fonts import FAMILY, SUBSETS
+from checkout.receipts.pdf import PERMISSIONS, _SecurityHandler, _write_line, render_pdf
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 KINDS = (
@@ -509,3 +511,62 @@ def test_without_an_owner_password_each_rendering_has_its_own() -> None:
 def test_office_notes_are_printed() -> None:
     doc = document("us_501c3", notes=("Gift made through a donor-advised fund.",))
     assert "Gift made through a donor-advised fund." in text_of(render_pdf(doc))
+
+
+def _page_with_faces() -> FPDF:
+    """An A4 page with the receipt faces (and the fallback), as render_pdf sets one up."""
+    page = FPDF(format="A4", unit="mm")
+    SUBSETS.add_to(page, "Zoë Łukasiewicz 山田 (a\\b) € 1.234,56 Ÿ")
+    page.add_page()
+    return page
+
+
+def _written(page: FPDF, draw: Callable[[FPDF], object]) -> tuple[bytes, float, float]:
+    """The operators `draw` adds to the page, and where it leaves the cursor."""
+    before = len(page.pages[page.page].contents)
+    draw(page)
+    return bytes(page.pages[page.page].contents[before:]), page.x, page.y
+
+
+@pytest.mark.parametrize("row", ["Zoë Łukasiewicz", "(a\\b) € 1.234,56", "Ÿ Q x"])
+@pytest.mark.parametrize("align", [Align.L, Align.R, Align.C])
+@pytest.mark.parametrize(("style", "size"), [("", 9.5), ("B", 14), ("", 7.8)])
+def test_a_plain_line_is_written_as_cell_writes_it(
+    row: str, align: Align, style: str, size: float
+) -> None:
+    """The fast line writer and fpdf2's `cell` give the same operators and cursor."""
+    written = []
+    for fast in (False, True):
+        page = _page_with_faces()
+        page.set_font(FAMILY, style, size)
+        page.set_text_color(96, 102, 112)
+        page.set_xy(42.5, 60)
+
+        def draw(page: FPDF, fast: bool = fast) -> None:
+            if fast:
+                assert _write_line(page, row, 80, 4.6, align)
+            else:
+                page.cell(80, 4.6, row, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+        written.append(_written(page, draw))
+        written.append(_written(page, draw))  # again, now that the page has the font
+    assert written[0:2] == written[2:4]
+
+
+@pytest.mark.parametrize(
+    ("row", "y"),
+    [
+        ("山田 花子", 60.0),  # the fallback font draws these: cell's own business
+        ("page {nb}", 60.0),  # the total-pages alias is filled in at output
+        ("Zoë", 280.0),  # at the foot of the page: cell breaks the page first
+        ("", 60.0),  # cell writes nothing for it
+    ],
+)
+def test_lines_that_need_more_than_a_plain_line_are_left_to_cell(row: str, y: float) -> None:
+    page = _page_with_faces()
+    page.alias_nb_pages()
+    page.set_font(FAMILY, "", 9.5)
+    page.set_text_color(96, 102, 112)
+    page.set_xy(20, y)
+    assert _write_line(page, row, 80, 4.6, Align.L) is False
+    assert page.y == y

@@ -13,7 +13,7 @@ from checkout.consent import handlers as consent_links
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
-from checkout.donations.models import Donation, Donor, Payment
+from checkout.donations.models import Donor, Payment
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.mail.compose import receipt_subject, stable_message_id
 from checkout.mail.sending import send_to_donor
@@ -27,8 +27,9 @@ from checkout.receipts.models import VOID, Receipt
 ISSUE_RECEIPT = "receipts.issue"
 REVISE_RECEIPT = "receipts.revise"
 VOID_NOTICE = "receipts.void_notice"
-#: Load option: a receipt with its items (one query instead of two).
-_WITH_ITEMS = joinedload(Receipt.items)
+#: Load option for emailing: a receipt with its gifts, their payments and donations, and
+#: its donor, in one query.
+_FOR_EMAIL = (services.WITH_PAYMENTS, joinedload(Receipt.donor))
 
 
 def context() -> services.ReceiptContext:
@@ -52,7 +53,7 @@ def issue_receipt(session: Session, payload: dict[str, Any]) -> None:
 @register(services.RENDER_RECEIPT)
 def render_receipt(session: Session, payload: dict[str, Any]) -> None:
     """A numbered receipt: its PDF, once, then its email."""
-    receipt = session.get(Receipt, int(payload["receipt_id"]), options=[_WITH_ITEMS])
+    receipt = session.get(Receipt, int(payload["receipt_id"]), options=[services.WITH_PAYMENTS])
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     services.render(session, receipt, context())
@@ -106,20 +107,20 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
 @register(services.EMAIL_RECEIPT)
 def email_receipt(session: Session, payload: dict[str, Any]) -> None:
     """Send a receipt's stored PDF; its Message-ID is stable, so a repeat is recognisable."""
-    receipt = session.get(Receipt, int(payload["receipt_id"]), options=[_WITH_ITEMS])
+    receipt = session.get(Receipt, int(payload["receipt_id"]), options=_FOR_EMAIL)
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     if receipt.status == VOID:
         return  # corrected meanwhile: its replacement has an email of its own
     if receipt.pdf is None:
         raise RuntimeError(f"receipt {receipt.number} is not rendered yet")  # retried later
-    donor = session.get(Donor, receipt.donor_id)
-    assert donor is not None
+    donor = receipt.donor
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
-    values = _email_values(session, receipt, office)
+    payments = services.payments_of(receipt)
+    values = _email_values(receipt, office, payments)
     headers: dict[str, str] = {}
-    donation = _donation_of(session, receipt)
+    donation = payments[0].donation if payments else None  # a statement's: its earliest gift's
     if donation is not None:
         links = consent_links.email_links(donation, language)
         values["withdraw_url"], headers = links["withdraw_url"], links["headers"]
@@ -147,13 +148,7 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> None:
     receipt.emailed_at = utcnow()
 
 
-def _donation_of(session: Session, receipt: Receipt) -> Donation | None:
-    """The donation of the receipt's first gift (an annual statement's earliest)."""
-    payment = session.get(Payment, receipt.items[0].payment_id) if receipt.items else None
-    return payment.donation if payment is not None else None
-
-
-def _email_values(session: Session, receipt: Receipt, office: Office) -> dict[str, Any]:
+def _email_values(receipt: Receipt, office: Office, payments: list[Payment]) -> dict[str, Any]:
     """What the receipt email says besides the attachment."""
     values: dict[str, Any] = {
         "donor_name": receipt.donor_snapshot.get("full_name", ""),
@@ -163,8 +158,7 @@ def _email_values(session: Session, receipt: Receipt, office: Office) -> dict[st
         "support_email": office.support.email,
         "support_phone": office.support.phone,
     }
-    payments = [session.get(Payment, item.payment_id) for item in receipt.items]
-    declared = services.gift_aid_declared(office, [p for p in payments if p is not None])
+    declared = services.gift_aid_declared(office, payments)
     if declared is not None:
         values["gift_aid_declared_on"] = declared.date()
         values["gift_aid_declaration"] = office.notices["gift_aid_declaration"].text("en")

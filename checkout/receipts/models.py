@@ -9,7 +9,7 @@ a gift appears on an individual receipt or on an annual statement, never both.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from checkout.core.clock import utcnow
 from checkout.db import Base
 from checkout.dbtypes import UtcDateTime
+
+if TYPE_CHECKING:
+    from checkout.donations.models import Donor, Payment
 
 ISSUED, VOID = "issued", "void"
 
@@ -82,8 +85,11 @@ class Receipt(Base):
         UtcDateTime, comment="Name, address and PDF erased after the retention period"
     )
 
-    items: Mapped[list[ReceiptItem]] = relationship(back_populates="receipt")
+    items: Mapped[list[ReceiptItem]] = relationship(
+        back_populates="receipt", order_by="ReceiptItem.id"
+    )
     replaces: Mapped[Receipt | None] = relationship(remote_side=[id])
+    donor: Mapped[Donor] = relationship(viewonly=True)
 
 
 class ReceiptItem(Base):
@@ -108,3 +114,4 @@ class ReceiptItem(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     receipt: Mapped[Receipt] = relationship(back_populates="items")
+    payment: Mapped[Payment] = relationship(viewonly=True)

@@ -1,14 +1,15 @@
 """Receipt numbers: one gapless sequence per office and calendar year.
 
 The number is taken in the receipt's own transaction from a counter row held under a row lock
-(SELECT ... FOR UPDATE on PostgreSQL; SQLite's write lock does the same): if the transaction
+(an UPDATE's row lock on PostgreSQL; SQLite's write lock does the same): if the transaction
 rolls back, so does the number, so there are no gaps and no repeats with any number of workers.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from checkout.receipts.models import ReceiptCounter
@@ -20,32 +21,36 @@ def format_number(office_code: str, year: int, serial: int) -> str:
 
 
 def next_serial(session: Session, office_code: str, year: int) -> int:
-    """Take the next serial for (office, year) inside the caller's transaction."""
-    counter = _locked_counter(session, office_code, year)
-    if counter is None:
+    """Take the next serial for (office, year) inside the caller's transaction.
+
+    One `UPDATE ... RETURNING`: the update takes the row lock (held to the commit) and
+    reads the new value in one round trip; the year's first receipt creates the row first.
+    """
+    serial = _increment(session, office_code, year)
+    if serial is None:
         _create_counter(session, office_code, year)
-        counter = _locked_counter(session, office_code, year)
-        assert counter is not None
-    counter.last_serial += 1
-    session.flush()
-    return counter.last_serial
+        serial = _increment(session, office_code, year)
+        assert serial is not None
+    return serial
 
 
-def _locked_counter(session: Session, office_code: str, year: int) -> ReceiptCounter | None:
-    statement = (
-        select(ReceiptCounter)
-        .where(ReceiptCounter.office_code == office_code, ReceiptCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(statement).first()
+def _increment(session: Session, office_code: str, year: int) -> int | None:
+    counters = ReceiptCounter.__table__.c
+    return session.execute(
+        update(ReceiptCounter)
+        .where(counters.office_code == office_code, counters.year == year)
+        .values(last_serial=counters.last_serial + 1)
+        .returning(counters.last_serial)
+        .execution_options(synchronize_session=False)  # no counter object is kept in sessions
+    ).scalar()
 
 
 def _create_counter(session: Session, office_code: str, year: int) -> None:
-    """The year's first receipt: create its counter; another worker may win that race."""
-    try:
-        with session.begin_nested():
-            session.add(ReceiptCounter(office_code=office_code, year=year, last_serial=0))
-            session.flush()
-    except IntegrityError:
-        pass  # the other worker's row is there now; lock it instead
+    """The year's first receipt: create its counter, unless another worker just did."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(
+        insert(ReceiptCounter)
+        .values(office_code=office_code, year=year, last_serial=0)
+        .on_conflict_do_nothing()  # the other worker's row: the update waits for its lock
+    )

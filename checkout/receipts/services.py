@@ -36,6 +36,10 @@ EXEMPTION_VALIDITY = timedelta(days=5 * 365 + 1)
 Renderer = Callable[[ReceiptDocument], bytes]
 #: Load option: a payment with its donation and donor (one query instead of three).
 _WITH_DONOR = joinedload(Payment.donation).joinedload(Donation.donor)
+#: Load option: a receipt's gifts with their payments and donations, in the receipt's query.
+WITH_PAYMENTS = (
+    joinedload(Receipt.items).joinedload(ReceiptItem.payment).joinedload(Payment.donation)
+)
 
 
 class ReceiptRefused(PermanentFailure):
@@ -75,13 +79,23 @@ def check_exemption(office: Office, today: date) -> None:
 
 def issue_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -> Receipt | None:
     """The receipt for one payment, once; None when none is due (refunded, or annual only)."""
-    # The donation and donor come in the same query: issuing needs both.
-    payment = session.get(Payment, payment_id, options=[_WITH_DONOR])
-    if payment is None:
+    # One query: the payment, its donation and donor (issuing needs both), and the active
+    # receipt that covers it already, if one does.
+    found = session.execute(
+        select(Payment, ReceiptItem.receipt_id)
+        .outerjoin(
+            ReceiptItem, (ReceiptItem.payment_id == Payment.id) & ReceiptItem.active.is_(True)
+        )
+        .where(Payment.id == payment_id)
+        .options(_WITH_DONOR)
+    ).first()
+    if found is None:
         raise PermanentFailure(f"no payment {payment_id}")
-    existing = active_receipt_for(session, payment_id)
-    if existing is not None or Status(payment.status) not in MONEY_KEPT:
-        return existing
+    payment, covered_by = found
+    if covered_by is not None:
+        return session.get(Receipt, covered_by)
+    if Status(payment.status) not in MONEY_KEPT:
+        return None
     office = ctx.offices.get(payment.donation.office_code)
     if payment.plan_id is not None and not office.receipt_per_instalment:
         return None  # this office confirms recurring gifts once a year
@@ -134,7 +148,7 @@ def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
     if receipt.pdf is not None:
         return  # rendered already: a receipt's bytes never change
     office = ctx.offices.get(receipt.office_code)
-    payments = _payments_of(session, receipt)
+    payments = payments_of(receipt)
     lines = tuple(
         GiftLine(
             item.received_on, Money(item.amount_minor, receipt.currency), f"P-{item.payment_id}"
@@ -163,14 +177,9 @@ def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
     enqueue(session, EMAIL_RECEIPT, f"email-{receipt.number}", {"receipt_id": receipt.id})
 
 
-def _payments_of(session: Session, receipt: Receipt) -> list[Payment]:
-    """The receipt's payments with their donations, in the order of its items, in one query."""
-    ids = [item.payment_id for item in receipt.items]
-    found = session.scalars(
-        select(Payment).where(Payment.id.in_(ids)).options(joinedload(Payment.donation))
-    )
-    by_id = {payment.id: payment for payment in found}
-    return [by_id[payment_id] for payment_id in ids if payment_id in by_id]
+def payments_of(receipt: Receipt) -> list[Payment]:
+    """The receipt's payments, in the order of its items (load it `WITH_PAYMENTS`)."""
+    return [item.payment for item in receipt.items]
 
 
 def _record_items(

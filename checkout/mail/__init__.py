@@ -14,6 +14,7 @@ from checkout.mail.compose import (
     sender_domain,
     stable_message_id,
 )
+from checkout.mail.mime import OutgoingEmail
 from checkout.mail.transports import (
     FileTransport,
     MailError,
@@ -26,6 +27,7 @@ __all__ = [
     "FileTransport",
     "MailError",
     "MailTransport",
+    "OutgoingEmail",
     "SmtpTransport",
     "compose_receipt_email",
     "receipt_subject",

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import re
 import string
-import threading
 from collections.abc import Mapping
 from datetime import date, datetime
-from email import policy
-from email.headerregistry import BaseHeader, HeaderRegistry
-from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from types import MappingProxyType
 
@@ -25,34 +21,12 @@ from flask_babel import force_locale, gettext
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money, format_money
+from checkout.mail import mime
+from checkout.mail.mime import OutgoingEmail
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
-class _HeaderClasses(HeaderRegistry):
-    """The standard header registry, keeping the classes it makes.
-
-    The stdlib's registry builds a new class (with `type()`) each time a header is set or
-    read; a receipt email sets and reads about forty. The classes are the same every time, so
-    one per header name is kept.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[str, type[BaseHeader]] = {}
-        self._lock = threading.Lock()
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        key = name.lower()
-        made = self._made.get(key)
-        if made is None:
-            with self._lock:
-                made = self._made[key] = super().__getitem__(name)
-        return made
-
-
-#: email.policy.default, with the header classes kept (the messages are the same).
-_POLICY = policy.default.clone(header_factory=_HeaderClasses())
 # Headers compose sets itself; extra headers may not replace them.
 _OWN_HEADERS = frozenset(
     {
@@ -70,6 +44,7 @@ _OWN_HEADERS = frozenset(
         "content-transfer-encoding",
     }
 )
+_MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>\Z")
 _KIND = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*\Z")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")
@@ -163,35 +138,43 @@ def compose_receipt_email(
     sender: str,
     reply_to: str | None = None,
     headers: Mapping[str, str] = _NO_HEADERS,
-) -> EmailMessage:
+) -> OutgoingEmail:
     """One email to one donor: text and HTML alternatives, and the receipt PDF if given."""
-    message = EmailMessage(policy=_POLICY)
-    message["From"] = sender
-    message["To"] = to
-    if len(message["To"].addresses) != 1:
-        raise ValueError("a receipt email goes to exactly one address")
+    recipient = mime.Mailbox.parse(to, "a receipt email's recipient")
+    from_ = mime.Mailbox.parse(sender, "the sender")
+    if not _MESSAGE_ID.match(message_id):
+        raise ValueError(f"not a Message-ID: {message_id!r}")
+    lines = [from_.header_line("From"), recipient.header_line("To")]
     if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = message_id
-    message["Content-Language"] = language
-    # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
-    _add_headers(message, headers)
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+        lines.append(mime.Mailbox.parse(reply_to, "Reply-To").header_line("Reply-To"))
+    lines += [
+        mime.header_line("Subject", subject),
+        mime.header_line("Date", format_datetime(utcnow())),
+        mime.header_line("Message-ID", message_id),
+        mime.header_line("Content-Language", language),
+        # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
+        mime.header_line("Auto-Submitted", "auto-generated"),
+    ]
+    lines += [mime.header_line(name, value) for name, value in _extra(headers).items()]
+    body = mime.multipart(
+        "alternative", [mime.text_part("plain", text), mime.text_part("html", html)]
+    )
     if attachment is not None:
-        message.add_attachment(
-            attachment, maintype="application", subtype="pdf", filename=attachment_name
-        )
-    return message
+        body = mime.multipart("mixed", [body, mime.pdf_part(attachment, attachment_name)])
+    return OutgoingEmail(
+        message_id=message_id,
+        sender=from_.address,
+        recipient=recipient.address,
+        data=mime.message_bytes(lines, body),
+        international=from_.international or recipient.international,
+    )
 
 
-def _add_headers(message: EmailMessage, headers: Mapping[str, str]) -> None:
-    """Add extra headers (e.g. List-Unsubscribe); those compose sets itself are refused."""
+def _extra(headers: Mapping[str, str]) -> dict[str, str]:
+    """Extra headers (e.g. List-Unsubscribe), one per name; those compose sets are refused."""
+    extra: dict[str, tuple[str, str]] = {}
     for name, value in headers.items():
         if name.lower() in _OWN_HEADERS:
             raise ValueError(f"header {name} is set by compose_receipt_email itself")
-        del message[name]  # one value per name: a caller's value replaces ours
-        message[name] = value
+        extra[name.lower()] = (name, value)  # a name given twice (in other case): the last
+    return dict(extra.values())

@@ -16,11 +16,11 @@ import smtplib
 import ssl
 import tempfile
 from collections.abc import Mapping
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
 from checkout.core.errors import CheckoutError, ConfigurationError
+from checkout.mail.mime import OutgoingEmail
 from checkout.paths import project_path
 
 log = logging.getLogger(__name__)
@@ -47,19 +47,11 @@ class MailError(CheckoutError):
 class MailTransport(Protocol):
     """Something that delivers a composed message, or raises MailError."""
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         """Deliver `message` once; raise MailError when it did not leave."""
 
     def close(self) -> None:
         """Let go of any connection kept open for the next message."""
-
-
-def message_id_of(message: EmailMessage) -> str:
-    """The message's Message-ID; every message we send has one (resends are recognised by it)."""
-    message_id = message.get("Message-ID")
-    if not message_id:
-        raise ValueError("the message has no Message-ID")
-    return str(message_id)
 
 
 class SmtpTransport:
@@ -98,9 +90,9 @@ class SmtpTransport:
         """The TLS settings: the caller's, or the system's trust store (loaded once a process)."""
         return self._context or _default_tls_context()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         """Hand the message over on the open connection, or on a new one; MailError if not."""
-        message_id = message_id_of(message)
+        message_id = message.message_id
         try:
             refused = self._send(message)
         except (smtplib.SMTPException, OSError) as error:
@@ -113,18 +105,18 @@ class SmtpTransport:
             raise MailError(message_id, f"recipients refused ({codes})", permanent=True)
         log.info("mail %s sent via SMTP", message_id)
 
-    def _send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    def _send(self, message: OutgoingEmail) -> dict[str, tuple[int, bytes]]:
         """Send on the kept connection; if the server had closed it, once more on a new one."""
         if self._smtp is None:
-            return self._open().send_message(message)
+            return _hand_over(self._open(), message)
         try:
-            return self._smtp.send_message(message)
+            return _hand_over(self._smtp, message)
         except (smtplib.SMTPException, OSError) as error:
             if not _closed_by_server(error):
                 raise
             log.info("SMTP connection closed by the server; connecting again")
             self.close()
-            return self._open().send_message(message)
+            return _hand_over(self._open(), message)
 
     def _open(self) -> smtplib.SMTP:
         """Connect, secure and log in (if configured); kept until `close()` or an error."""
@@ -157,6 +149,17 @@ class SmtpTransport:
             smtp.quit()
         except (smtplib.SMTPException, OSError):
             smtp.close()
+
+
+def _hand_over(smtp: smtplib.SMTP, message: OutgoingEmail) -> dict[str, tuple[int, bytes]]:
+    """MAIL FROM, RCPT TO and DATA for the composed bytes (nothing is parsed or re-encoded)."""
+    options: list[str] = []
+    if message.international:
+        smtp.ehlo_or_helo_if_needed()
+        if not smtp.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("the server does not offer SMTPUTF8")
+        options = ["SMTPUTF8", "BODY=8BITMIME"]
+    return smtp.sendmail(message.sender, [message.recipient], message.data, mail_options=options)
 
 
 @functools.cache
@@ -201,13 +204,13 @@ class FileTransport:
         name = _UNSAFE_FILENAME.sub("_", message_id.strip().strip("<>"))[:200]
         return self.folder / f"{name or '_'}.eml"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingEmail) -> None:
         """Write the message atomically: readers never see half a file."""
-        message_id = message_id_of(message)
+        message_id = message.message_id
         target = self.path_for(message_id)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, message.as_bytes())
+            _write_atomically(target, message.data)
         except OSError as error:
             failure = _failure(message_id, error)
             log.warning("mail %s not written: %s", message_id, failure.reason)

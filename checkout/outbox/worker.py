@@ -97,7 +97,7 @@ class Worker:
     timer: Callable[[], float] = time.monotonic
 
     def claim(self) -> list[Claimed]:
-        """Take up to a batch of due messages under a lease, oldest first."""
+        """Take up to a batch of due messages under a lease, the longest due first."""
         now = self.clock()
         outbox = _OUTBOX.c
         with self.sessions() as session, session.begin():
@@ -105,7 +105,10 @@ class Worker:
                 select(outbox.id, outbox.name, outbox.payload)
                 .where(outbox.status == PENDING, outbox.available_at <= now)
                 .where(or_(outbox.claimed_until.is_(None), outbox.claimed_until < now))
-                .order_by(outbox.id)
+                # Due order, as the index ix_outbox_due (status, available_at) keeps the rows:
+                # the database reads the first rows it finds instead of sorting every due
+                # message (after an outage, tens of thousands) for each batch.
+                .order_by(outbox.available_at, outbox.id)
                 .limit(self.settings.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()

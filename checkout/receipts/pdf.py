@@ -61,7 +61,10 @@ class _ReceiptPDF(FPDF):
         self.set_y(-14)
         _style(self, size=_SMALL, color=_MUTED)
         pages = f" · {self.page_no()}/{{nb}}" if self.pages_count > 1 else ""
-        self.cell(0, 4, f"{self._document.number} · {self._footer}{pages}", align=Align.C)
+        text = f"{self._document.number} · {self._footer}{pages}"
+        width = self.w - self.r_margin - self.x
+        if not _write_line(self, text, width, 4, Align.C):
+            self.cell(width, 4, text, align=Align.C)
 
     def file_id(self) -> str:
         """An identifier from the receipt's number and date, not the clock: same input, same PDF."""

@@ -135,6 +135,19 @@ def test_a_permanent_refusal_is_dead_at_once_with_its_reason(db_session, worker)
     assert "exemption notice older than 5 years" in (message.last_error or "")
 
 
+def test_messages_are_claimed_in_the_order_they_fell_due(app, db_session, clock) -> None:
+    """Due order (the index's): a retried message waits behind what fell due before it."""
+    later = add(db_session, "test.record", "due-later", n=1)
+    sooner = add(db_session, "test.record", "due-sooner", n=2)
+    later.available_at = T0 - timedelta(seconds=5)
+    sooner.available_at = T0 - timedelta(seconds=50)
+    db_session.commit()
+    sessions = get_database(app).session_factory
+    worker = Worker(sessions, WorkerSettings(batch_size=1), name="w1", clock=clock)
+    assert [message.id for message in worker.claim()] == [sooner.id]
+    assert [message.id for message in worker.claim()] == [later.id]
+
+
 def test_a_claimed_message_is_taken_again_only_after_its_lease(app, db_session, clock) -> None:
     add(db_session, "test.record", "lease-1", n=7)
     sessions = get_database(app).session_factory

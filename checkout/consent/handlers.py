@@ -23,7 +23,7 @@ from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.donations.models import Donation
 from checkout.mail.compose import stable_message_id
-from checkout.mail.sending import send_to_donor
+from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
 
@@ -69,7 +69,7 @@ def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
     with force_locale(language):
         subject = _("Please confirm: emails from %(office)s", office=office.name)
     days = int(config["CONSENT_CONFIRM_LINK_DAYS"])
-    send_to_donor(
+    email = compose_to_donor(
         to=donor.email,
         language=language,
         subject=str(subject),
@@ -85,3 +85,4 @@ def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
         message_id=stable_message_id("optin", str(grant.id), str(config["MAIL_MESSAGE_DOMAIN"])),
         reply_to=office.support.email,
     )
+    send(email)

@@ -3,16 +3,20 @@
 The transport is made once per app context and closed when the context ends: a worker runs
 each batch of outbox messages in an app context of its own, so a batch's emails share one SMTP
 connection (and the TLS settings are read once), while a web request keeps nothing open.
+Emails the outbox sends on several threads at once (receipts) use `transport_pool()`: one
+connection per thread, closed with the batch's app context too.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, g
 
 from checkout.mail.compose import compose_receipt_email, render_bodies
+from checkout.mail.mime import OutgoingEmail
 from checkout.mail.transports import MailTransport, transport_from_config
 
 #: The settings a transport is made from: a change (tests do that) makes a new one.
@@ -48,13 +52,59 @@ def transport() -> MailTransport:
 
 
 def close_transport(_error: BaseException | None = None) -> None:
-    """Close the current app context's transport, if it made one."""
+    """Close the current app context's transports, if it made any."""
     kept: tuple[tuple[str, ...], MailTransport] | None = g.pop("_mail_transport", None)
     if kept is not None:
         kept[1].close()
+    pool: TransportPool | None = g.pop("_mail_transport_pool", None)
+    if pool is not None:
+        pool.close()
 
 
-def send_to_donor(
+class TransportPool:
+    """A transport (an SMTP connection) per thread, made from one app's settings on first use
+    in that thread, and all closed together: for side effects the outbox performs on several
+    threads at once (`outbox.registry.Later`). An SMTP connection serves one thread only."""
+
+    def __init__(self, config: Mapping[str, Any], instance_path: str) -> None:
+        self._config = dict(config)
+        self._instance_path = instance_path
+        self._local = threading.local()
+        self._made: list[MailTransport] = []
+        self._lock = threading.Lock()
+
+    def send(self, message: OutgoingEmail) -> None:
+        """Send on this thread's transport (MailError if it did not leave)."""
+        made: MailTransport | None = getattr(self._local, "transport", None)
+        if made is None:
+            made = transport_from_config(self._config, self._instance_path)
+            self._local.transport = made
+            with self._lock:
+                self._made.append(made)
+        made.send(message)
+
+    def close(self) -> None:
+        """Close every thread's transport (call when no thread sends any more)."""
+        with self._lock:
+            made, self._made = self._made, []
+        for transport in made:
+            transport.close()
+
+
+def transport_pool() -> TransportPool:
+    """The current app context's pool of per-thread transports, made on first use."""
+    pool: TransportPool | None = g.get("_mail_transport_pool")
+    if pool is None:
+        pool = g._mail_transport_pool = TransportPool(current_app.config, current_app.instance_path)
+    return pool
+
+
+def send(email: OutgoingEmail) -> None:
+    """Send a composed email on the current app context's transport (MailError if not)."""
+    transport().send(email)
+
+
+def compose_to_donor(
     *,
     to: str,
     language: str,
@@ -66,11 +116,10 @@ def send_to_donor(
     attachment: bytes | None = None,
     attachment_name: str = "",
     headers: Mapping[str, str] | None = None,
-) -> None:
-    """Render templates/email/<template> in `language` and send it (needs an app context)."""
+) -> OutgoingEmail:
+    """Render templates/email/<template> in `language` into the email to send (app context)."""
     html, text = render_bodies(template, language, **values)
-    config = current_app.config
-    message = compose_receipt_email(
+    return compose_receipt_email(
         to=to,
         language=language,
         subject=subject,
@@ -79,8 +128,7 @@ def send_to_donor(
         attachment=attachment,
         attachment_name=attachment_name,
         message_id=message_id,
-        sender=str(config["MAIL_FROM"]),
+        sender=str(current_app.config["MAIL_FROM"]),
         reply_to=reply_to,
         headers=headers or {},
     )
-    transport().send(message)

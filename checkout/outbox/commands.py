@@ -15,11 +15,12 @@ from sqlalchemy import select
 from checkout.core.clock import utcnow
 from checkout.db import db_session, get_database
 from checkout.outbox.models import DEAD, PENDING, OutboxMessage
-from checkout.outbox.worker import Worker, WorkerSettings
+from checkout.outbox.worker import ConcurrentPerformer, Worker, WorkerSettings, perform_in_turn
 
 
-def make_worker(batch_size: int) -> Worker:
-    """A worker on this app's database with the configured retry policy."""
+def make_worker(batch_size: int, performer: ConcurrentPerformer | None = None) -> Worker:
+    """A worker on this app's database with the configured retry policy; side effects (see
+    `outbox.registry.Later`) on the performer's threads, or one after the other without."""
     config = current_app.config
     settings = WorkerSettings(
         batch_size=batch_size,
@@ -28,7 +29,12 @@ def make_worker(batch_size: int) -> Worker:
         lease=timedelta(seconds=float(config["OUTBOX_LEASE_SECONDS"])),
     )
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    return Worker(get_database().session_factory, settings, batch_scope=app.app_context)
+    return Worker(
+        get_database().session_factory,
+        settings,
+        batch_scope=app.app_context,
+        perform_all=performer or perform_in_turn,
+    )
 
 
 @click.command("worker")
@@ -36,8 +42,15 @@ def make_worker(batch_size: int) -> Worker:
 @click.option("--batch", default=20, show_default=True, help="Messages claimed at a time.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
 def worker_command(once: bool, batch: int, poll: float) -> None:
-    """Send receipts and other mail from the outbox; SIGTERM finishes the current message."""
-    worker = make_worker(batch)
+    """Send receipts and other mail from the outbox; SIGTERM finishes the current batch."""
+    performer = ConcurrentPerformer(int(current_app.config["OUTBOX_SEND_THREADS"]))
+    try:
+        _work(make_worker(batch, performer), once, poll)
+    finally:
+        performer.close()
+
+
+def _work(worker: Worker, once: bool, poll: float) -> None:
     if once:
         click.echo(f"done {worker.run_once()}")
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -12,9 +13,28 @@ from sqlalchemy.orm import Session
 
 from checkout.outbox.models import OutboxMessage
 
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A side effect a handler leaves to the worker, and what to record once it happened.
+
+    The worker performs it after the database work of its batch, outside the session and
+    beside the other messages' effects (`flask worker` on several threads): an email waits
+    for the server's reply, and a remote SMTP relay may take tens of milliseconds to give
+    one. `perform` must not touch the database; `then` runs in the message's transaction
+    (in a savepoint) after `perform` succeeded, and a failure of either counts as the
+    message's failed attempt. A handler that returns one should only read: what it writes
+    itself stands even when the effect fails, so writes that record the effect go in `then`.
+    """
+
+    perform: Callable[[], None]
+    then: Callable[[], None] = lambda: None
+
+
 #: A handler runs inside the transaction that marks its message done; it must be idempotent
-#: (a worker that dies after the side effect but before the commit runs it again).
-Handler = Callable[[Session, dict[str, Any]], None]
+#: (a worker that dies after the side effect but before the commit runs it again). It may
+#: return a `Later` for a side effect the worker performs after it.
+Handler = Callable[[Session, dict[str, Any]], Later | None]
 
 _HANDLERS: dict[str, Handler] = {}
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped

@@ -26,6 +26,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
 from checkout.outbox.models import DEAD, DONE, PENDING, OutboxMessage
-from checkout.outbox.registry import PermanentFailure, handler_for
+from checkout.outbox.registry import Later, PermanentFailure, handler_for
 
 log = logging.getLogger(__name__)
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
@@ -81,6 +82,39 @@ def by_name(messages: Iterable[Claimed]) -> list[list[Claimed]]:
     return list(groups.values())
 
 
+def perform_in_turn(effects: list[Callable[[], None]]) -> list[Exception | None]:
+    """Perform side effects one after the other; each one's exception, or None."""
+    return [_outcome(effect) for effect in effects]
+
+
+def _outcome(effect: Callable[[], None]) -> Exception | None:
+    try:
+        effect()
+    except Exception as error:
+        return error
+    return None
+
+
+class ConcurrentPerformer:
+    """Performs a batch's side effects on up to `threads` threads at once.
+
+    Sending an email is mostly waiting for the server's replies (four round trips per
+    message, more with a remote relay); with several connections the waits overlap.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox-effect")
+
+    def __call__(self, effects: list[Callable[[], None]]) -> list[Exception | None]:
+        if len(effects) < 2:
+            return perform_in_turn(effects)
+        return list(self._pool.map(_outcome, effects))
+
+    def close(self) -> None:
+        """Wait for effects under way, then let the threads go."""
+        self._pool.shutdown(wait=True)
+
+
 @dataclass
 class Worker:
     """One worker process's loop over the outbox."""
@@ -95,6 +129,8 @@ class Worker:
     batch_scope: Callable[[], AbstractContextManager[object]] = nullcontext
     #: Seconds since some fixed point, for `transaction_seconds` (tests make time pass).
     timer: Callable[[], float] = time.monotonic
+    #: Performs handlers' side effects (see `Later`): one after the other, or on threads.
+    perform_all: Callable[[list[Callable[[], None]]], list[Exception | None]] = perform_in_turn
 
     def claim(self) -> list[Claimed]:
         """Take up to a batch of due messages under a lease, the longest due first."""
@@ -161,24 +197,49 @@ class Worker:
 
     def _run_in_one_transaction(self, group: list[Claimed]) -> tuple[int, list[Claimed]]:
         started = self.timer()
+        rest: list[Claimed] = []
         with self.sessions() as session, session.begin():
             ours = self._still_ours(session, [message.id for message in group])
             done: list[int] = []
+            later: list[tuple[int, Later]] = []
             for index, message in enumerate(group):
                 if index and self.timer() - started > self.settings.transaction_seconds:
-                    self._mark_done(session, done)
-                    return len(done), group[index:]
+                    rest = group[index:]
+                    break
                 if message.id not in ours:
                     continue  # done meanwhile, or our lease ran out and another took it
                 try:
                     with session.begin_nested():
-                        handler_for(message.name)(session, dict(message.payload))
+                        effect = handler_for(message.name)(session, dict(message.payload))
                 except Exception as error:
                     self._record_failure(session, message.id, error)
-                else:
+                    continue
+                if effect is None:
                     done.append(message.id)
+                else:
+                    later.append((message.id, effect))
+            done += self._perform(session, later)
             self._mark_done(session, done)
-        return len(done), []
+        return len(done), rest
+
+    def _perform(self, session: Session, later: list[tuple[int, Later]]) -> list[int]:
+        """Perform the messages' side effects (all at once if `perform_all` can), then record
+        them; the ids of the messages whose effect happened and was recorded."""
+        if not later:
+            return []
+        outcomes = self.perform_all([effect.perform for _id, effect in later])
+        done: list[int] = []
+        for (message_id, effect), outcome in zip(later, outcomes, strict=True):
+            try:
+                if outcome is not None:
+                    raise outcome
+                with session.begin_nested():
+                    effect.then()
+            except Exception as error:
+                self._record_failure(session, message_id, error)
+            else:
+                done.append(message_id)
+        return done
 
     def _still_ours(self, session: Session, ids: list[int]) -> set[int]:
         """Those of `ids` still pending under our lease, locked until the transaction ends."""

@@ -15,7 +15,7 @@ from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
 from checkout.donations.models import Donation, RecurringPlan
 from checkout.mail.compose import stable_message_id
-from checkout.mail.sending import send_to_donor
+from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
 from checkout.payments.events import NOTIFY_RENEWAL
@@ -39,7 +39,7 @@ def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
             else _("Your monthly gift could not be collected")
         )
     domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
-    send_to_donor(
+    email = compose_to_donor(
         to=donor.email,
         language=language,
         subject=str(subject),
@@ -55,6 +55,7 @@ def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
         message_id=stable_message_id("renewal", str(payload["key"]), domain),
         reply_to=office.support.email,
     )
+    send(email)
 
 
 def next_debit_dates(plan: RecurringPlan, count: int = 3) -> list[date]:
@@ -85,7 +86,7 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
     with force_locale(language):
         subject = _("Your recurring gift to %(office)s has started", office=office.name)
     domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
-    send_to_donor(
+    email = compose_to_donor(
         to=donor.email,
         language=language,
         subject=str(subject),
@@ -102,3 +103,4 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
         message_id=stable_message_id("plan", str(plan.id), domain),
         reply_to=office.support.email,
     )
+    send(email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -16,10 +17,11 @@ from checkout.core.money import Money
 from checkout.donations.models import Donor, Payment
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.mail.compose import receipt_subject, stable_message_id
-from checkout.mail.sending import send_to_donor
+from checkout.mail.mime import OutgoingEmail
+from checkout.mail.sending import TransportPool, compose_to_donor, send, transport_pool
 from checkout.mail.transports import MailError
 from checkout.offices import Office
-from checkout.outbox.registry import PermanentFailure, enqueue, register
+from checkout.outbox.registry import Later, PermanentFailure, enqueue, register
 from checkout.receipts import services
 from checkout.receipts.models import VOID, Receipt
 
@@ -88,7 +90,7 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
     with force_locale(language):
         subject = _("Receipt %(number)s is no longer valid", number=receipt.number)
     domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
-    send_to_donor(
+    email = compose_to_donor(
         to=donor.email,
         language=language,
         subject=str(subject),
@@ -102,16 +104,17 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
         message_id=stable_message_id("void", receipt.number, domain),
         reply_to=office.support.email,
     )
+    send(email)
 
 
 @register(services.EMAIL_RECEIPT)
-def email_receipt(session: Session, payload: dict[str, Any]) -> None:
+def email_receipt(session: Session, payload: dict[str, Any]) -> Later | None:
     """Send a receipt's stored PDF; its Message-ID is stable, so a repeat is recognisable."""
     receipt = session.get(Receipt, int(payload["receipt_id"]), options=_FOR_EMAIL)
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     if receipt.status == VOID:
-        return  # corrected meanwhile: its replacement has an email of its own
+        return None  # corrected meanwhile: its replacement has an email of its own
     if receipt.pdf is None:
         raise RuntimeError(f"receipt {receipt.number} is not rendered yet")  # retried later
     donor = receipt.donor
@@ -126,25 +129,33 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> None:
         values["withdraw_url"], headers = links["withdraw_url"], links["headers"]
         if values.get("gift_aid_declared_on"):
             values["gift_aid_cancel_url"] = consent_links.gift_aid_cancel_url(donation, language)
+    email = compose_to_donor(
+        to=donor.email,
+        language=language,
+        template="receipt",
+        values=values,
+        headers=headers,
+        subject=receipt_subject(receipt.number, language, str(current_app.config["CHARITY_NAME"])),
+        attachment=receipt.pdf,
+        attachment_name=f"{receipt.number}.pdf",
+        message_id=receipt.message_id,
+        reply_to=office.support.email,
+    )
+    # Sent by the worker after the batch's database work, beside the batch's other emails.
+    return Later(perform=partial(_deliver, transport_pool(), email), then=partial(_sent, receipt))
+
+
+def _deliver(pool: TransportPool, email: OutgoingEmail) -> None:
+    """Send on the calling thread's connection; a refusal of the address itself is final."""
     try:
-        send_to_donor(
-            to=donor.email,
-            language=language,
-            template="receipt",
-            values=values,
-            headers=headers,
-            subject=receipt_subject(
-                receipt.number, language, str(current_app.config["CHARITY_NAME"])
-            ),
-            attachment=receipt.pdf,
-            attachment_name=f"{receipt.number}.pdf",
-            message_id=receipt.message_id,
-            reply_to=office.support.email,
-        )
+        pool.send(email)
     except MailError as error:
         if error.permanent:  # the server refused the address itself: retrying cannot help
             raise PermanentFailure(str(error)) from error
         raise
+
+
+def _sent(receipt: Receipt) -> None:
     receipt.emailed_at = utcnow()
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import sessionmaker
 
 from checkout.db import get_database
 from checkout.outbox.models import OutboxMessage
-from checkout.outbox.registry import PermanentFailure, enqueue, register
-from checkout.outbox.worker import Worker, WorkerSettings, backoff
+from checkout.outbox.registry import Later, PermanentFailure, enqueue, register
+from checkout.outbox.worker import ConcurrentPerformer, Worker, WorkerSettings, backoff
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 CALLS: list[dict] = []
@@ -46,6 +46,26 @@ def _spawn(session, payload) -> None:
     enqueue(session, "test.record", f"child-of-{payload['n']}", {"parent": payload["n"]})
     if payload.get("fail"):
         raise ConnectionError("failed after writing")
+
+
+EFFECTS: list[object] = []
+
+
+@register("test.later")
+def _later(session, payload) -> Later:
+    """A side effect for the worker to perform, then a write that records it."""
+
+    def perform() -> None:
+        if payload.get("fail"):
+            raise ConnectionError("server said no")
+        EFFECTS.append(payload["n"])
+
+    def then() -> None:
+        enqueue(session, "test.record", f"after-{payload['n']}", {})
+        if payload.get("fail_then"):
+            raise RuntimeError("could not record it")
+
+    return Later(perform, then)
 
 
 @register("test.note_session")
@@ -133,6 +153,45 @@ def test_a_permanent_refusal_is_dead_at_once_with_its_reason(db_session, worker)
     assert message.status == "dead"
     assert message.attempts == 1
     assert "exemption notice older than 5 years" in (message.last_error or "")
+
+
+def test_side_effects_are_performed_after_the_handlers_and_then_recorded(
+    db_session, worker
+) -> None:
+    EFFECTS.clear()
+    messages = [
+        add(db_session, "test.later", "later-0", n=0),
+        add(db_session, "test.later", "later-1", n=1, fail=True),
+        add(db_session, "test.later", "later-2", n=2, fail_then=True),
+    ]
+    assert worker.run_once() == 1
+    assert EFFECTS == [0, 2]
+    assert keys_like(db_session, "after-%") == ["after-0"]  # a failed record is rolled back
+    outcomes = []
+    for message in messages:
+        db_session.refresh(message)
+        outcomes.append((message.status, message.attempts, message.last_error))
+    assert outcomes == [
+        ("done", 0, None),
+        ("pending", 1, "ConnectionError: server said no"),
+        ("pending", 1, "RuntimeError: could not record it"),
+    ]
+
+
+def test_a_concurrent_performer_performs_a_batchs_effects_at_once() -> None:
+    """Each effect waits for the others: performed one after the other, none would finish."""
+    arrived = threading.Barrier(3, timeout=5)
+    performer = ConcurrentPerformer(threads=3)
+
+    def refuse() -> None:
+        arrived.wait()
+        raise PermanentFailure("address refused")
+
+    try:
+        outcomes = performer([arrived.wait, refuse, arrived.wait])
+    finally:
+        performer.close()
+    assert [type(outcome) for outcome in outcomes] == [type(None), PermanentFailure, type(None)]
 
 
 def test_messages_are_claimed_in_the_order_they_fell_due(app, db_session, clock) -> None:

@@ -15,7 +15,7 @@ from checkout.offices import load_registry
 from checkout.outbox.commands import make_worker
 from checkout.outbox.models import OutboxMessage
 from checkout.outbox.registry import enqueue
-from checkout.outbox.worker import Worker, WorkerSettings
+from checkout.outbox.worker import ConcurrentPerformer, Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.models import Receipt
 from checkout.wizard.models import CheckoutDraft
@@ -124,6 +124,27 @@ def test_a_worker_batch_sends_its_emails_over_one_connection(
     first, second, third, fourth = smtp_server.peers
     assert first == second == third  # one batch, one connection
     assert fourth != first  # closed with its batch; the next batch connected again
+
+
+def test_a_batch_sends_its_emails_over_several_connections_at_once(
+    mailing_app, db_session, smtp_server
+) -> None:
+    for n in range(6):
+        seed(db_session, ["DE", "UK", "NL"][n % 3], n)
+    performer = ConcurrentPerformer(threads=3)  # as `flask worker` makes it
+    try:
+        with mailing_app.app_context():
+            worker = make_worker(batch_size=20, performer=performer)
+            while worker.run_once():
+                pass
+    finally:
+        performer.close()
+    receipts = db_session.scalars(select(Receipt)).all()
+    assert sorted(m["Message-ID"] for m in smtp_server.messages) == sorted(
+        r.message_id for r in receipts
+    )
+    assert len(receipts) == 6 and all(r.emailed_at is not None for r in receipts)
+    assert len(set(smtp_server.peers)) > 1  # connections of their own, one per thread
 
 
 def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server) -> None:

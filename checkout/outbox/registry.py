@@ -37,6 +37,7 @@ class Later:
 Handler = Callable[[Session, dict[str, Any]], Later | None]
 
 _HANDLERS: dict[str, Handler] = {}
+_ALONE: set[str] = set()
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
 
 
@@ -44,11 +45,22 @@ class PermanentFailure(Exception):
     """A handler's refusal that no retry can fix: the message goes dead at once, with why."""
 
 
-def register(name: str) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler for `name`."""
+def register(name: str, *, alone: bool = False) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler for `name`.
+
+    A worker runs messages of one name in a shared transaction, which keeps every lock they
+    take until it commits. `alone=True` gives each message a transaction of its own: for a
+    handler that locks something other workers' messages lock too, in an order the worker
+    cannot know (a receipt counter per office: two workers each holding one office's and
+    waiting for the other's would deadlock, and a held counter stalls the other workers).
+    """
 
     def decorator(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
+        if alone:
+            _ALONE.add(name)
+        else:
+            _ALONE.discard(name)
         return handler
 
     return decorator
@@ -57,6 +69,11 @@ def register(name: str) -> Callable[[Handler], Handler]:
 def handler_for(name: str) -> Handler:
     """The handler registered for `name` (KeyError for an unknown name)."""
     return _HANDLERS[name]
+
+
+def runs_alone(name: str) -> bool:
+    """Whether messages of `name` each run in a transaction of their own (see `register`)."""
+    return name in _ALONE
 
 
 def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:

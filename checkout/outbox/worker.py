@@ -11,7 +11,9 @@ was the largest part of a receipt's time.
 
 Messages of one name only, because a transaction keeps every lock its messages took until it
 commits: receipt numbering holds its office's counter row, and rendering PDFs while holding it
-would make every other worker wait.
+would make every other worker wait. Numbering itself runs one message per transaction
+(`register(..., alone=True)`): a batch numbering for two offices would hold both counters, and
+two workers taking them in opposite orders deadlock.
 
 A worker killed mid-batch leaves leases that expire, and another worker takes those messages
 again; so does a transaction that commits nothing. Delivery is at least once (a batch's emails
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
 from checkout.outbox.models import DEAD, DONE, PENDING, OutboxMessage
-from checkout.outbox.registry import Later, PermanentFailure, handler_for
+from checkout.outbox.registry import Later, PermanentFailure, handler_for, runs_alone
 
 log = logging.getLogger(__name__)
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
@@ -75,11 +77,16 @@ def backoff(attempts: int, settings: WorkerSettings, rand: Callable[[], float]) 
 
 
 def by_name(messages: Iterable[Claimed]) -> list[list[Claimed]]:
-    """The messages in groups of one name, in the order each name first appears."""
+    """The messages in groups that share a transaction: of one name, in the order each name
+    first appears; a name that runs alone (`registry.register`) in groups of one."""
     groups: dict[str, list[Claimed]] = {}
+    alone: list[list[Claimed]] = []
     for message in messages:
-        groups.setdefault(message.name, []).append(message)
-    return list(groups.values())
+        if runs_alone(message.name):
+            alone.append([message])
+        else:
+            groups.setdefault(message.name, []).append(message)
+    return alone + list(groups.values())
 
 
 def perform_in_turn(effects: list[Callable[[], None]]) -> list[Exception | None]:

@@ -46,7 +46,7 @@ def context() -> services.ReceiptContext:
     )
 
 
-@register(ISSUE_RECEIPT)
+@register(ISSUE_RECEIPT, alone=True)  # it locks an office's receipt counter
 def issue_receipt(session: Session, payload: dict[str, Any]) -> None:
     """A payment succeeded: its receipt (or nothing, if the office confirms yearly)."""
     services.issue_for_payment(session, int(payload["payment_id"]), context())
@@ -61,7 +61,7 @@ def render_receipt(session: Session, payload: dict[str, Any]) -> None:
     services.render(session, receipt, context())
 
 
-@register(REVISE_RECEIPT)
+@register(REVISE_RECEIPT, alone=True)  # a replacement locks the counter too
 def revise_receipt(session: Session, payload: dict[str, Any]) -> None:
     """A refund or lost dispute: void the receipt, and reissue for what was kept."""
     payment = session.get(Payment, int(payload["payment_id"]))

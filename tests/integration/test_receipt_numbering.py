@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from checkout.donations.models import Donation, Donor, Payment
 from checkout.offices import load_registry
 from checkout.outbox.models import OutboxMessage
-from checkout.outbox.registry import enqueue, register
+from checkout.outbox.registry import enqueue, register, runs_alone
 from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
-from checkout.receipts import services
+from checkout.receipts import handlers, services
 from checkout.receipts.models import Receipt, ReceiptCounter, ReceiptItem
 from checkout.receipts.numbering import format_number, next_serial
 from checkout.wizard.models import CheckoutDraft
@@ -26,10 +26,17 @@ TODAY = date(2026, 11, 29)
 FAST = services.ReceiptContext(OFFICES, lambda document: b"%PDF-1.4 test", TODAY, "test.invalid")
 
 
-@register("test.issue_receipt_fast")
+@register("test.issue_receipt_fast", alone=True)  # as the real one is registered
 def _issue_fast(session: Session, payload: dict) -> None:
     """The real issue path, with a trivial renderer: what is under test is the numbering."""
     services.issue_for_payment(session, int(payload["payment_id"]), FAST)
+
+
+def test_the_handlers_that_number_receipts_run_one_message_per_transaction() -> None:
+    """A transaction of several would hold several offices' counters (see the race below)."""
+    assert runs_alone(handlers.ISSUE_RECEIPT)
+    assert runs_alone(handlers.REVISE_RECEIPT)
+    assert not runs_alone(services.RENDER_RECEIPT)
 
 
 def test_numbers_are_formatted_per_office_and_year() -> None:
@@ -91,14 +98,17 @@ def seed_payments(session: Session, office: str, count: int) -> list[int]:
             select(Payment).where(Payment.stripe_payment_intent_id.like(f"pi_numbering_{office}_%"))
         )
     ]
-    for payment_id in ids:
+    return ids
+
+
+def queue_receipts(session: Session, payment_ids: list[int]) -> None:
+    for payment_id in payment_ids:
         enqueue(
             session,
             "test.issue_receipt_fast",
             f"numbering-{payment_id}",
             {"payment_id": payment_id},
         )
-    return ids
 
 
 @pytest.fixture
@@ -136,8 +146,9 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
 @pytest.mark.postgres
 def test_four_workers_issue_2000_receipts_without_gaps_or_repeats(committed) -> None:
     with committed() as session, session.begin():
-        seed_payments(session, "DE", 1000)
-        seed_payments(session, "NL", 1000)
+        german, dutch = seed_payments(session, "DE", 1000), seed_payments(session, "NL", 1000)
+        # The two offices' gifts interleaved, as they arrive: each batch numbers for both.
+        queue_receipts(session, [p for pair in zip(german, dutch, strict=True) for p in pair])
     workers = [Worker(committed, WorkerSettings(batch_size=25), name=f"w{n}") for n in range(4)]
 
     def drain(worker: Worker) -> None:

@@ -43,11 +43,24 @@ def make_worker(batch_size: int, performer: ConcurrentPerformer | None = None) -
 @click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
 def worker_command(once: bool, batch: int, poll: float) -> None:
     """Send receipts and other mail from the outbox; SIGTERM finishes the current batch."""
-    performer = ConcurrentPerformer(int(current_app.config["OUTBOX_SEND_THREADS"]))
+    performer = ConcurrentPerformer(_send_threads(current_app.config.get("OUTBOX_SEND_THREADS")))
     try:
         _work(make_worker(batch, performer), once, poll)
     finally:
         performer.close()
+
+
+def _send_threads(value: object) -> int:
+    """OUTBOX_SEND_THREADS as a count of at least one, or a clear refusal."""
+    try:
+        threads = int(str(value))
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise click.UsageError(
+            f"OUTBOX_SEND_THREADS must be a whole number of at least 1: {value!r}"
+        )
+    return threads
 
 
 def _work(worker: Worker, once: bool, poll: float) -> None:

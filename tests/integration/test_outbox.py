@@ -220,6 +220,15 @@ def test_a_claimed_message_is_taken_again_only_after_its_lease(app, db_session, 
     assert CALLS == [{"n": 7}]
 
 
+@pytest.mark.parametrize("threads", [0, -2, "four"])
+def test_a_worker_refuses_a_send_thread_count_below_one(app, threads: object) -> None:
+    app.config["OUTBOX_SEND_THREADS"] = threads
+    with app.app_context():  # as the `flask` command gives every command
+        result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 2  # a usage error, before any message is claimed
+    assert "OUTBOX_SEND_THREADS must be a whole number of at least 1" in result.output
+
+
 def test_staff_can_list_and_retry_dead_messages(app, db_session, worker) -> None:
     message = add(db_session, "test.refuse", "refuse-2")
     worker.run_once()

@@ -12,6 +12,10 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -96,6 +100,14 @@ def _give_sqlite_real_transactions(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def upsert_insert(session: Session, table: Any) -> SqliteInsert | PostgresqlInsert:
+    """An INSERT into `table` that can take ON CONFLICT DO NOTHING, in the session's dialect
+    (both of ours have it, but SQLAlchemy's generic INSERT does not)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite_insert(table)
+    return postgresql_insert(table)
 
 
 def init_app(app: Flask) -> Database:

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from checkout.core.clock import utcnow
 from checkout.db import db_session, get_database
+from checkout.outbox.effects import ConcurrentPerformer, perform_in_turn
 from checkout.outbox.models import DEAD, PENDING, OutboxMessage
-from checkout.outbox.worker import ConcurrentPerformer, Worker, WorkerSettings, perform_in_turn
+from checkout.outbox.worker import Worker, WorkerSettings
 
 
 def make_worker(batch_size: int, performer: ConcurrentPerformer | None = None) -> Worker:

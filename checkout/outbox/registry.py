@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from checkout.db import upsert_insert
 from checkout.outbox.models import OutboxMessage
 
 
@@ -85,10 +84,8 @@ def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> i
     same key makes this one wait for it, then find its row.
     """
     table = _OUTBOX
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     added = session.execute(
-        insert(table)
+        upsert_insert(session, table)
         .values(name=name, key=key, payload=payload)  # the columns' defaults fill the rest
         .on_conflict_do_nothing(index_elements=[table.c.key])
         .returning(table.c.id)

@@ -11,8 +11,8 @@ machines), and each transaction a session with its own statements to lock and ma
 
 Side effects handlers leave to the worker (`registry.Later`, e.g. a receipt's email) are
 performed after the transaction's handlers and before its commit, several at once
-(`perform_all`): the transaction lasts as long as they take, and on SQLite holds the write
-lock that long.
+(`perform_all`, see `effects`): the transaction lasts as long as they take, and on SQLite
+holds the write lock that long.
 
 Messages of one name only, because a transaction keeps every lock its messages took until it
 commits: receipt numbering holds its office's counter row, and rendering PDFs while holding it
@@ -33,7 +33,6 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +42,7 @@ from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
+from checkout.outbox.effects import perform_in_turn
 from checkout.outbox.models import DEAD, DONE, PENDING, OutboxMessage
 from checkout.outbox.registry import Later, PermanentFailure, handler_for, runs_alone
 
@@ -92,39 +92,6 @@ def by_name(messages: Iterable[Claimed]) -> list[list[Claimed]]:
         else:
             groups.setdefault(message.name, []).append(message)
     return alone + list(groups.values())
-
-
-def perform_in_turn(effects: list[Callable[[], None]]) -> list[Exception | None]:
-    """Perform side effects one after the other; each one's exception, or None."""
-    return [_outcome(effect) for effect in effects]
-
-
-def _outcome(effect: Callable[[], None]) -> Exception | None:
-    try:
-        effect()
-    except Exception as error:
-        return error
-    return None
-
-
-class ConcurrentPerformer:
-    """Performs a batch's side effects on up to `threads` threads at once.
-
-    Sending an email is mostly waiting for the server's replies (four round trips per
-    message, more with a remote relay); with several connections the waits overlap.
-    """
-
-    def __init__(self, threads: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox-effect")
-
-    def __call__(self, effects: list[Callable[[], None]]) -> list[Exception | None]:
-        if len(effects) < 2:
-            return perform_in_turn(effects)
-        return list(self._pool.map(_outcome, effects))
-
-    def close(self) -> None:
-        """Wait for effects under way, then let the threads go."""
-        self._pool.shutdown(wait=True)
 
 
 @dataclass

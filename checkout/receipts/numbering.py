@@ -8,10 +8,9 @@ rolls back, so does the number, so there are no gaps and no repeats with any num
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from checkout.db import upsert_insert
 from checkout.receipts.models import ReceiptCounter
 
 
@@ -47,10 +46,8 @@ def _increment(session: Session, office_code: str, year: int) -> int | None:
 
 def _create_counter(session: Session, office_code: str, year: int) -> None:
     """The year's first receipt: create its counter, unless another worker just did."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     session.execute(
-        insert(ReceiptCounter)
+        upsert_insert(session, ReceiptCounter)
         .values(office_code=office_code, year=year, last_serial=0)
         .on_conflict_do_nothing()  # the other worker's row: the update waits for its lock
     )

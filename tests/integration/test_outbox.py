@@ -13,9 +13,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from checkout.db import get_database
+from checkout.outbox.effects import ConcurrentPerformer
 from checkout.outbox.models import OutboxMessage
 from checkout.outbox.registry import Later, PermanentFailure, enqueue, register
-from checkout.outbox.worker import ConcurrentPerformer, Worker, WorkerSettings, backoff
+from checkout.outbox.worker import Worker, WorkerSettings, backoff
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 CALLS: list[dict] = []

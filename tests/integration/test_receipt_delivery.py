@@ -13,9 +13,10 @@ from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment
 from checkout.offices import load_registry
 from checkout.outbox.commands import make_worker
+from checkout.outbox.effects import ConcurrentPerformer
 from checkout.outbox.models import OutboxMessage
 from checkout.outbox.registry import enqueue
-from checkout.outbox.worker import ConcurrentPerformer, Worker, WorkerSettings
+from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.models import Receipt
 from checkout.wizard.models import CheckoutDraft

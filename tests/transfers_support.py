@@ -87,8 +87,25 @@ def pay(
     return row
 
 
-def record_checkout(session: Session, donation: Donation, email_opt_in: bool = True) -> None:
-    """The ledger rows the details step records for `donation`."""
+def record_checkout(
+    session: Session,
+    donation: Donation,
+    email_opt_in: bool = True,
+    recorded_at: datetime = NOW - timedelta(minutes=5),
+) -> None:
+    """The ledger rows the details step records for `donation`, stamped `recorded_at`: the
+    tests' own time, like the later rows they compare them with (the real clock would put
+    the checkout after a withdrawal stamped NOW once the real day passes NOW)."""
+    real_clock = consent.utcnow
+    consent.utcnow = lambda: recorded_at  # the ledger is append-only: stamped as it goes in
+    try:
+        _record_checkout(session, donation, email_opt_in)
+    finally:
+        consent.utcnow = real_clock
+    session.flush()
+
+
+def _record_checkout(session: Session, donation: Donation, email_opt_in: bool) -> None:
     assert donation.donor is not None
     consent.record_checkout(
         session,
@@ -102,7 +119,6 @@ def record_checkout(session: Session, donation: Donation, email_opt_in: bool = T
         evidence=EVIDENCE,
         hash_key="testing-evidence-key",
     )
-    session.flush()
 
 
 def withdraw_email(session: Session, donor: Donor, recorded_at: datetime = NOW) -> None:

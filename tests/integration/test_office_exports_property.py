@@ -101,7 +101,9 @@ def give_op(world: World, office: str, donor_index: int) -> None:
         donor = make_donor(world.session, office, email=f"d{donor_index}@example.org")
         world.donors[(office, donor_index)] = donor
     payment = give(world.session, donor, "pending", kept_at=None)
-    record_checkout(world.session, payment.donation, email_opt_in=donor_index % 2 == 0)
+    record_checkout(
+        world.session, payment.donation, email_opt_in=donor_index % 2 == 0, recorded_at=world.now
+    )
     world.payments.append(payment)
 
 

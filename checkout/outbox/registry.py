@@ -21,9 +21,13 @@ class Later:
     beside the other messages' effects (`flask worker` on several threads): an email waits
     for the server's reply, and a remote SMTP relay may take tens of milliseconds to give
     one. `perform` must not touch the database; `then` runs in the message's transaction
-    (in a savepoint) after `perform` succeeded, and a failure of either counts as the
-    message's failed attempt. A handler that returns one should only read: what it writes
-    itself stands even when the effect fails, so writes that record the effect go in `then`.
+    after `perform` succeeded, and a failure of either counts as the message's failed
+    attempt. The `then`s of a transaction share one savepoint; should one fail, the others
+    run again, each in a savepoint of its own, so a `then` only writes to the session.
+
+    What the handler itself wrote stands even when the effect fails (the message is retried
+    with it): a receipt's PDF is stored once, and a retry only sends it. Writes that record
+    the effect go in `then`.
     """
 
     perform: Callable[[], None]
@@ -34,9 +38,17 @@ class Later:
 #: (a worker that dies after the side effect but before the commit runs it again). It may
 #: return a `Later` for a side effect the worker performs after it.
 Handler = Callable[[Session, dict[str, Any]], Later | None]
+#: Runs several messages of one name at once (`register(..., together=...)`): all of them or,
+#: should it raise, none (the worker then runs them one by one with the `Handler`).
+GroupHandler = Callable[[Session, list[dict[str, Any]]], None]
+#: Loads what a transaction's messages of one name will read, in one query, before their
+#: handlers run (`register(..., prefetch=...)`); returns what it loaded.
+Prefetch = Callable[[Session, list[dict[str, Any]]], object]
 
 _HANDLERS: dict[str, Handler] = {}
 _ALONE: set[str] = set()
+_TOGETHER: dict[str, GroupHandler] = {}
+_PREFETCH: dict[str, Prefetch] = {}
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
 
 
@@ -44,25 +56,54 @@ class PermanentFailure(Exception):
     """A handler's refusal that no retry can fix: the message goes dead at once, with why."""
 
 
-def register(name: str, *, alone: bool = False) -> Callable[[Handler], Handler]:
+def register(
+    name: str,
+    *,
+    alone: bool = False,
+    together: GroupHandler | None = None,
+    prefetch: Prefetch | None = None,
+) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler for `name`.
 
     A worker runs messages of one name in a shared transaction, which keeps every lock they
-    take until it commits. `alone=True` gives each message a transaction of its own: for a
-    handler that locks something other workers' messages lock too, in an order the worker
-    cannot know (a receipt counter per office: two workers each holding one office's and
-    waiting for the other's would deadlock, and a held counter stalls the other workers).
+    take until it commits, each message in a savepoint of its own. `alone=True` gives each
+    message a transaction of its own: for a handler that locks something other workers'
+    messages lock too, in an order the worker cannot know (a receipt counter per office: two
+    workers each holding one office's and waiting for the other's would deadlock).
+
+    `together` handles a transaction's messages in one call, with no savepoints: a handler
+    that can take its locks in an order of its own (receipt counters in office order) and
+    write its rows in a few statements rather than a few per message. It succeeds for all of
+    them or raises, and then the worker runs them again one by one with the decorated
+    handler, so that each failure is its own message's (`alone` applies to those runs).
+
+    `prefetch` is called once per transaction, before its handlers, with their payloads: one
+    query instead of one per message. The worker keeps what it returns until the
+    transaction ends, since a session keeps loaded objects only while they are referenced.
     """
 
     def decorator(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
-        if alone:
-            _ALONE.add(name)
-        else:
-            _ALONE.discard(name)
+        _remember(_ALONE, name, alone)
+        _keep(_TOGETHER, name, together)
+        _keep(_PREFETCH, name, prefetch)
         return handler
 
     return decorator
+
+
+def _remember(names: set[str], name: str, flag: bool) -> None:
+    if flag:
+        names.add(name)
+    else:
+        names.discard(name)
+
+
+def _keep(table: dict[str, Any], name: str, value: object) -> None:
+    if value is None:
+        table.pop(name, None)
+    else:
+        table[name] = value
 
 
 def handler_for(name: str) -> Handler:
@@ -73,6 +114,16 @@ def handler_for(name: str) -> Handler:
 def runs_alone(name: str) -> bool:
     """Whether messages of `name` each run in a transaction of their own (see `register`)."""
     return name in _ALONE
+
+
+def group_handler_for(name: str) -> GroupHandler | None:
+    """The handler that runs several messages of `name` at once, if it has one."""
+    return _TOGETHER.get(name)
+
+
+def prefetch_for(name: str) -> Prefetch | None:
+    """What loads a transaction's worth of `name`'s data at once, if anything does."""
+    return _PREFETCH.get(name)
 
 
 def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:
@@ -95,3 +146,15 @@ def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> i
     existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
     assert existing is not None
     return existing
+
+
+def enqueue_all(session: Session, name: str, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Add several messages of one name, given as (key, payload), in one INSERT in the
+    caller's transaction; a key already queued is skipped, as `enqueue` skips it."""
+    if not messages:
+        return
+    session.execute(
+        upsert_insert(session, _OUTBOX)
+        .values([{"name": name, "key": key, "payload": payload} for key, payload in messages])
+        .on_conflict_do_nothing(index_elements=[_OUTBOX.c.key])
+    )

@@ -8,6 +8,9 @@ inside a SAVEPOINT of its own, and the transaction commits once it has run for
 (its own changes, nothing else) and is recorded in the same transaction. Each commit is a
 round trip and, on PostgreSQL, a wait for the WAL to reach the disk (0.6 to 3 ms on these
 machines), and each transaction a session with its own statements to lock and mark messages.
+A name may also load its transaction's data in one query before its handlers run
+(`register(..., prefetch=...)`), or handle all of a transaction's messages in one call
+(`register(..., together=...)`): all or nothing, and on a failure one by one.
 
 Side effects handlers leave to the worker (`registry.Later`, e.g. a receipt's email) are
 performed after the transaction's handlers and before its commit, several at once
@@ -16,9 +19,11 @@ holds the write lock that long.
 
 Messages of one name only, because a transaction keeps every lock its messages took until it
 commits: receipt numbering holds its office's counter row, and rendering PDFs while holding it
-would make every other worker wait. Numbering itself runs one message per transaction
-(`register(..., alone=True)`): a batch numbering for two offices would hold both counters, and
-two workers taking them in opposite orders deadlock.
+would make every other worker wait. A transaction of several messages numbering receipts one
+by one would take two offices' counters in whatever order its messages came, and two workers
+taking them in opposite orders deadlock: such handlers run one message per transaction
+(`register(..., alone=True)`), or all at once by a handler that takes its locks in a fixed
+order (receipt numbering does, office by office).
 
 A worker killed mid-batch leaves leases that expire, and another worker takes those messages
 again; so does a transaction that commits nothing. Delivery is at least once (a batch's emails
@@ -44,7 +49,15 @@ from sqlalchemy.orm import Session
 from checkout.core.clock import utcnow
 from checkout.outbox.effects import perform_in_turn
 from checkout.outbox.models import DEAD, DONE, PENDING, OutboxMessage
-from checkout.outbox.registry import Later, PermanentFailure, handler_for, runs_alone
+from checkout.outbox.registry import (
+    GroupHandler,
+    Later,
+    PermanentFailure,
+    group_handler_for,
+    handler_for,
+    prefetch_for,
+    runs_alone,
+)
 
 log = logging.getLogger(__name__)
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
@@ -73,6 +86,22 @@ class Claimed:
     payload: dict[str, Any]
 
 
+def _payloads(group: list[Claimed], ids: set[int]) -> list[dict[str, Any]]:
+    return [dict(message.payload) for message in group if message.id in ids]
+
+
+def _all_or_nothing(session: Session, steps: list[Callable[[], None]]) -> bool:
+    """Run the steps in one savepoint; False (and none of their writes) if one raised."""
+    try:
+        with session.begin_nested():
+            for step in steps:
+                step()
+    except Exception as error:
+        log.info("outbox: a step failed (%s); running them one by one", type(error).__name__)
+        return False
+    return True
+
+
 def backoff(attempts: int, settings: WorkerSettings, rand: Callable[[], float]) -> timedelta:
     """Exponential backoff with jitter (50 % to 150 %), so retries of one outage spread out."""
     base: timedelta = settings.backoff_base * (2 ** max(attempts - 1, 0))
@@ -83,11 +112,12 @@ def backoff(attempts: int, settings: WorkerSettings, rand: Callable[[], float]) 
 
 def by_name(messages: Iterable[Claimed]) -> list[list[Claimed]]:
     """The messages in groups that share a transaction: of one name, in the order each name
-    first appears; a name that runs alone (`registry.register`) in groups of one."""
+    first appears; a name that runs alone (`registry.register`) in groups of one, unless it
+    has a handler for several at once."""
     groups: dict[str, list[Claimed]] = {}
     alone: list[list[Claimed]] = []
     for message in messages:
-        if runs_alone(message.name):
+        if runs_alone(message.name) and group_handler_for(message.name) is None:
             alone.append([message])
         else:
             groups.setdefault(message.name, []).append(message)
@@ -156,29 +186,47 @@ class Worker:
         """Run messages of one name in one transaction, for as long as it may last.
 
         Returns how many were done and those not started (the transaction's time was up).
-        Should the transaction itself fail (the database went away, the commit was refused),
-        nothing of it stands and its messages run again one by one, each in a transaction of
-        its own; alone, such a failure counts as the message's failed attempt.
+        Should the transaction itself fail (the database went away, the commit was refused,
+        a handler for several messages at once raised), nothing of it stands and its messages
+        run again one by one, each in a transaction of its own; alone, such a failure counts
+        as the message's failed attempt.
         """
+        together = group_handler_for(group[0].name) if len(group) > 1 else None
         try:
+            if together is not None:
+                return self._run_together(group, together), []
             return self._run_in_one_transaction(group)
         except Exception as error:
             if len(group) == 1:
                 self._record_failure_alone(group[0], error)
                 return 0, []
             log.warning(
-                "outbox: a transaction of %d %s messages failed (%s); running them one by one",
+                "outbox: a transaction of %d %s messages failed (%s: %s); running them one by one",
                 len(group),
                 group[0].name,
                 type(error).__name__,
+                error,
             )
             return sum(self._run_group([message])[0] for message in group), []
+
+    def _run_together(self, group: list[Claimed], together: GroupHandler) -> int:
+        """All of the group's messages in one call of their group handler, or none."""
+        with self.sessions() as session, session.begin():
+            ours = self._still_ours(session, [message.id for message in group])
+            mine = [message for message in group if message.id in ours]
+            if mine:
+                together(session, [dict(message.payload) for message in mine])
+            self._mark_done(session, [message.id for message in mine])
+        return len(mine)
 
     def _run_in_one_transaction(self, group: list[Claimed]) -> tuple[int, list[Claimed]]:
         started = self.timer()
         rest: list[Claimed] = []
         with self.sessions() as session, session.begin():
             ours = self._still_ours(session, [message.id for message in group])
+            prefetch = prefetch_for(group[0].name)
+            # Referenced until the commit, so that the handlers find what it loaded.
+            loaded = prefetch(session, _payloads(group, ours)) if prefetch and ours else None
             done: list[int] = []
             later: list[tuple[int, Later]] = []
             for index, message in enumerate(group):
@@ -199,6 +247,7 @@ class Worker:
                     later.append((message.id, effect))
             done += self._perform(session, later)
             self._mark_done(session, done)
+            del loaded  # only now: the handlers above needed what it holds
         return len(done), rest
 
     def _perform(self, session: Session, later: list[tuple[int, Later]]) -> list[int]:
@@ -207,11 +256,24 @@ class Worker:
         if not later:
             return []
         outcomes = self.perform_all([effect.perform for _id, effect in later])
-        done: list[int] = []
+        happened: list[tuple[int, Later]] = []
         for (message_id, effect), outcome in zip(later, outcomes, strict=True):
+            if outcome is None:
+                happened.append((message_id, effect))
+            else:
+                self._record_failure(session, message_id, outcome)
+        return self._record_effects(session, happened)
+
+    def _record_effects(self, session: Session, happened: list[tuple[int, Later]]) -> list[int]:
+        """Run the `then`s of effects that happened: all in one savepoint (two statements
+        instead of two per message), or, should one fail, each in a savepoint of its own."""
+        if not happened:
+            return []
+        if _all_or_nothing(session, [effect.then for _id, effect in happened]):
+            return [message_id for message_id, _effect in happened]
+        done: list[int] = []
+        for message_id, effect in happened:
             try:
-                if outcome is not None:
-                    raise outcome
                 with session.begin_nested():
                     effect.then()
             except Exception as error:

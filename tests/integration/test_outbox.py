@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from checkout.db import get_database
 from checkout.outbox.effects import ConcurrentPerformer
 from checkout.outbox.models import OutboxMessage
-from checkout.outbox.registry import Later, PermanentFailure, enqueue, register
+from checkout.outbox.registry import Later, PermanentFailure, enqueue, enqueue_all, register
 from checkout.outbox.worker import Worker, WorkerSettings, backoff
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -72,6 +73,40 @@ def _later(session, payload) -> Later:
 @register("test.note_session")
 def _note_session(session, payload) -> None:
     SESSIONS.append(("note", session))
+
+
+GROUP_CALLS: list[list[object]] = []
+
+
+def _spawn_all(session, payloads) -> None:
+    """Handles several messages at once: writes for each, then fails if one says so."""
+    GROUP_CALLS.append([payload["n"] for payload in payloads])
+    SESSIONS.append(("together", session))
+    for payload in payloads:
+        enqueue(session, "test.record", f"child-of-{payload['n']}", {"parent": payload["n"]})
+    if any(payload.get("fail") for payload in payloads):
+        raise ConnectionError("one of them failed")
+
+
+register("test.together", alone=True, together=_spawn_all)(_spawn)
+
+PREFETCHED: list[object] = []
+
+
+class Loaded:
+    """What a prefetch returns; the handlers see it only while the worker keeps it."""
+
+
+def _prefetch(session, payloads) -> Loaded:
+    loaded = Loaded()
+    PREFETCHED.append(([payload["n"] for payload in payloads], weakref.ref(loaded)))
+    return loaded
+
+
+@register("test.prefetched", prefetch=_prefetch)
+def _use_prefetched(session, payload) -> None:
+    _batch, still_there = PREFETCHED[-1]
+    CALLS.append({"n": payload["n"], "loaded": still_there() is not None})
 
 
 class Clock:
@@ -365,3 +400,75 @@ def test_two_transactions_enqueuing_one_key_at_once_share_the_message(engine) ->
     finally:
         with factory() as cleanup, cleanup.begin():
             cleanup.execute(delete(OutboxMessage).where(OutboxMessage.key.like("race-enqueue-%")))
+
+
+def test_a_group_handler_runs_a_transactions_messages_in_one_call(db_session, worker) -> None:
+    GROUP_CALLS.clear()
+    SESSIONS.clear()
+    messages = [add(db_session, "test.together", f"together-{n}", n=f"t{n}") for n in range(3)]
+    assert worker.run_once() == 3
+    assert GROUP_CALLS == [["t0", "t1", "t2"]]
+    assert [name for name, _session in SESSIONS] == ["together"]  # not the one-by-one handler
+    assert keys_like(db_session, "child-of-t%") == ["child-of-t0", "child-of-t1", "child-of-t2"]
+    for message in messages:
+        db_session.refresh(message)
+        assert (message.status, message.attempts) == ("done", 0)
+
+
+def test_a_failing_group_handler_leaves_nothing_and_its_messages_run_one_by_one(
+    db_session, worker
+) -> None:
+    """All or nothing: then each message alone, so the failure is its own message's."""
+    GROUP_CALLS.clear()
+    SESSIONS.clear()
+    messages = [
+        add(db_session, "test.together", f"apart-{n}", n=f"a{n}", fail=n == 1) for n in range(3)
+    ]
+    assert worker.run_once() == 2
+    assert GROUP_CALLS == [["a0", "a1", "a2"]]
+    # The group's writes were rolled back; each message then ran in a transaction of its own.
+    assert keys_like(db_session, "child-of-a%") == ["child-of-a0", "child-of-a2"]
+    assert [name for name, _session in SESSIONS] == ["together", "spawn", "spawn", "spawn"]
+    assert len({id(session) for _name, session in SESSIONS[1:]}) == 3
+    outcomes = []
+    for message in messages:
+        db_session.refresh(message)
+        outcomes.append((message.status, message.attempts))
+    assert outcomes == [("done", 0), ("pending", 1), ("done", 0)]
+
+
+def test_a_single_message_of_a_group_handler_runs_through_the_plain_handler(
+    db_session, worker
+) -> None:
+    GROUP_CALLS.clear()
+    SESSIONS.clear()
+    add(db_session, "test.together", "single-0", n="s0")
+    assert worker.run_once() == 1
+    assert GROUP_CALLS == []
+    assert [name for name, _session in SESSIONS] == ["spawn"]
+
+
+def test_a_prefetch_loads_once_per_transaction_and_lasts_until_its_end(db_session, worker) -> None:
+    PREFETCHED.clear()
+    for n in range(3):
+        add(db_session, "test.prefetched", f"prefetched-{n}", n=n)
+    assert worker.run_once() == 3
+    assert [batch for batch, _ref in PREFETCHED] == [[0, 1, 2]]
+    # Each handler still found it; the worker lets go of it once the transaction is over.
+    handled = list(CALLS)
+    assert handled == [{"n": n, "loaded": True} for n in range(3)]
+    assert PREFETCHED[0][1]() is None
+
+
+def test_enqueue_all_adds_messages_in_one_go_and_skips_keys_already_queued(db_session) -> None:
+    first = enqueue(db_session, "test.record", "many-1", {"n": 1})
+    enqueue_all(db_session, "test.record", [("many-1", {"n": 10}), ("many-2", {"n": 2})])
+    enqueue_all(db_session, "test.record", [])
+    rows = db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.like("many-%")).order_by(OutboxMessage.key)
+    ).all()
+    assert [(row.key, row.payload) for row in rows] == [("many-1", {"n": 1}), ("many-2", {"n": 2})]
+    assert rows[0].id == first
+    added = rows[1]
+    assert (added.status, added.attempts, added.name) == ("pending", 0, "test.record")
+    assert added.available_at is not None and added.created_at is not None

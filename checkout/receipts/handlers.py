@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from checkout.consent import handlers as consent_links
@@ -46,19 +47,37 @@ def context() -> services.ReceiptContext:
     )
 
 
-@register(ISSUE_RECEIPT, alone=True)  # it locks an office's receipt counter
+def issue_receipts(session: Session, payloads: list[dict[str, Any]]) -> None:
+    """Several payments' receipts at once: their offices' counters in a fixed order."""
+    ids = [int(payload["payment_id"]) for payload in payloads]
+    services.issue_for_payments(session, ids, context())
+
+
+# One message at a time locks one office's counter; a batch locks several, in a fixed order.
+@register(ISSUE_RECEIPT, alone=True, together=issue_receipts)
 def issue_receipt(session: Session, payload: dict[str, Any]) -> None:
     """A payment succeeded: its receipt (or nothing, if the office confirms yearly)."""
     services.issue_for_payment(session, int(payload["payment_id"]), context())
 
 
-@register(services.RENDER_RECEIPT)
-def render_receipt(session: Session, payload: dict[str, Any]) -> None:
-    """A numbered receipt: its PDF, once, then its email."""
-    receipt = session.get(Receipt, int(payload["receipt_id"]), options=[services.WITH_PAYMENTS])
+def receipts_to_send(session: Session, payloads: list[dict[str, Any]]) -> list[Receipt]:
+    """A transaction's receipts with all that rendering and emailing read, in one query."""
+    ids = [int(payload["receipt_id"]) for payload in payloads]
+    found = session.scalars(select(Receipt).where(Receipt.id.in_(ids)).options(*_FOR_EMAIL))
+    return list(found.unique())
+
+
+@register(services.RENDER_RECEIPT, prefetch=receipts_to_send)
+def render_and_send(session: Session, payload: dict[str, Any]) -> Later | None:
+    """A numbered receipt: its PDF, once, then its email (one message for both: a second
+    would be claimed, locked, loaded and marked done again)."""
+    receipt = session.get(Receipt, int(payload["receipt_id"]), options=_FOR_EMAIL)
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
     services.render(session, receipt, context())
+    if receipt.status == VOID or receipt.emailed_at is not None:
+        return None  # voided before it went out (its replacement has an email of its own)
+    return _email(receipt)
 
 
 @register(REVISE_RECEIPT, alone=True)  # a replacement locks the counter too
@@ -117,6 +136,12 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> Later | None:
         return None  # corrected meanwhile: its replacement has an email of its own
     if receipt.pdf is None:
         raise RuntimeError(f"receipt {receipt.number} is not rendered yet")  # retried later
+    return _email(receipt)
+
+
+def _email(receipt: Receipt) -> Later:
+    """The rendered receipt's email, for the worker to send (see `Later`)."""
+    assert receipt.pdf is not None
     donor = receipt.donor
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language

@@ -3,18 +3,20 @@
 Issuing is two short steps. First the number is taken from the counter and the receipt row
 written, in one transaction: a rollback undoes both, so the sequence has no gaps, and the
 counter's lock is held only for that. Then (an outbox message later) the PDF is rendered
-once, stored with its SHA-256 and its email queued: rendering takes tens of milliseconds,
-and doing it under the counter's lock would let only one worker per office make receipts.
+once and stored with its SHA-256, and the same message emails it: rendering takes
+milliseconds, and doing it under the counter's lock would let only one worker per office make
+receipts. A worker numbers a batch of payments at once (`issue_for_payments`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from checkout.core.clock import as_utc, utcnow
@@ -22,11 +24,11 @@ from checkout.core.money import Money
 from checkout.donations.models import Donation, Payment
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.offices import Office, OfficeRegistry
-from checkout.outbox.registry import PermanentFailure, enqueue
+from checkout.outbox.registry import PermanentFailure, enqueue, enqueue_all
 from checkout.receipts import documents
 from checkout.receipts.document import GiftLine, ReceiptDocument
 from checkout.receipts.models import ISSUED, VOID, Receipt, ReceiptItem
-from checkout.receipts.numbering import format_number, next_serial
+from checkout.receipts.numbering import format_number, next_serial, take_serials
 
 EMAIL_RECEIPT = "receipts.email"
 RENDER_RECEIPT = "receipts.render"
@@ -79,27 +81,75 @@ def check_exemption(office: Office, today: date) -> None:
 
 def issue_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -> Receipt | None:
     """The receipt for one payment, once; None when none is due (refunded, or annual only)."""
-    # One query: the payment, its donation and donor (issuing needs both), and the active
-    # receipt that covers it already, if one does.
-    found = session.execute(
-        select(Payment, ReceiptItem.receipt_id)
-        .outerjoin(
-            ReceiptItem, (ReceiptItem.payment_id == Payment.id) & ReceiptItem.active.is_(True)
-        )
-        .where(Payment.id == payment_id)
-        .options(_WITH_DONOR)
-    ).first()
+    found = session.execute(_payments_with_cover().where(Payment.id == payment_id)).first()
     if found is None:
         raise PermanentFailure(f"no payment {payment_id}")
     payment, covered_by = found
     if covered_by is not None:
         return session.get(Receipt, covered_by)
+    office = _office_due(payment, ctx)
+    if office is None:
+        return None
+    return issue(session, office, [payment], ctx, recurring=payment.plan_id is not None)
+
+
+def issue_for_payments(
+    session: Session, payment_ids: list[int], ctx: ReceiptContext
+) -> list[Receipt]:
+    """What `issue_for_payment` does for each payment, for many at once: the new receipts.
+
+    The payments are read in one query; each office's serials are taken in one step, offices
+    in the order of their codes (as `numbering` asks of every transaction that takes several
+    offices' counters); the receipts, their items and their rendering messages are written in
+    a statement each. All or nothing: a refusal for any payment raises, and the caller runs
+    them one by one instead.
+    """
+    found = session.execute(_payments_with_cover().where(Payment.id.in_(payment_ids))).all()
+    missing = set(payment_ids) - {payment.id for payment, _covered in found}
+    if missing:
+        raise PermanentFailure(f"no payments {sorted(missing)}")
+    due: dict[str, list[Payment]] = defaultdict(list)
+    for payment, covered_by in found:
+        office = _office_due(payment, ctx) if covered_by is None else None
+        if office is not None:
+            due[office.code].append(payment)
+    receipts: list[Receipt] = []
+    for code in sorted(due):
+        office = ctx.offices.get(code)
+        check_exemption(office, ctx.today)
+        payments = sorted(due[code], key=lambda payment: payment.id)
+        serials = take_serials(session, code, ctx.today.year, len(payments))
+        receipts += [
+            _numbered(office, [payment], ctx, serial, recurring=payment.plan_id is not None)
+            for payment, serial in zip(payments, serials, strict=True)
+        ]
+    session.add_all(receipts)
+    session.flush()  # the partial unique index refuses a payment already on an active receipt
+    enqueue_all(session, RENDER_RECEIPT, [_render_message(receipt) for receipt in receipts])
+    return receipts
+
+
+def _payments_with_cover() -> Select[Payment, int]:
+    """Payments with their donation and donor (issuing needs both) and the id of the active
+    receipt that covers each already, if one does: one query."""
+    return (
+        select(Payment, ReceiptItem.receipt_id)
+        .outerjoin(
+            ReceiptItem, (ReceiptItem.payment_id == Payment.id) & ReceiptItem.active.is_(True)
+        )
+        .options(_WITH_DONOR)
+    )
+
+
+def _office_due(payment: Payment, ctx: ReceiptContext) -> Office | None:
+    """The office that owes this uncovered payment a receipt now, or None: no money was kept,
+    or the office confirms recurring gifts once a year."""
     if Status(payment.status) not in MONEY_KEPT:
         return None
     office = ctx.offices.get(payment.donation.office_code)
     if payment.plan_id is not None and not office.receipt_per_instalment:
-        return None  # this office confirms recurring gifts once a year
-    return issue(session, office, [payment], ctx, recurring=payment.plan_id is not None)
+        return None
+    return office
 
 
 def issue(
@@ -114,13 +164,34 @@ def issue(
 ) -> Receipt:
     """Number a receipt for `payments` (one donor) and queue its rendering."""
     check_exemption(office, ctx.today)
+    serial = next_serial(session, office.code, ctx.today.year)
+    receipt = _numbered(
+        office, payments, ctx, serial, replaces=replaces, period=period, recurring=recurring
+    )
+    session.add(receipt)
+    session.flush()  # the partial unique index refuses a payment already on an active receipt
+    key, payload = _render_message(receipt)
+    enqueue(session, RENDER_RECEIPT, key, payload)
+    return receipt
+
+
+def _numbered(
+    office: Office,
+    payments: list[Payment],
+    ctx: ReceiptContext,
+    serial: int,
+    *,
+    replaces: Receipt | None = None,
+    period: tuple[date, date] | None = None,
+    recurring: bool = False,
+) -> Receipt:
+    """Receipt `serial` of this year for `payments` (one donor), with its items."""
     donor = payments[0].donation.donor
     assert donor is not None
     lines = tuple(documents.gift_line(payment) for payment in payments)
     language = documents.receipt_language(office, donor.locale)
-    serial = next_serial(session, office.code, ctx.today.year)
     number = format_number(office.code, ctx.today.year, serial)
-    receipt = Receipt(
+    return Receipt(
         number=number,
         office_code=office.code,
         year=ctx.today.year,
@@ -136,15 +207,25 @@ def issue(
         period_end=period[1] if period else None,
         recurring=recurring,
         message_id=f"<receipt.{number}@{ctx.message_domain}>",
+        items=[
+            ReceiptItem(
+                payment_id=payment.id,
+                amount_minor=line.amount.minor,
+                received_on=line.received_on,
+            )
+            for payment, line in zip(payments, lines, strict=True)
+        ],
     )
-    session.add(receipt)
-    _record_items(session, receipt, payments, lines)
-    enqueue(session, RENDER_RECEIPT, f"render-{number}", {"receipt_id": receipt.id})
-    return receipt
+
+
+def _render_message(receipt: Receipt) -> tuple[str, dict[str, int]]:
+    """The outbox key and payload that render a numbered receipt and email it."""
+    return f"render-{receipt.number}", {"receipt_id": receipt.id}
 
 
 def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
-    """Render the numbered receipt once, store it with its hash, and queue its email."""
+    """Render the numbered receipt once and store it with its hash (the handler that calls
+    this emails it, in the same message)."""
     if receipt.pdf is not None:
         return  # rendered already: a receipt's bytes never change
     office = ctx.offices.get(receipt.office_code)
@@ -174,27 +255,11 @@ def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
     )
     pdf = ctx.render(document)
     receipt.pdf, receipt.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
-    enqueue(session, EMAIL_RECEIPT, f"email-{receipt.number}", {"receipt_id": receipt.id})
 
 
 def payments_of(receipt: Receipt) -> list[Payment]:
     """The receipt's payments, in the order of its items (load it `WITH_PAYMENTS`)."""
     return [item.payment for item in receipt.items]
-
-
-def _record_items(
-    session: Session, receipt: Receipt, payments: list[Payment], lines: tuple[GiftLine, ...]
-) -> None:
-    for payment, line in zip(payments, lines, strict=True):
-        session.add(
-            ReceiptItem(
-                receipt=receipt,
-                payment_id=payment.id,
-                amount_minor=line.amount.minor,
-                received_on=line.received_on,
-            )
-        )
-    session.flush()  # the partial unique index refuses a payment already on an active receipt
 
 
 def gift_aid_declared(office: Office, payments: list[Payment]) -> datetime | None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment
@@ -148,18 +148,64 @@ def test_a_batch_sends_its_emails_over_several_connections_at_once(
     assert len(set(smtp_server.peers)) > 1  # connections of their own, one per thread
 
 
+def test_a_batch_of_receipts_is_numbered_rendered_and_sent_in_few_statements(
+    mailing_app, db_session, smtp_server
+) -> None:
+    """Numbering takes each office's counter once for the batch; rendering and sending read
+    the batch's receipts in one query, not one per receipt."""
+    for n in range(6):
+        seed(db_session, ["DE", "UK", "NL"][n % 3], n)
+    statements: list[str] = []
+    receipts_read = 0  # receipts loaded by id, over all queries that load them
+    engine = db_session.get_bind()  # the test's connection, which the app's sessions use
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn, cursor, statement, parameters, context, executemany) -> None:
+        nonlocal receipts_read
+        statements.append(" ".join(statement.split()))
+        if statements[-1].startswith("SELECT receipts.id"):
+            receipts_read += len(parameters)  # the ids are its only parameters
+
+    # Transactions as long as it takes (the first PDF of a process loads fonts for a while).
+    worker = Worker(
+        get_database(mailing_app).session_factory, WorkerSettings(transaction_seconds=60)
+    )
+    try:
+        with mailing_app.app_context():
+            while worker.run_once():
+                pass
+    finally:
+        event.remove(engine, "before_cursor_execute", _note)
+    assert len(smtp_server.messages) == 6
+    counters = [s for s in statements if s.startswith("UPDATE receipt_counters")]
+    receipt_reads = [s for s in statements if s.startswith("SELECT receipts.id")]
+    receipt_inserts = [s for s in statements if s.startswith("INSERT INTO receipts ")]
+    # Three offices: a counter each, taken twice the first time (creating it in between).
+    assert len(counters) == 6
+    assert receipts_read == 6 and len(receipt_reads) == 1
+    # PostgreSQL: the six rows in one statement. SQLite cannot say which id RETURNING gave
+    # which row of a many-row INSERT, so SQLAlchemy inserts one by one there (in-process,
+    # no round trips).
+    one_by_one = engine.dialect.name == "sqlite"
+    assert len(receipt_inserts) == (6 if one_by_one else 1)
+
+
 def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server) -> None:
     seed(db_session, "UK")
     clock = Clock()
-    clock.now += timedelta(seconds=1)  # later than the email message queued while issuing
+    clock.now += timedelta(seconds=1)  # later than the render message queued while issuing
     mailing_app.config["SMTP_PORT"] = 1  # nothing listens there
     drain(mailing_app, clock)
     failed = db_session.scalars(
-        select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
+        select(OutboxMessage).where(OutboxMessage.name == "receipts.render")
     ).one()
     db_session.refresh(failed)
     assert (failed.status, failed.attempts) == ("pending", 1)
     assert smtp_server.messages == []
+    receipt = db_session.scalars(select(Receipt)).one()
+    db_session.refresh(receipt)
+    rendered_once = receipt.pdf_sha256  # stored although the email failed; the retry sends it
+    assert rendered_once is not None and receipt.emailed_at is None
     mailing_app.config["SMTP_PORT"] = smtp_server.port
     drain(mailing_app, clock)  # its retry is not due yet: still nothing
     assert smtp_server.messages == []
@@ -169,6 +215,10 @@ def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server)
     assert len(smtp_server.messages) == 1
     db_session.refresh(failed)
     assert failed.status == "done"
+    db_session.refresh(receipt)
+    assert receipt.pdf_sha256 == rendered_once and receipt.emailed_at is not None
+    [attachment] = list(smtp_server.messages[0].iter_attachments())
+    assert attachment.get_content() == receipt.pdf
 
 
 def test_a_refund_voids_the_receipt_and_tells_the_donor(

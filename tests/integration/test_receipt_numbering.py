@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -10,33 +11,89 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment
 from checkout.offices import load_registry
 from checkout.outbox.models import OutboxMessage
-from checkout.outbox.registry import enqueue, register, runs_alone
+from checkout.outbox.registry import enqueue, group_handler_for, register, runs_alone
 from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.receipts import handlers, services
 from checkout.receipts.models import Receipt, ReceiptCounter, ReceiptItem
-from checkout.receipts.numbering import format_number, next_serial
+from checkout.receipts.numbering import format_number, next_serial, take_serials
 from checkout.wizard.models import CheckoutDraft
+from tests.integration import test_receipts_service
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 TODAY = date(2026, 11, 29)
 FAST = services.ReceiptContext(OFFICES, lambda document: b"%PDF-1.4 test", TODAY, "test.invalid")
 
 
-@register("test.issue_receipt_fast", alone=True)  # as the real one is registered
+def _issue_fast_together(session: Session, payloads: list[dict]) -> None:
+    services.issue_for_payments(session, [int(p["payment_id"]) for p in payloads], FAST)
+
+
+# As the real one is registered.
+@register("test.issue_receipt_fast", alone=True, together=_issue_fast_together)
 def _issue_fast(session: Session, payload: dict) -> None:
     """The real issue path, with a trivial renderer: what is under test is the numbering."""
     services.issue_for_payment(session, int(payload["payment_id"]), FAST)
 
 
-def test_the_handlers_that_number_receipts_run_one_message_per_transaction() -> None:
-    """A transaction of several would hold several offices' counters (see the race below)."""
+def test_the_handlers_that_number_receipts_run_alone_or_all_at_once() -> None:
+    """A transaction of several, numbering one by one, would take several offices' counters
+    in any order (see the race below); the handler for many takes them in a fixed order."""
     assert runs_alone(handlers.ISSUE_RECEIPT)
+    assert group_handler_for(handlers.ISSUE_RECEIPT) is handlers.issue_receipts
     assert runs_alone(handlers.REVISE_RECEIPT)
+    assert group_handler_for(handlers.REVISE_RECEIPT) is None
     assert not runs_alone(services.RENDER_RECEIPT)
+
+
+STALE = dataclasses.replace(FAST, offices=test_receipts_service.with_exemption(date(2021, 11, 1)))
+
+
+@register(
+    "test.issue_receipt_stale",
+    alone=True,
+    together=lambda session, payloads: services.issue_for_payments(
+        session, [int(p["payment_id"]) for p in payloads], STALE
+    ),
+)
+def _issue_stale(session: Session, payload: dict) -> None:
+    """Issuing while the German exemption notice is too old: German receipts are refused."""
+    services.issue_for_payment(session, int(payload["payment_id"]), STALE)
+
+
+def test_a_refusal_in_a_batch_parks_only_its_own_message(app, db_session) -> None:
+    """The batch fails as a whole; one by one, the others are numbered and the German one is
+    dead with its reason, its number not taken."""
+    payments = seed_payments(db_session, "DE", 1) + seed_payments(db_session, "NL", 2)
+    for payment_id in payments:
+        enqueue(
+            db_session,
+            "test.issue_receipt_stale",
+            f"stale-{payment_id}",
+            {"payment_id": payment_id},
+        )
+    db_session.commit()
+    worker = Worker(get_database(app).session_factory, WorkerSettings(), name="w1")
+    assert worker.run_once() == 2
+    numbers = sorted(db_session.scalars(select(Receipt.number)))
+    assert numbers == ["NL-2026-000001", "NL-2026-000002"]
+    german = db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key == f"stale-{payments[0]}")
+    ).one()
+    assert german.status == "dead"
+    assert "more than 5 years old" in (german.last_error or "")
+
+
+def test_several_serials_are_taken_in_one_step(db_session) -> None:
+    assert take_serials(db_session, "UK", 2026, 3) == range(1, 4)
+    assert take_serials(db_session, "UK", 2026, 2) == range(4, 6)
+    assert next_serial(db_session, "UK", 2026) == 6
+    with pytest.raises(ValueError, match="at least one"):
+        take_serials(db_session, "UK", 2026, 0)
 
 
 def test_numbers_are_formatted_per_office_and_year() -> None:
@@ -144,7 +201,7 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.mark.postgres
-def test_four_workers_issue_2000_receipts_without_gaps_or_repeats(committed) -> None:
+def test_four_workers_issue_2000_receipts_without_gaps_or_repeats(committed, caplog) -> None:
     with committed() as session, session.begin():
         german, dutch = seed_payments(session, "DE", 1000), seed_payments(session, "NL", 1000)
         # The two offices' gifts interleaved, as they arrive: each batch numbers for both.
@@ -176,3 +233,12 @@ def test_four_workers_issue_2000_receipts_without_gaps_or_repeats(committed) -> 
             )
         ).all()
         assert left == []
+        retried = session.scalars(
+            select(OutboxMessage.key).where(
+                OutboxMessage.key.like("numbering-%"), OutboxMessage.attempts > 0
+            )
+        ).all()
+    # Batches took both offices' counters in the same order: none deadlocked, none fell
+    # back to one by one, no message failed.
+    assert retried == []
+    assert "running them one by one" not in caplog.text

@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
@@ -89,7 +89,9 @@ def payment(
     return made
 
 
-def test_a_payment_gets_one_receipt_with_its_pdf_hash_and_an_email_queued(db_session) -> None:
+def test_a_payment_gets_one_receipt_with_its_pdf_hash_and_its_rendering_queued(
+    db_session,
+) -> None:
     paid = payment(db_session, donor(db_session))
     receipt = services.issue_for_payment(db_session, paid.id, ctx())
     assert receipt is not None
@@ -103,10 +105,64 @@ def test_a_payment_gets_one_receipt_with_its_pdf_hash_and_an_email_queued(db_ses
     assert receipt.total_minor == 5000
     assert receipt.donor_snapshot["full_name"] == "Erika Muster"
     assert services.issue_for_payment(db_session, paid.id, ctx()) is receipt  # once
-    emails = db_session.scalars(
-        select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
+    queued = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    # One message renders and emails it (the worker sends the email: test_receipt_delivery).
+    assert [(m.name, m.payload) for m in queued] == [
+        ("receipts.render", {"receipt_id": receipt.id})
+    ]
+
+
+def test_many_payments_are_numbered_at_once_office_by_office(db_session) -> None:
+    """Each office's serials in one step, offices in code order, numbers in payment order."""
+    people = {
+        office: donor(db_session, office, email=f"many-{office}@example.org")
+        for office in ("UK", "DE", "NL")
+    }
+    paid = [payment(db_session, people[office]) for office in ("UK", "NL", "DE", "UK", "DE")]
+    already = payment(db_session, people["DE"])
+    covered = services.issue_for_payment(db_session, already.id, ctx())  # DE-2026-000001
+    refunded = payment(db_session, people["NL"], status="refunded")
+    yearly = payment(db_session, people["DE"], plan=True)  # DE confirms instalments yearly
+    counters_taken = []
+
+    @event.listens_for(db_session.get_bind(), "before_cursor_execute")
+    def _note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("UPDATE receipt_counters"):
+            counters_taken.append(context.compiled_parameters[0]["office_code_1"])
+
+    try:
+        ids = [p.id for p in reversed(paid)] + [already.id, refunded.id, yearly.id]
+        made = services.issue_for_payments(db_session, ids, ctx())
+    finally:
+        event.remove(db_session.get_bind(), "before_cursor_execute", _note)
+    # Office by office in code order; one step for DE, whose counter exists (the others' first
+    # step finds no counter for the year, creates it and takes again).
+    assert counters_taken == ["DE", "NL", "NL", "UK", "UK"]
+    numbers = {item.payment_id: r.number for r in made for item in r.items}
+    assert numbers == {
+        paid[2].id: "DE-2026-000002",
+        paid[4].id: "DE-2026-000003",
+        paid[1].id: "NL-2026-000001",
+        paid[0].id: "UK-2026-000001",
+        paid[3].id: "UK-2026-000002",
+    }
+    assert services.active_receipt_for(db_session, already.id) is covered
+    queued = db_session.scalars(
+        select(OutboxMessage.payload).where(OutboxMessage.name == "receipts.render")
     ).all()
-    assert [m.payload for m in emails] == [{"receipt_id": receipt.id}]
+    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id] + [r.id for r in made])
+    assert services.issue_for_payments(db_session, ids, ctx()) == []  # nothing twice
+
+
+def test_numbering_many_at_once_is_all_or_nothing(db_session) -> None:
+    dutch = payment(db_session, donor(db_session, "NL", email="nl@example.org"))
+    german = payment(db_session, donor(db_session))
+    with pytest.raises(services.ReceiptRefused):
+        services.issue_for_payments(
+            db_session, [dutch.id, german.id], ctx(with_exemption(date(2021, 11, 1)))
+        )
+    with pytest.raises(services.PermanentFailure, match="no payments \\[999999\\]"):
+        services.issue_for_payments(db_session, [dutch.id, 999999], ctx())
 
 
 def test_no_receipt_for_money_not_kept(db_session) -> None:
@@ -187,7 +243,8 @@ def test_resend_queues_the_same_receipt_and_refuses_a_void_one(db_session) -> No
     emails = db_session.scalars(
         select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
     ).all()
-    assert [m.payload["receipt_id"] for m in emails] == [receipt.id, receipt.id]
+    # The first email went with rendering; a resend is a message of its own.
+    assert [m.payload["receipt_id"] for m in emails] == [receipt.id]
     services.void(db_session, receipt, "test")
     with pytest.raises(ValueError, match="void"):
         services.resend(db_session, receipt)

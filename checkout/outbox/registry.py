@@ -39,16 +39,13 @@ class Later:
 #: return a `Later` for a side effect the worker performs after it.
 Handler = Callable[[Session, dict[str, Any]], Later | None]
 #: Runs several messages of one name at once (`register(..., together=...)`): all of them or,
-#: should it raise, none (the worker then runs them one by one with the `Handler`).
-GroupHandler = Callable[[Session, list[dict[str, Any]]], None]
-#: Loads what a transaction's messages of one name will read, in one query, before their
-#: handlers run (`register(..., prefetch=...)`); returns what it loaded.
-Prefetch = Callable[[Session, list[dict[str, Any]]], object]
+#: should it raise, none (the worker then runs them one by one with the `Handler`). It may
+#: return, in the order of the payloads, what a `Handler` returns for each.
+GroupHandler = Callable[[Session, list[dict[str, Any]]], list[Later | None] | None]
 
 _HANDLERS: dict[str, Handler] = {}
 _ALONE: set[str] = set()
 _TOGETHER: dict[str, GroupHandler] = {}
-_PREFETCH: dict[str, Prefetch] = {}
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
 
 
@@ -61,7 +58,6 @@ def register(
     *,
     alone: bool = False,
     together: GroupHandler | None = None,
-    prefetch: Prefetch | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler for `name`.
 
@@ -75,18 +71,18 @@ def register(
     that can take its locks in an order of its own (receipt counters in office order) and
     write its rows in a few statements rather than a few per message. It succeeds for all of
     them or raises, and then the worker runs them again one by one with the decorated
-    handler, so that each failure is its own message's (`alone` applies to those runs).
-
-    `prefetch` is called once per transaction, before its handlers, with their payloads: one
-    query instead of one per message. The worker keeps what it returns until the
-    transaction ends, since a session keeps loaded objects only while they are referenced.
+    handler, so that each failure is its own message's (`alone` applies to those runs). The
+    batch size bounds its transaction, not `transaction_seconds`. Effects it returns (`Later`)
+    are performed as a handler's are: each one's failure is its own message's.
     """
 
     def decorator(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
         _remember(_ALONE, name, alone)
-        _keep(_TOGETHER, name, together)
-        _keep(_PREFETCH, name, prefetch)
+        if together is None:
+            _TOGETHER.pop(name, None)
+        else:
+            _TOGETHER[name] = together
         return handler
 
     return decorator
@@ -97,13 +93,6 @@ def _remember(names: set[str], name: str, flag: bool) -> None:
         names.add(name)
     else:
         names.discard(name)
-
-
-def _keep(table: dict[str, Any], name: str, value: object) -> None:
-    if value is None:
-        table.pop(name, None)
-    else:
-        table[name] = value
 
 
 def handler_for(name: str) -> Handler:
@@ -119,11 +108,6 @@ def runs_alone(name: str) -> bool:
 def group_handler_for(name: str) -> GroupHandler | None:
     """The handler that runs several messages of `name` at once, if it has one."""
     return _TOGETHER.get(name)
-
-
-def prefetch_for(name: str) -> Prefetch | None:
-    """What loads a transaction's worth of `name`'s data at once, if anything does."""
-    return _PREFETCH.get(name)
 
 
 def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:

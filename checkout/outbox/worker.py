@@ -8,9 +8,9 @@ inside a SAVEPOINT of its own, and the transaction commits once it has run for
 (its own changes, nothing else) and is recorded in the same transaction. Each commit is a
 round trip and, on PostgreSQL, a wait for the WAL to reach the disk (0.6 to 3 ms on these
 machines), and each transaction a session with its own statements to lock and mark messages.
-A name may also load its transaction's data in one query before its handlers run
-(`register(..., prefetch=...)`), or handle all of a transaction's messages in one call
-(`register(..., together=...)`): all or nothing, and on a failure one by one.
+A name may also handle all of a transaction's messages in one call, reading and writing for
+all of them at once (`register(..., together=...)`): all or nothing, and on a failure one by
+one.
 
 Side effects handlers leave to the worker (`registry.Later`, e.g. a receipt's email) are
 performed after the transaction's handlers and before its commit, several at once
@@ -55,7 +55,6 @@ from checkout.outbox.registry import (
     PermanentFailure,
     group_handler_for,
     handler_for,
-    prefetch_for,
     runs_alone,
 )
 
@@ -210,23 +209,26 @@ class Worker:
             return sum(self._run_group([message])[0] for message in group), []
 
     def _run_together(self, group: list[Claimed], together: GroupHandler) -> int:
-        """All of the group's messages in one call of their group handler, or none."""
+        """All of the group's messages in one call of their group handler, or none; then
+        the effects it returned, each one's failure its own message's."""
         with self.sessions() as session, session.begin():
             ours = self._still_ours(session, [message.id for message in group])
             mine = [message for message in group if message.id in ours]
-            if mine:
-                together(session, [dict(message.payload) for message in mine])
-            self._mark_done(session, [message.id for message in mine])
-        return len(mine)
+            effects = together(session, _payloads(mine, ours)) if mine else None
+            if effects is None:
+                effects = [None] * len(mine)
+            paired = list(zip(mine, effects, strict=True))  # one per message, or the batch fails
+            done = [message.id for message, effect in paired if effect is None]
+            later = [(message.id, effect) for message, effect in paired if effect is not None]
+            done += self._perform(session, later)
+            self._mark_done(session, done)
+        return len(done)
 
     def _run_in_one_transaction(self, group: list[Claimed]) -> tuple[int, list[Claimed]]:
         started = self.timer()
         rest: list[Claimed] = []
         with self.sessions() as session, session.begin():
             ours = self._still_ours(session, [message.id for message in group])
-            prefetch = prefetch_for(group[0].name)
-            # Referenced until the commit, so that the handlers find what it loaded.
-            loaded = prefetch(session, _payloads(group, ours)) if prefetch and ours else None
             done: list[int] = []
             later: list[tuple[int, Later]] = []
             for index, message in enumerate(group):
@@ -247,7 +249,6 @@ class Worker:
                     later.append((message.id, effect))
             done += self._perform(session, later)
             self._mark_done(session, done)
-            del loaded  # only now: the handlers above needed what it holds
         return len(done), rest
 
     def _perform(self, session: Session, later: list[tuple[int, Later]]) -> list[int]:

@@ -67,14 +67,35 @@ def receipts_to_send(session: Session, payloads: list[dict[str, Any]]) -> list[R
     return list(found.unique())
 
 
-@register(services.RENDER_RECEIPT, prefetch=receipts_to_send)
+def render_and_send_all(session: Session, payloads: list[dict[str, Any]]) -> list[Later | None]:
+    """Several receipts' PDFs and emails: read in one query, their PDFs stored in one round
+    of UPDATEs (no savepoint per receipt)."""
+    receipts = {receipt.id: receipt for receipt in receipts_to_send(session, payloads)}
+    ctx = context()
+    effects: list[Later | None] = []
+    for payload in payloads:
+        receipt = receipts.get(int(payload["receipt_id"]))
+        if receipt is None:  # fails the batch; alone, this message is parked
+            raise PermanentFailure(f"no receipt {payload['receipt_id']}")
+        effects.append(_render_and_email(session, receipt, ctx))
+    session.flush()
+    return effects
+
+
+@register(services.RENDER_RECEIPT, together=render_and_send_all)
 def render_and_send(session: Session, payload: dict[str, Any]) -> Later | None:
     """A numbered receipt: its PDF, once, then its email (one message for both: a second
     would be claimed, locked, loaded and marked done again)."""
     receipt = session.get(Receipt, int(payload["receipt_id"]), options=_FOR_EMAIL)
     if receipt is None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']}")
-    services.render(session, receipt, context())
+    return _render_and_email(session, receipt, context())
+
+
+def _render_and_email(
+    session: Session, receipt: Receipt, ctx: services.ReceiptContext
+) -> Later | None:
+    services.render(session, receipt, ctx)
     if receipt.status == VOID or receipt.emailed_at is not None:
         return None  # voided before it went out (its replacement has an email of its own)
     return _email(receipt)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,23 +89,14 @@ def _spawn_all(session, payloads) -> None:
 
 register("test.together", alone=True, together=_spawn_all)(_spawn)
 
-PREFETCHED: list[object] = []
+
+def _later_all(session, payloads) -> list[Later | None]:
+    """Effects for several messages at once; None where a message has nothing to do."""
+    GROUP_CALLS.append([payload["n"] for payload in payloads])
+    return [None if payload.get("nothing") else _later(session, payload) for payload in payloads]
 
 
-class Loaded:
-    """What a prefetch returns; the handlers see it only while the worker keeps it."""
-
-
-def _prefetch(session, payloads) -> Loaded:
-    loaded = Loaded()
-    PREFETCHED.append(([payload["n"] for payload in payloads], weakref.ref(loaded)))
-    return loaded
-
-
-@register("test.prefetched", prefetch=_prefetch)
-def _use_prefetched(session, payload) -> None:
-    _batch, still_there = PREFETCHED[-1]
-    CALLS.append({"n": payload["n"], "loaded": still_there() is not None})
+register("test.together_later", together=_later_all)(_later)
 
 
 class Clock:
@@ -437,6 +427,26 @@ def test_a_failing_group_handler_leaves_nothing_and_its_messages_run_one_by_one(
     assert outcomes == [("done", 0), ("pending", 1), ("done", 0)]
 
 
+def test_a_group_handlers_effects_are_performed_and_fail_one_by_one(db_session, worker) -> None:
+    GROUP_CALLS.clear()
+    EFFECTS.clear()
+    messages = [
+        add(db_session, "test.together_later", "gl-0", n=0),
+        add(db_session, "test.together_later", "gl-1", n=1, fail=True),
+        add(db_session, "test.together_later", "gl-2", n=2, nothing=True),
+        add(db_session, "test.together_later", "gl-3", n=3),
+    ]
+    assert worker.run_once() == 3
+    assert GROUP_CALLS == [[0, 1, 2, 3]]
+    assert EFFECTS == [0, 3]
+    assert keys_like(db_session, "after-%") == ["after-0", "after-3"]
+    outcomes = []
+    for message in messages:
+        db_session.refresh(message)
+        outcomes.append((message.status, message.attempts))
+    assert outcomes == [("done", 0), ("pending", 1), ("done", 0), ("done", 0)]
+
+
 def test_a_single_message_of_a_group_handler_runs_through_the_plain_handler(
     db_session, worker
 ) -> None:
@@ -446,18 +456,6 @@ def test_a_single_message_of_a_group_handler_runs_through_the_plain_handler(
     assert worker.run_once() == 1
     assert GROUP_CALLS == []
     assert [name for name, _session in SESSIONS] == ["spawn"]
-
-
-def test_a_prefetch_loads_once_per_transaction_and_lasts_until_its_end(db_session, worker) -> None:
-    PREFETCHED.clear()
-    for n in range(3):
-        add(db_session, "test.prefetched", f"prefetched-{n}", n=n)
-    assert worker.run_once() == 3
-    assert [batch for batch, _ref in PREFETCHED] == [[0, 1, 2]]
-    # Each handler still found it; the worker lets go of it once the transaction is over.
-    handled = list(CALLS)
-    assert handled == [{"n": n, "loaded": True} for n in range(3)]
-    assert PREFETCHED[0][1]() is None
 
 
 def test_enqueue_all_adds_messages_in_one_go_and_skips_keys_already_queued(db_session) -> None:

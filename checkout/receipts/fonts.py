@@ -19,7 +19,6 @@ everything else in a receipt together. So the work is done once per process:
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import io
 import logging
@@ -40,6 +39,7 @@ from typing import Final
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.encryption import StandardSecurityHandler
 from fpdf.fonts import PDFFontDescriptor, SubsetMap, TTFFont
 from fpdf.output import (
     CIDSystemInfo,
@@ -50,7 +50,7 @@ from fpdf.output import (
     PDFXObject,
 )
 from fpdf.pattern import Pattern
-from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFString
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFObject, PDFString, build_obj_dict
 
 from checkout.paths import STATIC_DIR
 
@@ -179,7 +179,12 @@ class _Face:
         assert isinstance(font, TTFFont)
         font.close()  # everything a document needs was read; the file is not opened again
         self._font = font
-        self._always = [code for code in _ALWAYS_EMBEDDED if code in font.cmap]
+        # The codes every document's subset starts with, picked once: copies of this map
+        # begin each document's (picking seventy codes for every font of every PDF cost more).
+        self._first_codes = SubsetMap(font)
+        for code in _ALWAYS_EMBEDDED:
+            if code in font.cmap:
+                self._first_codes.pick(code)
         self._capacity = programs
         self._programs: OrderedDict[frozenset[str], _Program] = OrderedDict()
         self._lock = threading.Lock()
@@ -194,12 +199,10 @@ class _Face:
         font.i = len(pdf.fonts) + 1
         font.fontkey = f"{family.lower()}{style}"
         font.emphasis = type(self._font.emphasis).coerce(style)
-        font.desc = copy.copy(self._font.desc)  # this PDF numbers it and names the font in it
+        font.desc = _Descriptor.copy_of(self._font.desc)  # numbered and named by this PDF
         font.missing_glyphs = []
         font.biggest_size_pt = 0
-        font.subset = SubsetMap(font)
-        for code in self._always:  # codes in a fixed order, before the document's own
-            font.subset.pick(code)
+        font.subset = _subset_copy(self._first_codes, font)
         pdf.fonts[font.fontkey] = font
 
     def program(self, glyphs: frozenset[str]) -> _Program:
@@ -215,6 +218,17 @@ class _Face:
             if len(self._programs) > self._capacity:
                 self._programs.popitem(last=False)
         return program
+
+
+def _subset_copy(subset: SubsetMap, font: TTFFont) -> SubsetMap:
+    """A copy of `subset` for `font`, as if `font` had picked the same codes in the same order
+    (fpdf2's SubsetMap keeps them in three attributes: glyph to code, next code, reserved)."""
+    copied = SubsetMap.__new__(SubsetMap)
+    copied.font = font
+    copied._next = subset._next
+    copied._reserved = list(subset._reserved)
+    copied._char_id_per_glyph = dict(subset._char_id_per_glyph)
+    return copied
 
 
 class _DocumentFont(TTFFont):
@@ -258,7 +272,45 @@ class _Program:
         return cls(zlib.compress(program), len(program), glyph_ids, tag)
 
 
-class _CompressedStream(PDFContentStream):
+class _Entries(PDFObject):
+    """A PDF object whose dictionary entries are its attributes, found without dir().
+
+    fpdf2 finds an object's entries by calling getattr on every name dir() lists, methods
+    included, for every object of every PDF: a fifth of writing a receipt. The objects here
+    keep every entry as an attribute of their own, so `vars()` holds the same ones; sorted,
+    as dir() sorts them, the PDF comes out the same (a test compares the two).
+    """
+
+    def _build_obj_dict(
+        self, security_handler: StandardSecurityHandler | None = None
+    ) -> dict[str, object]:
+        attributes = vars(self)
+        return build_obj_dict(
+            {name: attributes[name] for name in sorted(attributes)},
+            _security_handler=security_handler,
+            _obj_id=self.id,
+        )
+
+
+class _Font(_Entries, PDFFont):
+    """A Type0 or CID font object (see `_Entries`)."""
+
+
+class _SystemInfo(_Entries, CIDSystemInfo):
+    """A CIDSystemInfo dictionary (see `_Entries`)."""
+
+
+class _Descriptor(_Entries, PDFFontDescriptor):
+    """A document's copy of a face's font descriptor (see `_Entries`)."""
+
+    @classmethod
+    def copy_of(cls, descriptor: PDFFontDescriptor) -> _Descriptor:
+        copied = cls.__new__(cls)
+        copied.__dict__.update(vars(descriptor))
+        return copied
+
+
+class _CompressedStream(_Entries, PDFContentStream):
     """A stream whose contents are compressed already (kept so across documents)."""
 
     def __init__(self, compressed: bytes, length1: int | None = None) -> None:
@@ -304,9 +356,9 @@ class CachedFontsOutput(OutputProducer):
         used = sorted((code, glyph) for glyph, code in font.subset.items() if glyph is not None)
         program = font.face.program(frozenset(glyph.glyph_name for _code, glyph in used))
         name = f"{program.tag}+{font.name}"
-        type0 = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+        type0 = _Font(subtype="Type0", base_font=name, encoding="Identity-H")
         self._add_pdf_obj(type0, "fonts")
-        cid_font = PDFFont(
+        cid_font = _Font(
             subtype="CIDFontType2",
             base_font=name,
             d_w=font.desc.missing_width,
@@ -319,7 +371,7 @@ class CachedFontsOutput(OutputProducer):
         )
         self._add_pdf_obj(to_unicode, "fonts")
         type0.to_unicode = to_unicode
-        system = CIDSystemInfo()
+        system = _SystemInfo()
         system.ordering = PDFString("Identity", encrypt=True)
         self._add_pdf_obj(system, "fonts")
         cid_font.c_i_d_system_info = system

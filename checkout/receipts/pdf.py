@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, time
-from functools import partial
+from functools import lru_cache, partial
 from typing import Final
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
@@ -36,6 +36,10 @@ PERMISSIONS: Final = (
     | AccessPermission.COPY
     | AccessPermission.COPY_FOR_ACCESSIBILITY
 )
+
+#: The owner password of this process's PDFs: random, never stored or shown. It only guards
+#: the permissions above, and nobody needs it: a receipt is never changed, only replaced.
+_OWNER_PASSWORD: Final = secrets.token_urlsafe(24)
 
 # Layout, in millimetres and points.
 _MARGIN: Final = 20.0
@@ -83,12 +87,13 @@ class _SecurityHandler(StandardSecurityHandler):
     """
 
     def generate_owner_password(self) -> str:
-        """Algorithm 3: the O value, from the owner and user passwords."""
-        digest = bytes(self.padded_password(self.owner_password))
-        for _ in range(51):  # MD5 once, then 50 times more (revision 3 and up)
-            digest = hashlib.md5(digest, usedforsecurity=False).digest()
-        key = digest[: self.key_length // 8]
-        return _rc4_passes(key, bytes(self.padded_password(self.user_password))).hex()
+        """Algorithm 3: the O value, from the owner and user passwords (kept: the same
+        passwords give the same value)."""
+        return _owner_value(
+            bytes(self.padded_password(self.owner_password)),
+            bytes(self.padded_password(self.user_password)),
+            self.key_length,
+        )
 
     def generate_user_password(self) -> str:
         """Algorithm 5: the U value, from the file key and the file identifier."""
@@ -98,6 +103,15 @@ class _SecurityHandler(StandardSecurityHandler):
         return (
             result + bytes(r ^ p for r, p in zip(result, self.DEFAULT_PADDING, strict=False))
         ).hex()
+
+
+@lru_cache(maxsize=8)
+def _owner_value(owner: bytes, user: bytes, key_length: int) -> str:
+    """Algorithm 3 on the padded owner and user passwords: the O value, as hex."""
+    digest = owner
+    for _ in range(51):  # MD5 once, then 50 times more (revision 3 and up)
+        digest = hashlib.md5(digest, usedforsecurity=False).digest()
+    return _rc4_passes(digest[: key_length // 8], user).hex()
 
 
 def _rc4_passes(key: bytes, data: bytes) -> bytes:
@@ -111,9 +125,11 @@ def _rc4_passes(key: bytes, data: bytes) -> bytes:
 def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) -> bytes:
     """The receipt as PDF bytes: A4, text selectable, modification forbidden.
 
-    Without `owner_password` a random one is used (and never kept). Two renderings of the same
-    document differ in their encryption (AES starts each string and stream with a random
-    initialisation vector), not in what they show: a receipt is rendered once and stored.
+    Without `owner_password` the process's own random one is used (never kept anywhere; one
+    per process, so that its O value is computed once, see `_owner_value`). Two renderings of
+    the same document differ in their encryption (AES starts each string and stream with a
+    random initialisation vector), not in what they show: a receipt is rendered once and
+    stored.
     """
     what = c.content_for(document)
     pdf = _ReceiptPDF(document, what.footer)
@@ -124,7 +140,7 @@ def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) 
     # What FPDF.set_encryption does, with the handler whose key computations run in C.
     pdf._security_handler = _SecurityHandler(
         pdf,
-        owner_password=owner_password or secrets.token_urlsafe(24),
+        owner_password=owner_password or _OWNER_PASSWORD,
         permission=PERMISSIONS,
         encryption_method=EncryptionMethod.AES_128,
     )

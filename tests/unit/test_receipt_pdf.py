@@ -22,7 +22,9 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.encryption import StandardSecurityHandler
 from fpdf.enums import Align, EncryptionMethod, XPos, YPos
-from pypdf import PdfReader
+from fpdf.fonts import SubsetMap
+from fpdf.syntax import PDFObject
+from pypdf import PasswordType, PdfReader
 from pypdf.constants import UserAccessPermissions
 
 from checkout.core.money import Money, format_money
@@ -30,8 +32,20 @@ from checkout.offices import Office, load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.document import DonorOnReceipt, GiftLine, ReceiptDocument
 from checkout.receipts.documents import gift_aid_confirmation, issuer_of
-from checkout.receipts.fonts import FAMILY, SUBSETS
-from checkout.receipts.pdf import PERMISSIONS, _SecurityHandler, _write_line, render_pdf
+from checkout.receipts.fonts import (
+    _ALWAYS_EMBEDDED,
+    FAMILY,
+    SUBSETS,
+    CachedFontsOutput,
+    _Entries,
+)
+from checkout.receipts.pdf import (
+    _OWNER_PASSWORD,
+    PERMISSIONS,
+    _SecurityHandler,
+    _write_line,
+    render_pdf,
+)
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 KINDS = (
@@ -502,10 +516,73 @@ def test_same_document_same_content_and_creation_date_from_issue_date() -> None:
     assert metadata.creation_date.date() == ISSUED
 
 
-def test_without_an_owner_password_each_rendering_has_its_own() -> None:
+def test_two_renderings_differ_in_their_encryption_only() -> None:
     doc = document("au_dgr")
     assert render_pdf(doc) != render_pdf(doc)
     assert text_of(render_pdf(doc)) == text_of(render_pdf(doc))
+
+
+def test_the_processs_owner_password_opens_its_pdfs_as_owner_and_is_not_in_them() -> None:
+    """One random owner password per process (its O value computed once), never written."""
+    pdfs = [render_pdf(document(kind)) for kind in ("au_dgr", "uk_gift_aid")]
+    for pdf in pdfs:
+        assert _OWNER_PASSWORD.encode() not in pdf
+        assert read_with(pdf, _OWNER_PASSWORD) == PasswordType.OWNER_PASSWORD
+        assert read_with(pdf, "") == PasswordType.USER_PASSWORD
+        assert read_with(pdf, "a guess") == PasswordType.NOT_DECRYPTED
+
+
+def read_with(pdf: bytes, password: str) -> PasswordType:
+    return PdfReader(io.BytesIO(pdf)).decrypt(password)
+
+
+WRITTEN: list[PDFObject] = []
+
+
+class _Recording(CachedFontsOutput):
+    """fpdf2's output with our fonts, keeping every object it writes in WRITTEN."""
+
+    def _add_pdf_obj(self, pdf_obj: PDFObject, category: str | None = None) -> int:
+        WRITTEN.append(pdf_obj)
+        return super()._add_pdf_obj(pdf_obj, category)
+
+
+def test_our_font_objects_write_the_entries_fpdf2_would() -> None:
+    """Our objects find their entries without dir(); fpdf2's own way finds the same ones, in
+    the same order."""
+    WRITTEN.clear()
+    page = _page_with_faces()
+    page.set_font(FAMILY, "", 10)
+    page.cell(text="Zoë Łukasiewicz 山田")
+    page.output(output_producer_class=_Recording)
+    ours = [obj for obj in WRITTEN if isinstance(obj, _Entries)]
+    assert {type(obj).__name__ for obj in ours} == {
+        "_Font",
+        "_SystemInfo",
+        "_Descriptor",
+        "_CompressedStream",
+    }
+    for obj in ours:
+        assert list(obj._build_obj_dict().items()) == list(
+            PDFObject._build_obj_dict(obj).items()
+        ), type(obj).__name__
+
+
+def test_a_documents_fonts_start_with_the_codes_fpdf2_would_pick() -> None:
+    """Each document's subset map is a copy of one made once per face: the same glyphs with
+    the same codes as picking the always-embedded characters one by one."""
+    page = FPDF()
+    SUBSETS.add_to(page, "Anna Berg 山")
+    for font in page.fonts.values():
+        fresh = SubsetMap(font)
+        for code in _ALWAYS_EMBEDDED:
+            if code in font.cmap:
+                fresh.pick(code)
+        copied = font.subset
+        assert copied.font is font
+        assert list(copied.items()) == list(fresh.items())
+        assert (copied._next, copied._reserved) == (fresh._next, fresh._reserved)
+        assert copied._reserved is not fresh._reserved
 
 
 def test_office_notes_are_printed() -> None:

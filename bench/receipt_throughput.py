@@ -1,7 +1,7 @@
 """Receipts per second end to end: issue (number + PDF) and email to a local SMTP sink.
 
 Usage: .venv/bin/python bench/receipt_throughput.py [--receipts 400] [--workers 1 2]
-       [--database sqlite|postgresql://...] [--threads 4] [--smtp-delay-ms 0]
+       [--database sqlite|postgresql://...] [--threads 4] [--smtp-delay-ms 0] [--batch 20]
 
 For each worker count: a fresh database (SQLite in WAL mode, or a scratch PostgreSQL database)
 with N kept payments by donors of many different names, queued as the payments code queues
@@ -97,9 +97,12 @@ class Run:
     cpu: float  # the workers' user and system seconds, start-up included
 
 
-def run(workers: int, receipts: int, database: str, threads: int, delay: float) -> Run:
-    """`workers` processes issue and email `receipts` receipts; each sends on `threads`
-    connections at once, to a sink answering after `delay` seconds."""
+def run(
+    workers: int, receipts: int, database: str, threads: int, delay: float, batch: int = 20
+) -> Run:
+    """`workers` processes issue and email `receipts` receipts, claiming `batch` messages at a
+    time; each sends on `threads` connections at once, to a sink answering after `delay`
+    seconds."""
     sink = Sink(delay)
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -122,7 +125,7 @@ def run(workers: int, receipts: int, database: str, threads: int, delay: float) 
             "wsgi",
             "worker",
             "--batch",
-            "20",
+            str(batch),
             "--poll",
             "0.05",
         ]
@@ -184,13 +187,23 @@ def main() -> None:
     parser.add_argument(
         "--smtp-delay-ms", type=float, default=0, help="the sink's wait before it answers DATA"
     )
+    parser.add_argument(
+        "--batch", type=int, default=20, help="messages a worker claims at a time (flask worker)"
+    )
     args = parser.parse_args()
     print(
         f"{'workers':>7} {'receipts':>8} {'seconds':>8} {'per second':>11} {'per worker':>11}"
         f" {'per worker from ready':>22} {'worker CPU ms/receipt':>22}"
     )
     for workers in args.workers:
-        result = run(workers, args.receipts, args.database, args.threads, args.smtp_delay_ms / 1000)
+        result = run(
+            workers,
+            args.receipts,
+            args.database,
+            args.threads,
+            args.smtp_delay_ms / 1000,
+            args.batch,
+        )
         rate = args.receipts / result.seconds
         from_ready = args.receipts / result.from_ready / workers
         print(

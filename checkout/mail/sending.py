@@ -4,7 +4,10 @@ The transport is made once per app context and closed when the context ends: a w
 each batch of outbox messages in an app context of its own, so a batch's emails share one SMTP
 connection (and the TLS settings are read once), while a web request keeps nothing open.
 Emails the outbox sends on several threads at once (receipts) use `transport_pool()`: one
-connection per thread, closed with the batch's app context too.
+connection per thread. `flask worker` keeps that pool from batch to batch while there is work
+(`keep_pool`) and closes it when the worker finds nothing to do: connecting, EHLO and a TLS
+handshake to a relay across the network take several round trips, once per thread rather than
+once per thread and batch.
 """
 
 from __future__ import annotations
@@ -64,7 +67,8 @@ def close_transport(_error: BaseException | None = None) -> None:
 class TransportPool:
     """A transport (an SMTP connection) per thread, made from one app's settings on first use
     in that thread, and all closed together: for side effects the outbox performs on several
-    threads at once (`outbox.registry.Later`). An SMTP connection serves one thread only."""
+    threads at once (`outbox.registry.Later`). An SMTP connection serves one thread only.
+    After `close` the pool can be used again: each thread then makes a new transport."""
 
     def __init__(self, config: Mapping[str, Any], instance_path: str) -> None:
         self._config = dict(config)
@@ -72,31 +76,43 @@ class TransportPool:
         self._local = threading.local()
         self._made: list[MailTransport] = []
         self._lock = threading.Lock()
+        self._generation = 0  # counts `close` calls: a thread's older transport is closed
 
     def send(self, message: OutgoingEmail) -> None:
         """Send on this thread's transport (MailError if it did not leave)."""
-        made: MailTransport | None = getattr(self._local, "transport", None)
-        if made is None:
-            made = transport_from_config(self._config, self._instance_path)
-            self._local.transport = made
+        kept: tuple[int, MailTransport] | None = getattr(self._local, "transport", None)
+        if kept is None or kept[0] != self._generation:
             with self._lock:
+                made = transport_from_config(self._config, self._instance_path)
                 self._made.append(made)
-        made.send(message)
+                kept = self._local.transport = (self._generation, made)
+        kept[1].send(message)
 
     def close(self) -> None:
-        """Close every thread's transport (call when no thread sends any more)."""
+        """Close every thread's transport (call when no thread is sending)."""
         with self._lock:
             made, self._made = self._made, []
+            self._generation += 1
         for transport in made:
             transport.close()
 
 
 def transport_pool() -> TransportPool:
-    """The current app context's pool of per-thread transports, made on first use."""
+    """The pool of per-thread transports to send on: the one kept for this app context
+    (`keep_pool`), or one made on first use and closed when the context ends."""
+    kept: TransportPool | None = g.get("_mail_kept_pool")
+    if kept is not None:
+        return kept
     pool: TransportPool | None = g.get("_mail_transport_pool")
     if pool is None:
         pool = g._mail_transport_pool = TransportPool(current_app.config, current_app.instance_path)
     return pool
+
+
+def keep_pool(pool: TransportPool) -> None:
+    """Let `transport_pool()` give `pool` in the current app context, which does not close it
+    when it ends: its owner (`flask worker`) closes it."""
+    g._mail_kept_pool = pool
 
 
 def send(email: OutgoingEmail) -> None:

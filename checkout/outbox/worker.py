@@ -133,12 +133,16 @@ class Worker:
     clock: Callable[[], datetime] = utcnow
     rand: Callable[[], float] = random.random
     #: Each batch runs inside one of these: `flask worker` gives each its own app context, so
-    #: what handlers keep open for the next message (an SMTP connection) closes with the batch.
+    #: what handlers keep open for the next message of the batch closes with it (its SMTP
+    #: connections for the batch's emails are kept longer, see `when_idle`).
     batch_scope: Callable[[], AbstractContextManager[object]] = nullcontext
     #: Seconds since some fixed point, for `transaction_seconds` (tests make time pass).
     timer: Callable[[], float] = time.monotonic
     #: Performs handlers' side effects (see `Later`): one after the other, or on threads.
     perform_all: Callable[[list[Callable[[], None]]], list[Exception | None]] = perform_in_turn
+    #: Called when a claim finds nothing to do: let go of what is kept for the next batch
+    #: (`flask worker` closes its SMTP connections).
+    when_idle: Callable[[], None] = lambda: None
 
     def claim(self) -> list[Claimed]:
         """Take up to a batch of due messages under a lease, the longest due first."""
@@ -168,8 +172,11 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and run it; how many messages were done."""
         with self.batch_scope():
+            claimed = self.claim()
+            if not claimed:
+                self.when_idle()
             done = 0
-            for group in by_name(self.claim()):
+            for group in by_name(claimed):
                 while group:
                     ran, group = self._run_group(group)
                     done += ran

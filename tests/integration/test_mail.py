@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -33,6 +34,8 @@ from checkout.mail import (
     stable_message_id,
     transport_from_config,
 )
+from checkout.mail.sending import TransportPool
+from checkout.outbox.effects import ConcurrentPerformer
 from checkout.testing.smtp import LoopbackSmtp, serving
 from tests.conftest import test_settings
 
@@ -127,6 +130,43 @@ def test_one_connection_carries_several_messages_until_closed(
     first, *rest, last = smtp_server.peers
     assert rest == [first, first]  # the same client port: one connection for three messages
     assert last != first  # closed, then a new connection
+
+
+def test_a_pool_closed_and_used_again_connects_afresh_on_every_thread(
+    smtp_server: LoopbackSmtp,
+) -> None:
+    """A worker closes its pool when idle and sends on it again when work comes: each thread
+    then connects anew, and closing again leaves nothing open."""
+    settings = {
+        "MAIL_TRANSPORT": "smtp",
+        "SMTP_HOST": smtp_server.host,
+        "SMTP_PORT": smtp_server.port,
+        "SMTP_SECURITY": "none",
+    }
+    pool = TransportPool(settings, "/nonexistent")
+    threads = ConcurrentPerformer(threads=2)
+    barrier = threading.Barrier(2, timeout=5)  # both threads take part in each round
+
+    def send(n: int) -> Callable[[], None]:
+        def on_a_thread() -> None:
+            barrier.wait()
+            pool.send(a_message(f"<receipt.DE-2026-00010{n}@example.org>"))
+
+        return on_a_thread
+
+    try:
+        assert threads([send(0), send(1)]) == [None, None]
+        pool.close()
+        assert threads([send(2), send(3)]) == [None, None]
+        open_now = len(pool._made)  # the second round's transports, which the next close ends
+        pool.close()
+    finally:
+        threads.close()
+    assert open_now == 2
+    first_round, second_round = set(smtp_server.peers[:2]), set(smtp_server.peers[2:])
+    assert len(first_round) == len(second_round) == 2  # a connection per thread
+    assert first_round.isdisjoint(second_round)  # closed, then connected again
+    assert pool._made == []
 
 
 def test_a_connection_the_server_dropped_is_opened_again() -> None:

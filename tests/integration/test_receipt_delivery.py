@@ -127,6 +127,30 @@ def test_a_worker_batch_sends_its_emails_over_one_connection(
     assert fourth != first  # closed with its batch; the next batch connected again
 
 
+def test_a_busy_worker_keeps_its_connections_from_batch_to_batch(
+    mailing_app, db_session, smtp_server
+) -> None:
+    """Connecting (and, to a real relay, the TLS handshake) once while there is work, not once
+    per batch; the connection is closed when the worker finds nothing to do."""
+    for n in range(4):
+        seed(db_session, ["DE", "UK", "NL", "DE"][n], n)
+    with mailing_app.app_context():
+        worker = make_worker(batch_size=2)  # two batches of two emails each
+        closed_when_idle = []
+        idle = worker.when_idle
+        worker.when_idle = lambda: closed_when_idle.append(len(smtp_server.messages)) or idle()
+        while worker.run_once():
+            pass
+        assert closed_when_idle == [4]  # once, after the last batch found nothing
+        seed(db_session, "UK", 4)
+        while worker.run_once():
+            pass
+    assert len(smtp_server.messages) == 5
+    *busy, after_idle = smtp_server.peers
+    assert len(set(busy)) == 1  # four emails in two batches: one connection
+    assert after_idle != busy[0]
+
+
 def test_a_batch_sends_its_emails_over_several_connections_at_once(
     mailing_app, db_session, smtp_server
 ) -> None:

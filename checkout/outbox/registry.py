@@ -78,7 +78,10 @@ def register(
 
     def decorator(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
-        _remember(_ALONE, name, alone)
+        if alone:
+            _ALONE.add(name)
+        else:
+            _ALONE.discard(name)
         if together is None:
             _TOGETHER.pop(name, None)
         else:
@@ -86,13 +89,6 @@ def register(
         return handler
 
     return decorator
-
-
-def _remember(names: set[str], name: str, flag: bool) -> None:
-    if flag:
-        names.add(name)
-    else:
-        names.discard(name)
 
 
 def handler_for(name: str) -> Handler:

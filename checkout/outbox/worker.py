@@ -85,10 +85,6 @@ class Claimed:
     payload: dict[str, Any]
 
 
-def _payloads(group: list[Claimed], ids: set[int]) -> list[dict[str, Any]]:
-    return [dict(message.payload) for message in group if message.id in ids]
-
-
 def _all_or_nothing(session: Session, steps: list[Callable[[], None]]) -> bool:
     """Run the steps in one savepoint; False (and none of their writes) if one raised."""
     try:
@@ -221,7 +217,7 @@ class Worker:
         with self.sessions() as session, session.begin():
             ours = self._still_ours(session, [message.id for message in group])
             mine = [message for message in group if message.id in ours]
-            effects = together(session, _payloads(mine, ours)) if mine else None
+            effects = together(session, [dict(m.payload) for m in mine]) if mine else None
             if effects is None:
                 effects = [None] * len(mine)
             paired = list(zip(mine, effects, strict=True))  # one per message, or the batch fails

@@ -64,8 +64,9 @@ class _ReceiptPDF(FPDF):
         """Number, contact and page at the foot of every page."""
         self.set_y(-14)
         _style(self, size=_SMALL, color=_MUTED)
-        pages = f" · {self.page_no()}/{{nb}}" if self.pages_count > 1 else ""
-        text = f"{self._document.number} · {self._footer}{pages}"
+        # Every page is numbered: a page's footer is drawn before the next page exists, so
+        # only the total (filled in at output) can tell the first page of two from a single.
+        text = f"{self._document.number} · {self._footer} · {self.page_no()}/{{nb}}"
         width = self.w - self.r_margin - self.x
         if not _write_line(self, text, width, 4, Align.C):
             self.cell(width, 4, text, align=Align.C)

@@ -260,6 +260,7 @@ def test_sammelbestaetigung_lists_each_gift_in_its_annex() -> None:
     for month in range(1, 13):
         assert f"03.{month:02}.2026 Geldzuwendung nein 25,00 €" in annex
     assert "Gesamtsumme 300,00 €" in annex
+    assert "· 1/2" in first and "· 2/2" in annex, "the annex is numbered as part of the whole"
 
 
 def test_a_single_german_receipt_has_no_annex_and_no_statement_sentence() -> None:

@@ -12,9 +12,9 @@ everything else in a receipt together. So the work is done once per process:
   with its own record of the glyphs it uses;
 - the font program a PDF embeds (the glyphs one document uses, and always the letters and
   digits, so that most documents use the same set) is made once per set of glyphs and kept,
-  compressed; `CachedFontsOutput` writes it, with the document's own widths, ToUnicode map
-  (what makes the text extractable) and CID-to-glyph map, in place of fpdf2's subsetting at
-  output.
+  compressed; `embeddings` hands it, with the document's own widths, ToUnicode map (what
+  makes the text extractable) and CID-to-glyph map, to the PDF writer (`pdf_file`), in place
+  of fpdf2's subsetting at output.
 """
 
 from __future__ import annotations
@@ -30,31 +30,22 @@ import threading
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.encryption import StandardSecurityHandler
 from fpdf.fonts import PDFFontDescriptor, SubsetMap, TTFFont
-from fpdf.output import (
-    CIDSystemInfo,
-    OutputProducer,
-    PDFExtGState,
-    PDFFont,
-    PDFType3Font,
-    PDFXObject,
-)
-from fpdf.pattern import Pattern
-from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFObject, PDFString, build_obj_dict
 
 from checkout.paths import STATIC_DIR
 
 LOG = logging.getLogger(__name__)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 FONT_DIR: Final = STATIC_DIR / "fonts"
 FAMILY: Final = "dejavu"
@@ -185,9 +176,10 @@ class _Face:
         for code in _ALWAYS_EMBEDDED:
             if code in font.cmap:
                 self._first_codes.pick(code)
-        self._capacity = programs
-        self._programs: OrderedDict[frozenset[str], _Program] = OrderedDict()
-        self._lock = threading.Lock()
+        self._programs: _Kept[frozenset[str], _Program] = _Kept(programs)
+        # A document's embedding follows from the characters it picked and their codes; most
+        # receipts pick the same ones in the same order, so most share an embedding.
+        self._embeddings: _Kept[tuple[tuple[object, int], ...], FontEmbedding] = _Kept(64)
 
     def add_to(self, pdf: FPDF, family: str, style: str) -> None:
         """Add this face to `pdf` as `family` in `style`, as `pdf.add_font` would."""
@@ -199,25 +191,55 @@ class _Face:
         font.i = len(pdf.fonts) + 1
         font.fontkey = f"{family.lower()}{style}"
         font.emphasis = type(self._font.emphasis).coerce(style)
-        font.desc = _Descriptor.copy_of(self._font.desc)  # numbered and named by this PDF
         font.missing_glyphs = []
         font.biggest_size_pt = 0
         font.subset = _subset_copy(self._first_codes, font)
         pdf.fonts[font.fontkey] = font
 
-    def program(self, glyphs: frozenset[str]) -> _Program:
-        """The font program with just `glyphs`, made once and kept."""
+    def embedding(self, font: _DocumentFont) -> FontEmbedding:
+        """What a PDF embeds for this face as `font` used it in its document."""
+        picked = font.subset._char_id_per_glyph
+        key = tuple((glyph.unicode, code) for glyph, code in picked.items() if glyph is not None)
+        return self._embeddings.get(key, lambda: self._embed(font))
+
+    def _embed(self, font: _DocumentFont) -> FontEmbedding:
+        used = sorted((code, glyph) for glyph, code in font.subset.items() if glyph is not None)
+        glyphs = frozenset(glyph.glyph_name for _code, glyph in used)
+        program = self._programs.get(glyphs, lambda: _Program.make(self._data, glyphs))
+        return FontEmbedding(
+            name=f"{program.tag}+{font.name}",
+            widths=_widths((code, glyph.glyph_width) for code, glyph in used),
+            to_unicode=_to_unicode([(code, glyph.unicode) for code, glyph in used]),
+            cid_to_gid=_cid_to_gid(
+                [(code, program.glyph_ids[glyph.glyph_name]) for code, glyph in used]
+            ),
+            program=program,
+            descriptor=font.desc,
+        )
+
+
+class _Kept(Generic[_K, _V]):
+    """The last `capacity` values made, by key. A value is made outside the lock: two threads
+    may make the same one at once, and one of the two (equal) values is kept."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._values: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _K, make: Callable[[], _V]) -> _V:
+        """The value kept for `key`, or `make()`'s, kept from now on."""
         with self._lock:
-            program = self._programs.get(glyphs)
-            if program is not None:
-                self._programs.move_to_end(glyphs)
-                return program
-        program = _Program.make(self._data, glyphs)
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+                return value
+        value = make()
         with self._lock:
-            self._programs[glyphs] = program
-            if len(self._programs) > self._capacity:
-                self._programs.popitem(last=False)
-        return program
+            self._values[key] = value
+            if len(self._values) > self._capacity:
+                self._values.popitem(last=False)
+        return value
 
 
 def _subset_copy(subset: SubsetMap, font: TTFFont) -> SubsetMap:
@@ -272,122 +294,33 @@ class _Program:
         return cls(zlib.compress(program), len(program), glyph_ids, tag)
 
 
-class _Entries(PDFObject):
-    """A PDF object whose dictionary entries are its attributes, found without dir().
+@dataclass(frozen=True, slots=True)
+class FontEmbedding:
+    """What a PDF embeds for one document font, shown through Identity-H (ISO 32000-1, 9.7,
+    9.10.3): the subset's name, the widths of the codes used (the W array), the ToUnicode CMap
+    and CID-to-glyph map (compressed), the font program and the face's descriptor."""
 
-    fpdf2 finds an object's entries by calling getattr on every name dir() lists, methods
-    included, for every object of every PDF: a fifth of writing a receipt. The objects here
-    keep every entry as an attribute of their own, so `vars()` holds the same ones; sorted,
-    as dir() sorts them, the PDF comes out the same (a test compares the two).
-    """
-
-    def _build_obj_dict(
-        self, security_handler: StandardSecurityHandler | None = None
-    ) -> dict[str, object]:
-        attributes = vars(self)
-        return build_obj_dict(
-            {name: attributes[name] for name in sorted(attributes)},
-            _security_handler=security_handler,
-            _obj_id=self.id,
-        )
+    name: str
+    widths: str
+    to_unicode: bytes
+    cid_to_gid: bytes
+    program: _Program
+    descriptor: PDFFontDescriptor
 
 
-class _Font(_Entries, PDFFont):
-    """A Type0 or CID font object (see `_Entries`)."""
-
-
-class _SystemInfo(_Entries, CIDSystemInfo):
-    """A CIDSystemInfo dictionary (see `_Entries`)."""
-
-
-class _Descriptor(_Entries, PDFFontDescriptor):
-    """A document's copy of a face's font descriptor (see `_Entries`)."""
-
-    @classmethod
-    def copy_of(cls, descriptor: PDFFontDescriptor) -> _Descriptor:
-        copied = cls.__new__(cls)
-        copied.__dict__.update(vars(descriptor))
-        return copied
-
-
-class _CompressedStream(_Entries, PDFContentStream):
-    """A stream whose contents are compressed already (kept so across documents)."""
-
-    def __init__(self, compressed: bytes, length1: int | None = None) -> None:
-        super().__init__(contents=compressed, compress=False)
-        self.filter = Name("FlateDecode")
-        self.length1 = length1  # a font file's length before compression (None: not written)
-
-
-class CachedFontsOutput(OutputProducer):
-    """fpdf2's PDF output, with the fonts of `FontSubsets` embedded from their cached programs.
-
-    For each font this writes the objects ISO 32000-1 (9.7, 9.10.3) describes for a TrueType
-    font shown through Identity-H: the Type0 font, its CIDFontType2 with the widths of the
-    glyphs used, the descriptor with the font program, the CID-to-glyph map and the ToUnicode
-    CMap. A document with any other font is written by fpdf2 alone.
-    """
-
-    def _add_fonts(
-        self,
-        image_objects_per_index: dict[int, PDFXObject],
-        gfxstate_objs_per_name: dict[str, PDFExtGState],
-        pattern_objs_per_name: dict[str, Pattern],
-    ) -> dict[int, PDFFont | PDFType3Font]:
-        fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
-        ours = [font for font in fonts if isinstance(font, _DocumentFont)]
-        if not ours:
-            return super()._add_fonts(
-                image_objects_per_index, gfxstate_objs_per_name, pattern_objs_per_name
-            )
-        if len(ours) != len(fonts):  # fpdf2 would subset (change) the fonts our faces share
-            raise ValueError("a PDF with fonts from FontSubsets can have no other fonts")
-        embedded: dict[int, PDFFont | PDFType3Font] = {}
-        for font in ours:
-            embedded[font.i] = self._embed(font)
-            font.subset.pick.cache_clear()  # fpdf2's caches hold on to the document's fonts
-            font.subset.get_glyph.cache_clear()
-        return embedded
-
-    def _embed(self, font: _DocumentFont) -> PDFFont:
-        """Add one font's objects to the PDF; the Type0 font that pages refer to."""
+def embeddings(pdf: FPDF) -> list[tuple[int, FontEmbedding]]:
+    """Each font of `pdf` with its number (/F1, /F2 ...), ready to embed; refuses a font that
+    is not from `FontSubsets` (fpdf2 would subset, and so change, the faces documents share)."""
+    found: list[tuple[int, FontEmbedding]] = []
+    for font in sorted(pdf.fonts.values(), key=lambda font: font.i):
+        if not isinstance(font, _DocumentFont):
+            raise ValueError(f"font {font.fontkey} is not from FontSubsets")
         if font.missing_glyphs:
             LOG.warning("font %s lacks %d characters", font.name, len(font.missing_glyphs))
-        used = sorted((code, glyph) for glyph, code in font.subset.items() if glyph is not None)
-        program = font.face.program(frozenset(glyph.glyph_name for _code, glyph in used))
-        name = f"{program.tag}+{font.name}"
-        type0 = _Font(subtype="Type0", base_font=name, encoding="Identity-H")
-        self._add_pdf_obj(type0, "fonts")
-        cid_font = _Font(
-            subtype="CIDFontType2",
-            base_font=name,
-            d_w=font.desc.missing_width,
-            w=_widths((code, glyph.glyph_width) for code, glyph in used),
-        )
-        self._add_pdf_obj(cid_font, "fonts")
-        type0.descendant_fonts = PDFArray([cid_font])
-        to_unicode = _CompressedStream(
-            _to_unicode(tuple((code, glyph.unicode) for code, glyph in used))
-        )
-        self._add_pdf_obj(to_unicode, "fonts")
-        type0.to_unicode = to_unicode
-        system = _SystemInfo()
-        system.ordering = PDFString("Identity", encrypt=True)
-        self._add_pdf_obj(system, "fonts")
-        cid_font.c_i_d_system_info = system
-        descriptor: PDFFontDescriptor = font.desc
-        descriptor.font_name = Name(name)
-        self._add_pdf_obj(descriptor, "fonts")
-        cid_font.font_descriptor = descriptor
-        cid_map = _CompressedStream(
-            _cid_to_gid(tuple((code, program.glyph_ids[glyph.glyph_name]) for code, glyph in used))
-        )
-        self._add_pdf_obj(cid_map, "fonts")
-        cid_font.c_i_d_to_g_i_d_map = cid_map
-        font_file = _CompressedStream(program.compressed, program.length)
-        self._add_pdf_obj(font_file, "fonts")
-        descriptor.font_file2 = font_file  # type: ignore[attr-defined]
-        return type0
+        found.append((font.i, font.face.embedding(font)))
+        font.subset.pick.cache_clear()  # fpdf2's caches hold on to the document's fonts
+        font.subset.get_glyph.cache_clear()
+    return found
 
 
 def _widths(widths: Iterable[tuple[int, int]]) -> str:
@@ -401,14 +334,13 @@ def _widths(widths: Iterable[tuple[int, int]]) -> str:
     return "[" + " ".join(f"{first} [{' '.join(map(str, ws))}]" for first, ws in runs) + "]"
 
 
-@lru_cache(maxsize=256)
-def _cid_to_gid(glyph_ids: tuple[tuple[int, int], ...]) -> bytes:
+def _cid_to_gid(glyph_ids: list[tuple[int, int]]) -> bytes:
     """The CIDToGIDMap stream, compressed: for each code (CID) used, its glyph in the program.
 
     Two bytes per CID up to the highest one used (ISO 32000-1, 9.7.4.2; a reader maps CIDs past
     the end to glyph 0): a document's codes are numbered from 1, so a few hundred bytes rather
     than the 128 KB a map of all 65,536 CIDs takes, which cost a millisecond to compress for
-    every font of every receipt. Kept, since most receipts use the same codes and glyphs.
+    every font of every receipt.
     """
     size = max((code for code, _glyph in glyph_ids), default=0) + 1
     cid_to_gid = bytearray(2 * size)
@@ -417,10 +349,9 @@ def _cid_to_gid(glyph_ids: tuple[tuple[int, int], ...]) -> bytes:
     return zlib.compress(bytes(cid_to_gid))
 
 
-@lru_cache(maxsize=256)
-def _to_unicode(chars: tuple[tuple[int, object], ...]) -> bytes:
+def _to_unicode(chars: list[tuple[int, object]]) -> bytes:
     """A ToUnicode CMap from two-byte codes to the text they show (ISO 32000-1, 9.10.3),
-    compressed; kept, since most receipts use the same codes for the same characters."""
+    compressed."""
     pairs = [
         f"<{code:04X}> <{''.join(chr(c) for c in text).encode('utf-16-be').hex().upper()}>"
         for code, text in chars

@@ -1,12 +1,12 @@
 """A ReceiptDocument as a write-protected A4 PDF: one page, plus an annex for a statement.
 
 `render_pdf` lays out the blocks `content.content_for` produces, in DejaVu Sans (see `fonts`),
-with all text selectable. The PDF is encrypted with an empty user password (anyone can open,
-print and copy the text) and an owner password that is never kept, with permissions that
-forbid modification, annotations, form filling and page assembly. The cipher is AES-128 (PDF
-1.6, which every current reader opens), through the `cryptography` package: fpdf2's own RC4 is
-pure Python and took a quarter of a receipt's rendering. Against editing the cipher matters
-little, since what protects the receipt is the permission flags that readers honour.
+with all text selectable; `pdf_file` writes the file. The PDF is encrypted with an empty user
+password (anyone can open, print and copy the text) and an owner password that is never kept,
+with permissions that forbid modification, annotations, form filling and page assembly. The
+cipher is AES-128 (PDF 1.6, which every current reader opens), through the `cryptography`
+package (`pdf_security`). Against editing the cipher matters little, since what protects the
+receipt is the permission flags that readers honour.
 """
 
 from __future__ import annotations
@@ -15,19 +15,18 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, time
-from functools import lru_cache, partial
+from functools import partial
 from typing import Final
 
-from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
-from cryptography.hazmat.primitives.ciphers import Cipher
 from fpdf import FPDF
-from fpdf.encryption import StandardSecurityHandler
-from fpdf.enums import AccessPermission, Align, EncryptionMethod, XPos, YPos
+from fpdf.enums import AccessPermission, Align, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from checkout.receipts import content as c
 from checkout.receipts.document import ReceiptDocument
-from checkout.receipts.fonts import FAMILY, SUBSETS, CachedFontsOutput, text_width
+from checkout.receipts.fonts import FAMILY, SUBSETS, text_width
+from checkout.receipts.pdf_file import ProtectedPDF, ReceiptOutput
+from checkout.receipts.pdf_security import Protection
 
 #: Everything a reader may do except change the document.
 PERMISSIONS: Final = (
@@ -52,7 +51,7 @@ _BODY: Final = 9.5
 _SMALL: Final = 7.8
 
 
-class _ReceiptPDF(FPDF):
+class _ReceiptPDF(ProtectedPDF):
     """An A4 page with a quiet footer: the receipt number, how to reach us, the page."""
 
     def __init__(self, document: ReceiptDocument, footer: str) -> None:
@@ -78,56 +77,11 @@ class _ReceiptPDF(FPDF):
         return f"<{digest}><{digest}>"
 
 
-class _SecurityHandler(StandardSecurityHandler):
-    """fpdf2's standard security handler, with the RC4 of its key computations done in C.
-
-    For AES-128 (revision 4) the owner and user keys (O and U, ISO 32000-1 7.6.3.4, algorithms
-    3 and 5) still take twenty RC4 passes each; fpdf2's RC4 is pure Python and those forty
-    passes cost more than a millisecond a PDF. These two methods compute the same values with
-    the RC4 of the `cryptography` package; the document itself is encrypted by fpdf2, with AES.
-    """
-
-    def generate_owner_password(self) -> str:
-        """Algorithm 3: the O value, from the owner and user passwords (kept: the same
-        passwords give the same value)."""
-        return _owner_value(
-            bytes(self.padded_password(self.owner_password)),
-            bytes(self.padded_password(self.user_password)),
-            self.key_length,
-        )
-
-    def generate_user_password(self) -> str:
-        """Algorithm 5: the U value, from the file key and the file identifier."""
-        seed = self.DEFAULT_PADDING + bytes.fromhex(self.info_id)
-        result = _rc4_passes(self.k, hashlib.md5(seed, usedforsecurity=False).digest())
-        # 16 more bytes, which readers ignore; fpdf2 derives them from the padding like this
-        return (
-            result + bytes(r ^ p for r, p in zip(result, self.DEFAULT_PADDING, strict=False))
-        ).hex()
-
-
-@lru_cache(maxsize=8)
-def _owner_value(owner: bytes, user: bytes, key_length: int) -> str:
-    """Algorithm 3 on the padded owner and user passwords: the O value, as hex."""
-    digest = owner
-    for _ in range(51):  # MD5 once, then 50 times more (revision 3 and up)
-        digest = hashlib.md5(digest, usedforsecurity=False).digest()
-    return _rc4_passes(digest[: key_length // 8], user).hex()
-
-
-def _rc4_passes(key: bytes, data: bytes) -> bytes:
-    """RC4 with `key`, then with each byte of `key` XOR 1, 2, ... 19 (algorithms 3 and 5)."""
-    for n in range(20):
-        cipher = Cipher(ARC4(bytes(byte ^ n for byte in key)), mode=None)
-        data = cipher.encryptor().update(data)
-    return data
-
-
 def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) -> bytes:
     """The receipt as PDF bytes: A4, text selectable, modification forbidden.
 
     Without `owner_password` the process's own random one is used (never kept anywhere; one
-    per process, so that its O value is computed once, see `_owner_value`). Two renderings of
+    per process, so that its O value is computed once, see `pdf_security`). Two renderings of
     the same document differ in their encryption (AES starts each string and stream with a
     random initialisation vector), not in what they show: a receipt is rendered once and
     stored.
@@ -138,14 +92,8 @@ def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) 
     _set_up(pdf, document, what)
     for block in what.blocks:
         _draw(pdf, block)
-    # What FPDF.set_encryption does, with the handler whose key computations run in C.
-    pdf._security_handler = _SecurityHandler(
-        pdf,
-        owner_password=owner_password or _OWNER_PASSWORD,
-        permission=PERMISSIONS,
-        encryption_method=EncryptionMethod.AES_128,
-    )
-    return bytes(pdf.output(output_producer_class=CachedFontsOutput))
+    pdf.protection = Protection(owner_password or _OWNER_PASSWORD, int(PERMISSIONS))
+    return bytes(pdf.output(output_producer_class=ReceiptOutput))
 
 
 def _all_text(what: c.Content, document: ReceiptDocument) -> str:

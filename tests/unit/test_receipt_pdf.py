@@ -12,9 +12,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +27,7 @@ from fpdf import FPDF
 from fpdf.encryption import StandardSecurityHandler
 from fpdf.enums import Align, EncryptionMethod, XPos, YPos
 from fpdf.fonts import SubsetMap
-from fpdf.syntax import PDFObject
+from PIL import Image
 from pypdf import PasswordType, PdfReader
 from pypdf.constants import UserAccessPermissions
 
@@ -32,20 +36,10 @@ from checkout.offices import Office, load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.document import DonorOnReceipt, GiftLine, ReceiptDocument
 from checkout.receipts.documents import gift_aid_confirmation, issuer_of
-from checkout.receipts.fonts import (
-    _ALWAYS_EMBEDDED,
-    FAMILY,
-    SUBSETS,
-    CachedFontsOutput,
-    _Entries,
-)
-from checkout.receipts.pdf import (
-    _OWNER_PASSWORD,
-    PERMISSIONS,
-    _SecurityHandler,
-    _write_line,
-    render_pdf,
-)
+from checkout.receipts.fonts import _ALWAYS_EMBEDDED, FAMILY, SUBSETS
+from checkout.receipts.pdf import _OWNER_PASSWORD, PERMISSIONS, _write_line, render_pdf
+from checkout.receipts.pdf_file import ProtectedPDF, ReceiptOutput
+from checkout.receipts.pdf_security import Encryption, Protection
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 KINDS = (
@@ -373,16 +367,15 @@ def test_modification_is_forbidden_but_text_can_be_read_and_printed() -> None:
 
 @pytest.mark.parametrize("owner", ["", "x", "a-much-longer-owner-password-than-32-bytes!!"])
 @pytest.mark.parametrize("file_id", ["0" * 32, "DEADBEEF" * 4, "0123456789ABCDEF" * 2])
-def test_the_keys_computed_with_c_rc4_are_fpdf2s_own(owner: str, file_id: str) -> None:
-    """The O and U values (ISO 32000-1 algorithms 3 and 5) match fpdf2's pure-Python ones."""
-    handlers = [
-        handler(FPDF(), owner, "", PERMISSIONS, EncryptionMethod.AES_128)
-        for handler in (StandardSecurityHandler, _SecurityHandler)
-    ]
-    for handler in handlers:
-        handler.generate_passwords(f"<{file_id}><{file_id}>")
-    fpdf2s, ours = handlers
-    assert (ours.o, ours.k, ours.u) == (fpdf2s.o, fpdf2s.k, fpdf2s.u)
+def test_the_keys_are_fpdf2s_own(owner: str, file_id: str) -> None:
+    """The file key, O and U values (ISO 32000-1 algorithms 2, 3 and 5) and P match those of
+    fpdf2's pure-Python security handler."""
+    fpdf2s = StandardSecurityHandler(FPDF(), owner, "", PERMISSIONS, EncryptionMethod.AES_128)
+    fpdf2s.generate_passwords(f"<{file_id}><{file_id}>")
+    ours = Encryption(Protection(owner, int(PERMISSIONS)), bytes.fromhex(file_id))
+    assert (ours.o.hex(), ours.key, ours.u.hex()) == (fpdf2s.o, fpdf2s.k, fpdf2s.u)
+    assert f"/P {ours.p}" in ours.dictionary()
+    assert ours.p == fpdf2s.get_encryption_obj().p
 
 
 @pytest.mark.parametrize(
@@ -537,36 +530,87 @@ def read_with(pdf: bytes, password: str) -> PasswordType:
     return PdfReader(io.BytesIO(pdf)).decrypt(password)
 
 
-WRITTEN: list[PDFObject] = []
+def test_every_object_is_where_the_cross_reference_table_says() -> None:
+    """A two-page statement read strictly: the table's offsets, both pages, the page count."""
+    pdf = render_pdf(statement("de_zuwendungsbestaetigung"))
+    start = int(pdf.rsplit(b"startxref\n", 1)[1].split()[0])
+    assert pdf[start:].startswith(b"xref\n0 ")
+    entries = pdf[start:].split(b"trailer")[0].splitlines()[2:]
+    assert entries[0] == b"0000000000 65535 f "
+    for number, entry in enumerate(entries[1:], start=1):
+        assert entry.endswith(b" 00000 n ")
+        assert pdf[int(entry[:10]) :].startswith(b"%d 0 obj\n" % number), number
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    reader.decrypt("")
+    assert len(reader.pages) == 2
+    assert reader.trailer["/Size"] == len(entries)
+    footers = [flat(page.extract_text()) for page in reader.pages]
+    assert "· 1/2" in footers[0] and "· 2/2" in footers[1]  # the page-count alias filled in
 
 
-class _Recording(CachedFontsOutput):
-    """fpdf2's output with our fonts, keeping every object it writes in WRITTEN."""
-
-    def _add_pdf_obj(self, pdf_obj: PDFObject, category: str | None = None) -> int:
-        WRITTEN.append(pdf_obj)
-        return super()._add_pdf_obj(pdf_obj, category)
+QPDF = shutil.which("qpdf")
 
 
-def test_our_font_objects_write_the_entries_fpdf2_would() -> None:
-    """Our objects find their entries without dir(); fpdf2's own way finds the same ones, in
-    the same order."""
-    WRITTEN.clear()
-    page = _page_with_faces()
+@pytest.mark.parametrize("kind", KINDS)
+def test_qpdf_finds_no_error_in_the_file(kind: str, tmp_path: Path) -> None:
+    """An independent reader checks what our writer makes: syntax, streams, encryption."""
+    if QPDF is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true and qpdf is missing (.ci/run installs Debian's qpdf)")
+        pytest.skip("needs qpdf (Debian's qpdf package) to check the PDFs independently")
+    path = tmp_path / "receipt.pdf"
+    donor = DonorOnReceipt("Zoë Łukasiewicz 山田", ("Ring 1", "10115 Berlin"))
+    path.write_bytes(render_pdf(statement(kind, donor=donor)))
+    checked = subprocess.run([QPDF, "--check", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No syntax or stream encoding errors found" in checked.stdout
+    assert "file encryption method: AESv2" in checked.stdout
+
+
+def _protected_page() -> ProtectedPDF:
+    page = ProtectedPDF(format="A4", unit="mm")
+    page.protection = Protection("owner", int(PERMISSIONS))
+    SUBSETS.add_to(page, "A link")
+    page.add_page()
     page.set_font(FAMILY, "", 10)
-    page.cell(text="Zoë Łukasiewicz 山田")
-    page.output(output_producer_class=_Recording)
-    ours = [obj for obj in WRITTEN if isinstance(obj, _Entries)]
-    assert {type(obj).__name__ for obj in ours} == {
-        "_Font",
-        "_SystemInfo",
-        "_Descriptor",
-        "_CompressedStream",
-    }
-    for obj in ours:
-        assert list(obj._build_obj_dict().items()) == list(
-            PDFObject._build_obj_dict(obj).items()
-        ), type(obj).__name__
+    page.cell(text="A link")
+    return page
+
+
+def _translucent_square(page: FPDF) -> None:
+    with page.local_context(fill_opacity=0.5):
+        page.rect(10, 10, 5, 5, style="F")
+
+
+@pytest.mark.parametrize(
+    "add",
+    [
+        lambda page: page.cell(text="A link", link="https://example.org"),
+        lambda page: page.set_font("helvetica") or page.cell(text="A link"),
+        lambda page: page.image(Image.new("RGB", (2, 2)), 10, 10),
+        _translucent_square,
+    ],
+    ids=["link", "core font", "image", "graphics state"],
+)
+def test_what_the_writer_would_leave_out_is_refused(add: Callable[[FPDF], object]) -> None:
+    plain = _protected_page()
+    assert "A link" in text_of(bytes(plain.output(output_producer_class=ReceiptOutput)))
+    page = _protected_page()
+    add(page)
+    with pytest.raises(ValueError, match=r"does not write|not from FontSubsets"):
+        page.output(output_producer_class=ReceiptOutput)
+
+
+def test_documents_that_pick_the_same_characters_in_another_order_map_them_right() -> None:
+    """Letters beyond those always embedded get codes in the order a document uses them; an
+    embedding is shared only by documents whose codes mean the same characters."""
+    names = ("Åsa Öberg-Ýr", "Ýr Öberg-Åsa", "Åsa Öberg-Ýr")
+    pdfs = [render_pdf(document("nl_anbi", donor=DonorOnReceipt(n, ("Ring 1",)))) for n in names]
+    for name, pdf in zip(names, pdfs, strict=True):
+        assert name in text_of(pdf)
+    maps = [[font["to_unicode"] for font in embedded_fonts(pdf)] for pdf in pdfs]
+    assert maps[0] != maps[1]
+    assert maps[0] == maps[2]
 
 
 def test_a_documents_fonts_start_with_the_codes_fpdf2_would_pick() -> None:

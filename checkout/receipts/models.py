@@ -69,6 +69,7 @@ class Receipt(Base):
     donor_snapshot: Mapped[dict[str, Any]] = mapped_column(
         JSON, comment="Name and address as printed (the donor may change theirs later)"
     )
+    # Stored uncompressed on PostgreSQL (STORAGE EXTERNAL, migration 0014): compressed already.
     pdf: Mapped[bytes | None] = mapped_column(
         LargeBinary, comment="The bytes sent; rendered once after numbering, never again"
     )

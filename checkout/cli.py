@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from alembic import command
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -52,7 +51,7 @@ def downgrade_command(revision: str) -> None:
 @db_cli.command("current")
 def current_command() -> None:
     """Show the revision the database is at."""
-    command.current(migrate.alembic_config(_url()))
+    migrate.show_current(_url())
 
 
 @db_cli.command("revision")
@@ -60,7 +59,7 @@ def current_command() -> None:
 @click.option("--autogenerate/--empty", default=True)
 def revision_command(message: str, autogenerate: bool) -> None:
     """Write a new migration, compared against the models by default."""
-    command.revision(migrate.alembic_config(_url()), message=message, autogenerate=autogenerate)
+    migrate.write_revision(_url(), message, autogenerate)
 
 
 drafts_cli = AppGroup("drafts", help="Donation drafts kept on the server.")

@@ -105,7 +105,9 @@ class FontSubsets:
                 have = self.facts(name).coverage
                 covered &= have
                 self._face(name, (chars & have) | _COMMON).add_to(pdf, FAMILY, style)
-            extra = (chars - covered) & self.facts(_FALLBACK).coverage
+            extra = frozenset[str]()
+            if chars - covered:  # the fallback's big character map is read only when needed
+                extra = (chars - covered) & self.facts(_FALLBACK).coverage
             if extra:
                 # with a space: fpdf2 reserves code 32 for it in every font it embeds
                 self._face(_FALLBACK, extra | {" "}).add_to(pdf, _FALLBACK_FAMILY, "")
@@ -161,7 +163,7 @@ class _Face:
     use in a subset map of their own.
     """
 
-    def __init__(self, path: Path, programs: int = 32) -> None:
+    def __init__(self, path: Path, kept: int = 128) -> None:
         self.path = path
         self._data = path.read_bytes()
         scratch = FPDF()
@@ -176,10 +178,12 @@ class _Face:
         for code in _ALWAYS_EMBEDDED:
             if code in font.cmap:
                 self._first_codes.pick(code)
-        self._programs: _Kept[frozenset[str], _Program] = _Kept(programs)
+        # A program takes about 5 KB, an embedding 1 to 2 KB; `kept` of each covers the letters
+        # beyond those always embedded (ä, ł, ñ ...) that a day's donors' names combine.
+        self._programs: _Kept[frozenset[str], _Program] = _Kept(kept)
         # A document's embedding follows from the characters it picked and their codes; most
         # receipts pick the same ones in the same order, so most share an embedding.
-        self._embeddings: _Kept[tuple[tuple[object, int], ...], FontEmbedding] = _Kept(64)
+        self._embeddings: _Kept[tuple[tuple[object, int], ...], FontEmbedding] = _Kept(kept)
 
     def add_to(self, pdf: FPDF, family: str, style: str) -> None:
         """Add this face to `pdf` as `family` in `style`, as `pdf.add_font` would."""

@@ -54,18 +54,22 @@ _SMALL: Final = 7.8
 class _ReceiptPDF(ProtectedPDF):
     """An A4 page with a quiet footer: the receipt number, how to reach us, the page."""
 
-    def __init__(self, document: ReceiptDocument, footer: str) -> None:
+    def __init__(self, document: ReceiptDocument, footer: str, pages: int) -> None:
         super().__init__(format="A4", unit="mm")
         self._document = document
         self._footer = footer
+        self.expected_pages = pages
 
     def footer(self) -> None:
-        """Number, contact and page at the foot of every page."""
+        """Number, contact and page ("1/2") at the foot of every page.
+
+        A page's footer is drawn before the next page exists, so the total is the one the
+        layout expects (`_expected_pages`); `render_pdf` lays out again if it was wrong. (fpdf2's
+        total-pages alias would know it, but only lines without it take the fast `_write_line`.)
+        """
         self.set_y(-14)
         _style(self, size=_SMALL, color=_MUTED)
-        # Every page is numbered: a page's footer is drawn before the next page exists, so
-        # only the total (filled in at output) can tell the first page of two from a single.
-        text = f"{self._document.number} · {self._footer} · {self.page_no()}/{{nb}}"
+        text = f"{self._document.number} · {self._footer} · {self.page_no()}/{self.expected_pages}"
         width = self.w - self.r_margin - self.x
         if not _write_line(self, text, width, 4, Align.C):
             self.cell(width, 4, text, align=Align.C)
@@ -87,18 +91,31 @@ def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) 
     stored.
     """
     what = c.content_for(document)
-    pdf = _ReceiptPDF(document, what.footer)
-    SUBSETS.add_to(pdf, _all_text(what, document))
-    _set_up(pdf, document, what)
-    for block in what.blocks:
-        _draw(pdf, block)
+    pdf = _laid_out(document, what, _expected_pages(what))
+    if pdf.pages_count != pdf.expected_pages:  # text ran over a page: number them again
+        pdf = _laid_out(document, what, pdf.pages_count)
     pdf.protection = Protection(owner_password or _OWNER_PASSWORD, int(PERMISSIONS))
     return bytes(pdf.output(output_producer_class=ReceiptOutput))
 
 
+def _expected_pages(what: c.Content) -> int:
+    """The pages the content asks for: one, and one more after each page break."""
+    return 1 + sum(isinstance(block, c.PageBreak) for block in what.blocks)
+
+
+def _laid_out(document: ReceiptDocument, what: c.Content, pages: int) -> _ReceiptPDF:
+    """The pages drawn, footers numbered "n/`pages`" (the last one at output)."""
+    pdf = _ReceiptPDF(document, what.footer, pages)
+    SUBSETS.add_to(pdf, _all_text(what, document))
+    _set_up(pdf, document, what)
+    for block in what.blocks:
+        _draw(pdf, block)
+    return pdf
+
+
 def _all_text(what: c.Content, document: ReceiptDocument) -> str:
     """Every character the PDF will print, so the fonts can be cut down to them."""
-    parts = [what.footer, document.number, "0123456789/ ·"]
+    parts = [what.footer, document.number, "0123456789/ ·"]  # the page numbers too
     for block in what.blocks:
         parts.extend(_texts(block))
     return "".join(parts)
@@ -128,7 +145,6 @@ def _set_up(pdf: FPDF, document: ReceiptDocument, what: c.Content) -> None:
     pdf.set_title(what.title)
     pdf.set_author(document.issuer.legal_name)
     pdf.set_creator("donation-checkout")
-    pdf.alias_nb_pages()
     pdf.add_page()
 
 

@@ -36,7 +36,7 @@ from checkout.offices import Office, load_registry
 from checkout.paths import CONFIG_DIR
 from checkout.receipts.document import DonorOnReceipt, GiftLine, ReceiptDocument
 from checkout.receipts.documents import gift_aid_confirmation, issuer_of
-from checkout.receipts.fonts import _ALWAYS_EMBEDDED, FAMILY, SUBSETS
+from checkout.receipts.fonts import _ALWAYS_EMBEDDED, FAMILY, SUBSETS, FontSubsets
 from checkout.receipts.pdf import _OWNER_PASSWORD, PERMISSIONS, _write_line, render_pdf
 from checkout.receipts.pdf_file import ProtectedPDF, ReceiptOutput
 from checkout.receipts.pdf_security import Encryption, Protection
@@ -257,6 +257,19 @@ def test_sammelbestaetigung_lists_each_gift_in_its_annex() -> None:
     assert "· 1/2" in first and "· 2/2" in annex, "the annex is numbered as part of the whole"
 
 
+def test_a_statement_that_runs_over_a_page_numbers_every_page_of_the_total() -> None:
+    """No page break asked for, but 90 gifts fill more than a page: each footer says n/total."""
+    gifts = tuple(
+        GiftLine(date(2026, 1 + n % 12, 1 + n % 28), Money(1000 + n, "USD"), f"P-{n}")
+        for n in range(90)
+    )
+    reader = read(render_pdf(document("us_501c3", gifts=gifts, period=YEAR)))
+    total = len(reader.pages)
+    assert total >= 2
+    for number, page in enumerate(reader.pages, start=1):
+        assert flat(page.extract_text()).endswith(f"· {number}/{total}"), number
+
+
 def test_a_single_german_receipt_has_no_annex_and_no_statement_sentence() -> None:
     text = text_of(render_pdf(document("de_zuwendungsbestaetigung")))
     assert "Anlage zur Sammelbestätigung" not in text
@@ -397,6 +410,17 @@ def test_names_in_any_script_are_drawn_and_extracted(
     assert name in text_of(pdf)
     messages = [record.getMessage() for record in caplog.records]
     assert not [m for m in messages if "missing" in m or "no font" in m], messages
+
+
+def test_the_fallback_font_is_read_only_for_characters_dejavu_lacks() -> None:
+    """Its character map is large: a process whose receipts need it never pays for it."""
+    subsets = FontSubsets()
+    subsets.add_to(FPDF(), "Zoë Łukasiewicz, Müllerstraße 1 € §")
+    assert set(subsets._facts) == {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"}
+    page = FPDF()
+    subsets.add_to(page, "山田")
+    assert "DroidSansFallback.ttf" in subsets._facts
+    assert "fallback" in page.fonts
 
 
 def test_cjk_characters_come_from_the_fallback_font() -> None:

@@ -7,7 +7,9 @@ subsets it again when it writes the PDF; for DejaVu's 6,000 glyphs that took lon
 everything else in a receipt together. So the work is done once per process:
 
 - each font is cut down, once per set of characters, to the characters a receipt prints
-  (receipts whose donors' names hold no unusual characters all share the same small files);
+  (receipts whose donors' names hold no unusual characters all share the same small files,
+  which, with the fonts' metrics, are also kept for the machine's other processes: see
+  `font_cache`);
 - each cut-down file is read by fpdf2 once, and every document gets a copy of that font object
   with its own record of the glyphs it uses;
 - the font program a PDF embeds (the glyphs one document uses, and always the letters and
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import secrets
@@ -32,7 +35,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
@@ -42,6 +45,7 @@ from fpdf import FPDF
 from fpdf.fonts import PDFFontDescriptor, SubsetMap, TTFFont
 
 from checkout.paths import STATIC_DIR
+from checkout.receipts.font_cache import SHARED_FONT_DIR, SharedFiles
 
 LOG = logging.getLogger(__name__)
 _K = TypeVar("_K")
@@ -81,15 +85,37 @@ class _FontFacts:
             scale = 1000 / font["head"].unitsPerEm
             metrics = font["hmtx"].metrics
             cmap = font.getBestCmap()
-            advances = {chr(code): metrics[glyph][0] * scale for code, glyph in cmap.items()}
-            return cls(advances, frozenset(advances))
+            return cls.of({chr(code): metrics[glyph][0] * scale for code, glyph in cmap.items()})
+
+    @classmethod
+    def of(cls, advances: dict[str, float]) -> _FontFacts:
+        return cls(advances, frozenset(advances))
+
+    @classmethod
+    def shared(cls, name: str, files: SharedFiles) -> _FontFacts:
+        """The facts of font file `name`, from the machine's shared files or read now."""
+        made: list[_FontFacts] = []
+
+        def write(path: Path) -> None:
+            made.append(cls.read(name))
+            path.write_text(json.dumps(made[0].advances), encoding="utf-8")
+
+        path = files.get(FONT_DIR / name, "facts.json", write)
+        if made:
+            return made[0]
+        if path is None:
+            return cls.read(name)
+        return cls.of(json.loads(path.read_text(encoding="utf-8")))
 
 
 class FontSubsets:
     """Cut-down copies of the vendored fonts, one per set of characters, kept for the process."""
 
-    def __init__(self, capacity: int = 64) -> None:
+    def __init__(self, capacity: int = 64, shared: Path | None = None) -> None:
+        """Up to `capacity` cut-down fonts per process; the facts and the cuts to the common
+        characters (what most receipts use) also in folder `shared`, for other processes."""
         self._capacity = capacity
+        self._shared = SharedFiles(shared)
         self._faces: OrderedDict[tuple[str, frozenset[str]], _Face] = OrderedDict()
         self._facts: dict[str, _FontFacts] = {}
         self._lock = threading.Lock()
@@ -120,7 +146,7 @@ class FontSubsets:
         """Coverage and widths of a vendored font, read once."""
         facts = self._facts.get(name)
         if facts is None:
-            facts = self._facts[name] = _FontFacts.read(name)
+            facts = self._facts[name] = _FontFacts.shared(name, self._shared)
         return facts
 
     def _face(self, name: str, chars: frozenset[str]) -> _Face:
@@ -133,12 +159,18 @@ class FontSubsets:
         if face is not None:
             self._faces.move_to_end(key)
             return face
-        path = self._folder_path() / f"{secrets.token_hex(6)}-{name}"
-        _write_subset(FONT_DIR / name, chars, path)
+        source = FONT_DIR / name
+        path = None
+        if chars == _COMMON:
+            path = self._shared.get(source, "common.ttf", partial(_write_subset, source, chars))
+        if path is None:
+            path = self._folder_path() / f"{secrets.token_hex(6)}-{name}"
+            _write_subset(source, chars, path)
         face = self._faces[key] = _Face(path)
         if len(self._faces) > self._capacity:
             _, oldest = self._faces.popitem(last=False)
-            oldest.path.unlink(missing_ok=True)
+            if oldest.path.parent == self._folder:  # this process's own, not a shared one
+                oldest.path.unlink(missing_ok=True)
         return face
 
     def _folder_path(self) -> Path:
@@ -396,7 +428,7 @@ def _write_subset(source: Path, chars: frozenset[str], target: Path) -> None:
         font.save(target)
 
 
-SUBSETS: Final = FontSubsets()
+SUBSETS: Final = FontSubsets(shared=SHARED_FONT_DIR)
 
 
 @lru_cache(maxsize=8192)

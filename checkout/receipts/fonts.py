@@ -230,6 +230,7 @@ class _Face:
         font.missing_glyphs = []
         font.biggest_size_pt = 0
         font.subset = _subset_copy(self._first_codes, font)
+        font.codes = {}
         pdf.fonts[font.fontkey] = font
 
     def embedding(self, font: _DocumentFont) -> FontEmbedding:
@@ -290,10 +291,18 @@ def _subset_copy(subset: SubsetMap, font: TTFFont) -> SubsetMap:
 
 
 class _DocumentFont(TTFFont):
-    """A document's copy of a `_Face`'s font (see `_Face.add_to`)."""
+    """A document's copy of a `_Face`'s font (see `_Face.add_to`), with the codes it picked."""
 
-    __slots__ = ("face",)
+    __slots__ = ("codes", "face")
     face: _Face
+    codes: dict[str, tuple[str, float]]
+
+
+def font_codes(font: TTFFont) -> dict[str, tuple[str, float]]:
+    """The document's record of each character drawn in `font`: its code (as a character) and
+    width, looked up faster than through fpdf2's cached `SubsetMap.pick` (a fresh record for
+    a font not from `FontSubsets`)."""
+    return font.codes if isinstance(font, _DocumentFont) else {}
 
 
 @dataclass(frozen=True, slots=True)

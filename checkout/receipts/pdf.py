@@ -15,16 +15,17 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, time
-from functools import partial
+from functools import lru_cache, partial
 from typing import Final
 
 from fpdf import FPDF
+from fpdf.drawing_primitives import DeviceCMYK, DeviceGray, DeviceRGB
 from fpdf.enums import AccessPermission, Align, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from checkout.receipts import content as c
 from checkout.receipts.document import ReceiptDocument
-from checkout.receipts.fonts import FAMILY, SUBSETS, text_width
+from checkout.receipts.fonts import FAMILY, SUBSETS, font_codes, text_width
 from checkout.receipts.pdf_file import ProtectedPDF, ReceiptOutput
 from checkout.receipts.pdf_security import Protection
 
@@ -193,14 +194,17 @@ def _write_line(pdf: FPDF, row: str, width: float, line: float, align: Align) ->
         or pdf.will_page_break(line)
     ):
         return False
-    glyphs, pick, widths = font.glyph_ids, font.subset.pick, font.cw
+    known = font_codes(font)
     codes, units = [], 0.0
     for char in row:
-        unicode = ord(char)
-        if unicode not in glyphs:
-            return False
-        codes.append(chr(pick(unicode) or 0))
-        units += widths[unicode]
+        code_and_width = known.get(char)
+        if code_and_width is None:
+            unicode = ord(char)
+            if unicode not in font.glyph_ids:
+                return False
+            code_and_width = known[char] = (chr(font.subset.pick(unicode) or 0), font.cw[unicode])
+        codes.append(code_and_width[0])
+        units += code_and_width[1]
     text_width = units * pdf.font_size_pt * 0.001 / pdf.k
     if align == Align.R:
         dx = width - pdf.c_margin - text_width
@@ -213,12 +217,18 @@ def _write_line(pdf: FPDF, row: str, width: float, line: float, align: Align) ->
     k = pdf.k
     baseline = pdf.h - pdf.y - 0.5 * line - 0.3 * pdf.font_size
     pdf._out(
-        f"q BT {(pdf.x + dx) * k:.2f} {baseline * k:.2f} Td {color.serialize().lower()}"
+        f"q BT {(pdf.x + dx) * k:.2f} {baseline * k:.2f} Td {_fill_operator(color)}"
         f" ({font.escape_text(''.join(codes))}) Tj ET Q"
     )
     pdf._lasth = line
     pdf.y += line
     return True
+
+
+@lru_cache(maxsize=16)
+def _fill_operator(color: DeviceRGB | DeviceGray | DeviceCMYK) -> str:
+    """The operator that sets `color` for text, as `cell` writes it."""
+    return color.serialize().lower()
 
 
 def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:

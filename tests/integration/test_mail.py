@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import socket
@@ -29,6 +30,7 @@ from checkout.mail import (
     SmtpTransport,
     compose,
     compose_receipt_email,
+    mime,
     receipt_subject,
     render_bodies,
     stable_message_id,
@@ -579,3 +581,15 @@ def test_extra_headers_are_added_but_cannot_replace_the_message_id() -> None:
     assert message.get_content_type() == "multipart/alternative"  # no attachment given
     with pytest.raises(ValueError, match="Message-ID"):
         compose_receipt_email(**arguments, headers={"Message-ID": "<other@example.org>"})
+
+
+@pytest.mark.parametrize("size", [0, 1, 56, 57, 58, 114, 10_000])
+def test_the_attachment_is_base64_in_lines_of_76_at_most(size: int) -> None:
+    """RFC 2045, 6.8: encoded lines of no more than 76 characters, each ended by CRLF."""
+    data = bytes(range(256)) * (size // 256 + 1)
+    part = mime.pdf_part(data[:size], "receipt.pdf")
+    _headers, _blank, body = part.partition("\r\n\r\n")
+    lines = body.split("\r\n")
+    assert lines[-1] == "", "the body ends with CRLF"
+    assert all(0 < len(line) <= 76 for line in lines[:-1])
+    assert base64.b64decode("".join(lines)) == data[:size]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,6 +18,7 @@ from checkout.db import db_session, get_database
 from checkout.mail.sending import TransportPool, keep_pool
 from checkout.outbox.effects import ConcurrentPerformer, perform_in_turn
 from checkout.outbox.models import DEAD, PENDING, OutboxMessage
+from checkout.outbox.stopping import StopRequest
 from checkout.outbox.worker import Worker, WorkerSettings
 
 
@@ -87,10 +87,10 @@ def _work(worker: Worker, once: bool, poll: float) -> None:
     if once:
         click.echo(f"done {worker.run_once()}")
         return
-    stop = threading.Event()
+    stop = StopRequest()
 
     def request_stop(_signal: int, _frame: Any) -> None:
-        stop.set()
+        stop.request()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
@@ -99,7 +99,10 @@ def _work(worker: Worker, once: bool, poll: float) -> None:
     def wait_a_little() -> None:
         stop.wait(poll)  # returns early when SIGTERM arrives
 
-    worker.run_until(stop.is_set, wait_a_little)
+    try:
+        worker.run_until(stop.is_set, wait_a_little)
+    finally:
+        stop.close()
     click.echo(f"worker {worker.name} stopped")
 
 

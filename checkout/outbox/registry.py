@@ -130,11 +130,15 @@ def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> i
 
 def enqueue_all(session: Session, name: str, messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Add several messages of one name, given as (key, payload), in one INSERT in the
-    caller's transaction; a key already queued is skipped, as `enqueue` skips it."""
+    caller's transaction; a key already queued is skipped, as `enqueue` skips it.
+
+    The rows go as parameters of one statement (SQLAlchemy's "insertmanyvalues" writes them
+    into one INSERT), not as a VALUES list built into the statement: that was compiled anew
+    for every batch and cost four times the CPU.
+    """
     if not messages:
         return
     session.execute(
-        upsert_insert(session, _OUTBOX)
-        .values([{"name": name, "key": key, "payload": payload} for key, payload in messages])
-        .on_conflict_do_nothing(index_elements=[_OUTBOX.c.key])
+        upsert_insert(session, _OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]),
+        [{"name": name, "key": key, "payload": payload} for key, payload in messages],
     )

@@ -28,10 +28,12 @@ import logging
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import weakref
 import zlib
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -103,9 +105,12 @@ class _FontFacts:
         path = files.get(FONT_DIR / name, "facts.json", write)
         if made:
             return made[0]
-        if path is None:
-            return cls.read(name)
-        return cls.of(json.loads(path.read_text(encoding="utf-8")))
+        if path is not None:
+            try:
+                return cls.of(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as error:  # damaged by hand or by the disk
+                LOG.warning("ignoring the shared font facts %s: %s", path, error)
+        return cls.read(name)
 
 
 class FontSubsets:
@@ -160,13 +165,15 @@ class FontSubsets:
             self._faces.move_to_end(key)
             return face
         source = FONT_DIR / name
-        path = None
+        face = None
         if chars == _COMMON:
-            path = self._shared.get(source, "common.ttf", partial(_write_subset, source, chars))
-        if path is None:
+            shared = self._shared.get(source, "common.ttf", partial(_write_subset, source, chars))
+            face = _shared_face(shared) if shared is not None else None
+        if face is None:
             path = self._folder_path() / f"{secrets.token_hex(6)}-{name}"
             _write_subset(source, chars, path)
-        face = self._faces[key] = _Face(path)
+            face = _Face(path)
+        self._faces[key] = face
         if len(self._faces) > self._capacity:
             _, oldest = self._faces.popitem(last=False)
             if oldest.path.parent == self._folder:  # this process's own, not a shared one
@@ -179,6 +186,28 @@ class FontSubsets:
             self._folder = Path(tempfile.mkdtemp(prefix="receipt-fonts-"))
             weakref.finalize(self, _remove, self._folder, self._pid)
         return self._folder
+
+
+def _shared_face(path: Path) -> _Face | None:
+    """The face in a shared file, or None (logged) if the file is not whole."""
+    try:
+        whole = _checksum_holds(path.read_bytes())
+    except OSError:
+        whole = False
+    if not whole:
+        LOG.warning("ignoring the shared font %s: damaged (its checksum fails)", path)
+        return None
+    return _Face(path)
+
+
+def _checksum_holds(data: bytes) -> bool:
+    """TrueType's check of a whole file: its 32-bit big-endian words add up to 0xB1B0AFBA
+    (the head table's checkSumAdjustment makes them, and fontTools sets it on saving)."""
+    words = array("I", data + bytes(-len(data) % 4))
+    assert words.itemsize == 4  # C's unsigned int: 32 bits on every platform we run on
+    if sys.byteorder == "little":
+        words.byteswap()
+    return sum(words) & 0xFFFFFFFF == 0xB1B0AFBA
 
 
 def _remove(folder: Path, owner: int) -> None:

@@ -98,3 +98,18 @@ def test_a_failed_preparation_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="could not be cut"):
         files.get(source, "common.ttf", half_written)
     assert list((tmp_path / "shared").iterdir()) == []
+
+
+def test_damaged_shared_files_are_ignored_not_trusted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    FontSubsets(shared=tmp_path).add_to(FPDF(), COMMON_TEXT)
+    for path in tmp_path.iterdir():
+        path.write_bytes(path.read_bytes()[:100])  # cut short, as a full disk might leave it
+    subsets = FontSubsets(shared=tmp_path)
+    page = FPDF()
+    with caplog.at_level(logging.WARNING, logger="checkout.receipts.fonts"):
+        subsets.add_to(page, COMMON_TEXT)
+    assert caplog.text.count("ignoring the shared font") == 4  # two facts, two cuts
+    assert set(page.fonts) == {"dejavu", "dejavuB"}
+    assert subsets.facts("DejaVuSans.ttf") == _FontFacts.read("DejaVuSans.ttf")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import flask_babel
 from flask import Flask, g, request, session, url_for
@@ -48,12 +49,19 @@ class LanguageLink:
 
     @property
     def href(self) -> str:
-        """This page with ?lang=code (the landing page when this page cannot be linked)."""
-        endpoint = request.endpoint
-        if endpoint and request.method == "GET":
-            args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "lang"}
-            return url_for(endpoint, **(request.view_args or {}), **args, lang=self.code)
-        return url_for("site.landing", lang=self.code)
+        """This page with ?lang=code (the landing page when this page cannot be linked).
+
+        Built from the request's own path and query rather than `url_for`: a query argument
+        may be named like a route variable or like url_for's own (`_method`, `_external`), and
+        none of them may turn a language link into an error.
+        """
+        if request.method != "GET":
+            return url_for("site.landing", lang=self.code)
+        query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+        query.append(("lang", self.code))
+        # One leading slash: "//host" would make the link leave this site.
+        path = "/" + request.path.lstrip("/")
+        return f"{request.script_root}{path}?{urlencode(query)}"
 
 
 def language_links() -> list[LanguageLink]:

@@ -8,6 +8,7 @@ the demo and tests. Every create call carries an idempotency key derived from ou
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,8 @@ from checkout.payments.gateway import (
     VerifiedEvent,
 )
 
+#: How far a webhook signature's timestamp may lie from now, either way (Stripe's default).
+WEBHOOK_TOLERANCE_SECONDS = 300
 #: The Product every recurring gift's price belongs to, created once per account.
 RECURRING_PRODUCT_ID = "recurring_gift"
 
@@ -237,18 +240,34 @@ class StripeGateway:
         return str(reference) if reference else None
 
     def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent:
-        """Check the signature on the raw body with the office's secret; parse the event."""
+        """Check the signature on the raw body with the office's secret; parse the event.
+
+        The SDK refuses signatures older than its tolerance but not ones dated ahead of it; a
+        timestamp from the future is refused here too, so a signed body cannot be held back
+        and replayed later.
+        """
+        _refuse_future_timestamp(signature, time.time())
         try:
-            event = stripe.Webhook.construct_event(
-                payload, signature, self._keys[office].webhook_secret
+            stripe.WebhookSignature.verify_header(
+                payload,
+                signature,
+                self._keys[office].webhook_secret,
+                WEBHOOK_TOLERANCE_SECONDS,
             )
+            # Kept exactly as sent (the SDK's objects would turn fractions into Decimal).
+            body = json.loads(payload)
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise EventVerificationError(str(error), code="bad_signature", status=400) from None
-        # Keep the event exactly as sent (the SDK's objects turn fractions into Decimal).
-        body: dict[str, Any] = json.loads(payload)
-        data_object = body.get("data", {}).get("object", {})
+        data = body.get("data") if isinstance(body, dict) else None
+        data_object = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(data_object, dict):
+            raise EventVerificationError("not a Stripe event", code="not_an_event", status=400)
         return VerifiedEvent(
-            event.id, event.type, str(data_object.get("id", "")), int(event.created), body
+            str(body.get("id", "")),
+            str(body.get("type", "")),
+            str(data_object.get("id", "")),
+            int(body.get("created") or 0),
+            body,
         )
 
 
@@ -331,6 +350,16 @@ def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
         subscription.canceled_at,
         _metadata(subscription.metadata),
     )
+
+
+def _refuse_future_timestamp(signature: str, now: float) -> None:
+    """Refuse a Stripe-Signature whose `t=` lies further ahead than the tolerance."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit() and int(value) > now + WEBHOOK_TOLERANCE_SECONDS:
+            raise EventVerificationError(
+                "signature timestamp in the future", code="bad_signature", status=400
+            )
 
 
 class _translated_errors:

@@ -139,19 +139,41 @@ def revise_receipt(session: Session, payment: Payment) -> None:
 _REVISING = frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.LOST})
 
 
-def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentGateway) -> None:
-    """A refund or dispute moved: re-read the charge and move its payment and donation."""
+def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentGateway) -> bool:
+    """A refund or dispute moved: re-read the charge and move its payment and donation.
+
+    False when the charge belongs to no payment of ours (made outside the checkout).
+    """
     charge = gateway.charge(office, charge_id)
     payment = _payment_for_charge(session, charge)
     if payment is None:
-        log.warning("charge %s of office %s matches no payment of ours", charge_id, office)
-        return
+        return _sync_unseen_charge(session, office, charge, gateway)
     record_charge(payment, charge)
     target = charge_status(charge)
     if move(payment, target) and target in _REVISING:
         revise_receipt(session, payment)
     if not payment.donation.is_recurring:
         move(payment.donation, target)
+    return True
+
+
+def _sync_unseen_charge(
+    session: Session, office: str, charge: ChargeState, gateway: PaymentGateway
+) -> bool:
+    """A refund or dispute that overtook the payment's own event: read the whole gift now."""
+    donation = None
+    if charge.payment_intent_id:
+        donation = session.scalar(
+            select(Donation).where(
+                Donation.stripe_payment_intent_id == charge.payment_intent_id,
+                Donation.office_code == office,
+            )
+        )
+    if donation is None:
+        log.warning("charge %s of office %s matches no payment of ours", charge.id, office)
+        return False
+    sync_one_time(session, donation, gateway)
+    return True
 
 
 def _payment_for_charge(session: Session, charge: ChargeState) -> Payment | None:

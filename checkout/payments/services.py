@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from checkout.consent import services as consent
 from checkout.consent.services import Evidence, MandateShown
 from checkout.core.clock import utcnow
+from checkout.db import upsert_insert
 from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.donations.states import Status
 from checkout.offices import Office
@@ -100,13 +101,30 @@ def _lock_draft(session: Session, draft: CheckoutDraft) -> CheckoutDraft:
 
 
 def upsert_donor(session: Session, office_code: str, details: DonorDetails, locale: str) -> Donor:
-    """The office's donor with this email, updated to the details just given."""
-    donor = session.scalar(
-        select(Donor).where(Donor.office_code == office_code, Donor.email == details.email)
+    """The office's donor with this email, updated to the details just given.
+
+    The row is made with INSERT ... ON CONFLICT DO NOTHING: a new donor pressing "Donate" in
+    two browsers at once makes one row, and the second request waits for it instead of failing
+    on the unique (office, email) key.
+    """
+    session.execute(
+        upsert_insert(session, Donor.__table__)
+        .values(
+            office_code=office_code,
+            email=details.email,
+            first_name=details.first_name,
+            last_name=details.last_name,
+            country=details.country,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["office_code", "email"])
     )
-    if donor is None:
-        donor = Donor(office_code=office_code, email=details.email)
-        session.add(donor)
+    donor = session.scalars(
+        select(Donor)
+        .where(Donor.office_code == office_code, Donor.email == details.email)
+        .execution_options(populate_existing=True)
+    ).one()
     donor.first_name, donor.last_name = details.first_name, details.last_name
     donor.middle_initial, donor.country = details.middle_initial, details.country
     donor.address_line1, donor.address_line2 = details.address_line1, details.address_line2

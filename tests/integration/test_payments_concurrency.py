@@ -7,9 +7,11 @@ deletes what it made afterwards.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +25,12 @@ from checkout import create_app
 from checkout.consent.models import ConsentRecord
 from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
+from checkout.payments.credentials import standin_keys
+from checkout.payments.models import StripeEvent
 from checkout.wizard.models import CheckoutDraft
 from checkout.wizard.views import DRAFT_KEY
 from tests.conftest import test_settings
-from tests.payments_support import account_environ, client_secret
+from tests.payments_support import account_environ, client_secret, sign
 from tests.wizard_driver import WizardDriver, details_data, reach_details, registry_of
 
 CLICKS = 20
@@ -228,3 +232,87 @@ def test_pressing_pay_again_reuses_the_donation_and_its_intent(
     )
     assert first_secret.startswith(f"{intent_id}_secret_")
     assert payment_intent_ids(standin_account) == [intent_id]
+
+
+# --- the same new donor in two browsers, and one event delivered twice, at once -----------
+
+
+def run_at_once(count: int, action: Any) -> list[Any]:
+    """Run `action(index)` on `count` threads released together; results or exceptions."""
+    barrier = threading.Barrier(count)
+    outcomes: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = action(index)
+        except Exception as error:  # a crash in a thread is a result to report
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    return outcomes
+
+
+@pytest.mark.postgres
+def test_a_new_donor_pressing_pay_in_two_browsers_at_once_is_one_donor(
+    committing_app: Flask, engine: Engine, donor_email: str
+) -> None:
+    browsers = [committing_app.test_client() for _ in range(4)]
+    reviews = [reach_pay_button(browser, donor_email) for browser in browsers]
+    outcomes = run_at_once(
+        len(browsers),
+        lambda i: browsers[i].post("/donate/pay", data=reviews[i].form).status_code,
+    )
+    assert outcomes == [302] * len(browsers), outcomes
+    with engine.connect() as connection:
+        donors = connection.scalar(
+            select(func.count()).select_from(Donor).where(Donor.email == donor_email)
+        )
+    assert donors == 1
+
+
+@pytest.mark.postgres
+def test_one_event_delivered_many_times_at_once_is_stored_once(
+    committing_app: Flask, engine: Engine
+) -> None:
+    event_id = f"evt_simultaneous_{secrets.token_hex(6)}"
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "test.simultaneous",
+            "created": int(time.time()),
+            "data": {"object": {"id": "obj_1"}},
+        }
+    ).encode()
+    secret = standin_keys("UK").webhook_secret
+
+    def deliver(_index: int) -> int:
+        return (
+            committing_app.test_client()
+            .post(
+                "/webhooks/stripe/UK",
+                data=body,
+                content_type="application/json",
+                headers={"Stripe-Signature": sign(body, secret)},
+            )
+            .status_code
+        )
+
+    try:
+        assert run_at_once(8, deliver) == [200] * 8
+        with engine.connect() as connection:
+            stored = connection.scalar(
+                select(func.count())
+                .select_from(StripeEvent)
+                .where(StripeEvent.event_id == event_id)
+            )
+        assert stored == 1
+    finally:
+        with engine.begin() as connection:
+            connection.execute(delete(StripeEvent).where(StripeEvent.event_id == event_id))

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from checkout.consent.services import Evidence, MandateShown, keyed_ip_hash
 from checkout.core.money import format_money
+from checkout.counters import counters
 from checkout.db import db_session
 from checkout.donations.models import Donation
 from checkout.donations.services import find_by_public_id
@@ -101,7 +102,7 @@ def _evidence(form: str, url: str) -> Evidence:
 @blueprint.get("/pay")
 def page() -> Any:
     """The Payment Element for the draft's donation."""
-    donation = services.donation_for_draft(db_session(), current_draft())
+    donation = services.donation_for_draft(db_session(), current_draft(create=False))
     if donation is None:
         return redirect(url_for("wizard.index"))
     if donation.status not in (Status.PENDING.value, Status.FAILED.value):
@@ -129,7 +130,10 @@ def back(public_id: str) -> Response:
     """Where Stripe.js sends the donor: look at Stripe once if no webhook came yet."""
     donation = find_by_public_id(db_session(), public_id) or abort(404)
     waiting = donation.status in (Status.PENDING.value, Status.FAILED.value)
-    if waiting and donation.stripe_payment_intent_id:
+    # A reload loop must not become a loop of calls to Stripe: a few looks per minute at most,
+    # the webhook brings the rest.
+    limit = str(current_app.config["RETURN_SYNC_LIMIT"])
+    if waiting and donation.stripe_payment_intent_id and counters().hit(limit, "return", public_id):
         try:
             sync.sync_one_time(db_session(), donation, gateway())
         except GatewayError:

@@ -17,9 +17,15 @@ from checkout.wizard.models import CheckoutDraft
 MAX_FIELD_LENGTH = 500
 
 
+def blank_draft(locale: str, country_guess: str) -> CheckoutDraft:
+    """An empty draft that is not stored; the guessed country picks the office until the donor
+    chooses."""
+    return CheckoutDraft(locale=locale, data={"country_guess": country_guess})
+
+
 def start_draft(session: Session, locale: str, country_guess: str) -> CheckoutDraft:
-    """A new, empty draft; the guessed country picks the office until the donor chooses."""
-    draft = CheckoutDraft(locale=locale, data={"country_guess": country_guess})
+    """A new, empty draft, stored."""
+    draft = blank_draft(locale, country_guess)
     session.add(draft)
     session.flush()
     return draft

@@ -67,13 +67,20 @@ def country_guess() -> str:
     return by_language.get(language(), "")
 
 
-def current_draft() -> CheckoutDraft:
-    """This visitor's live draft, or a new one; the cookie keeps only its random id."""
+def current_draft(*, create: bool = True) -> CheckoutDraft:
+    """This visitor's live draft, or a new one; the cookie keeps only its random id.
+
+    With `create=False` (page views) a visitor without a draft gets a blank one that is not
+    stored: a row is made on the first submission, so a crawler or a cookie-less client
+    cannot fill the drafts table by loading pages.
+    """
     idle = timedelta(minutes=int(current_app.config["DRAFT_IDLE_MINUTES"]))
     public_id = session.get(DRAFT_KEY)
     draft = None
     if isinstance(public_id, str):
         draft = services.find_live_draft(db_session(), public_id, idle)
+    if draft is None and not create:
+        return services.blank_draft(language(), country_guess())
     if draft is None:
         draft = services.start_draft(db_session(), language(), country_guess())
         session[DRAFT_KEY] = draft.public_id
@@ -88,7 +95,7 @@ def step_url(step: Step) -> str:
 @blueprint.get("")
 def index() -> WerkzeugResponse:
     """Send the donor to the first step that is not complete."""
-    draft = current_draft()
+    draft = current_draft(create=False)
     if draft.frozen_at is not None:
         return redirect(step_url(REVIEW))
     assessment = ASSESSMENTS.assess(draft.data, registry(), language())
@@ -112,7 +119,7 @@ def submit(name: str) -> Any:
 def _step(name: str) -> Any:
     """Show a step, or take its submission; steps cannot be skipped."""
     current = STEP_BY_NAME.get(name) or abort(404)
-    draft = current_draft()
+    draft = current_draft(create=request.method == "POST")
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))

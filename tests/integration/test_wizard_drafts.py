@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from checkout.core.clock import utcnow
 from checkout.wizard.models import CheckoutDraft
@@ -117,7 +117,18 @@ def test_an_idle_draft_expires_and_a_new_one_starts(app, client, db_session) -> 
     old.updated_at = utcnow() - timedelta(minutes=app.config["DRAFT_IDLE_MINUTES"] + 1)
     db_session.commit()
     assert donor.get("/donate").headers["Location"] == "/donate/amount"
+    donor.post("amount", amount_data(office))
     assert current(db_session, client, app).id != old.id
+
+
+def test_page_views_without_a_draft_store_no_draft(client, db_session) -> None:
+    """A crawler or a cookie-less client loading pages must not fill the drafts table."""
+    before = db_session.scalar(select(func.count()).select_from(CheckoutDraft))
+    for path in ("/donate", "/donate/amount", "/donate/details", "/donate/pay", "/donate"):
+        assert client.get(path).status_code in (200, 302)
+    assert db_session.scalar(select(func.count()).select_from(CheckoutDraft)) == before
+    WizardDriver(client).post("amount", amount_data(registry_of(client).get("DE")))
+    assert db_session.scalar(select(func.count()).select_from(CheckoutDraft)) == before + 1
 
 
 def test_the_purge_command_erases_expired_drafts_only(runner, db_session) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from checkout import cli, db
+from checkout import cli, counters, db
 from checkout.consent import handlers as _consent_handlers  # noqa: F401 - registers handlers
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
@@ -63,6 +63,7 @@ def _bind_extensions(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    counters.init_app(app)
     mail_sending.init_app(app)
 
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+
+
+def hashed_remote_address() -> str:
+    """The client's address as a keyed hash: rate-limit keys in Redis hold no IP address."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    address = (request.remote_addr or "unknown").encode()
+    return hmac.new(key, address, hashlib.sha256).hexdigest()[:32]
+
 
 csrf = CSRFProtect()
 babel = Babel()
 # No default limits: each endpoint that creates or changes state names its own.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=hashed_remote_address, default_limits=[])

@@ -63,9 +63,14 @@ WTF_CSRF_TIME_LIMIT = None
 # processes use a shared store, e.g. "redis://127.0.0.1:6379/0".
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# When the shared store (Redis) cannot be reached, count in each process's memory rather than
+# refuse donations; the log says so, and /healthz reports "ratelimit": "degraded".
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
-# Requests larger than this are refused with 413 before a view sees them (bytes).
+# Requests larger than this are refused with 413 before a view sees them (bytes). Stripe's
+# webhooks have their own limit: an event carries a whole object (an invoice with its lines).
 MAX_CONTENT_LENGTH = 64 * 1024
+WEBHOOK_MAX_CONTENT_LENGTH = 1024 * 1024
 
 # The charity's name as donors know it, shown in the page header and emails.
 CHARITY_NAME = "International Justice Mission"
@@ -87,6 +92,9 @@ STRIPE_JS_URL = "http://127.0.0.1:12111/v3/"
 STRIPE_MAX_NETWORK_RETRIES = 2
 # Attempts to start a payment per client address: card testers try many cards quickly.
 PAY_RATE_LIMIT = "10 per hour;30 per day"
+# How often the page Stripe.js returns to may ask Stripe about one donation (webhooks bring
+# the rest): reloading it must not turn into a stream of calls to Stripe.
+RETURN_SYNC_LIMIT = "3 per minute"
 
 # The outbox worker: a message failing this many times is parked as dead for staff to see
 # (`flask outbox dead`, `flask outbox retry ID`); retries back off from this many seconds,

@@ -34,7 +34,7 @@ def test_donate_leads_into_the_wizard(client: FlaskClient) -> None:
 def test_healthz_reports_a_reachable_database(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "ratelimit": "ok"}
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable() -> None:
@@ -42,7 +42,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable() -> None:
     app = create_app(test_settings("postgresql://postgres@127.0.0.1:1/nothing"), environ={})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "error", "database": "unreachable"}
+    assert response.json == {"status": "error", "database": "unreachable", "ratelimit": "ok"}
 
 
 REFERENCE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")

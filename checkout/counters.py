@@ -1,0 +1,153 @@
+"""Counters shared by every web process: declines, attempts, look-ups at Stripe.
+
+They live in the rate-limit store (`RATELIMIT_STORAGE_URI`: Redis in production, so that every
+gunicorn process and every machine counts together) through the `limits` library, the one
+Flask-Limiter is built on. Identities (an address, an email, a card fingerprint) are kept only
+as keyed hashes: the store never holds personal data.
+
+When the store cannot be reached the counters carry on in this process's memory and say so in
+the log and in `/healthz`: donations must not stop because Redis did. They go back to the store
+by themselves once it answers again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
+EXTENSION_KEY = "checkout.counters"
+#: How often, while on the memory fallback, the shared store is asked whether it is back.
+RETRY_SECONDS = 15.0
+T = TypeVar("T")
+
+
+class Counters:
+    """Moving-window counters in the shared store, with a fallback to process memory."""
+
+    def __init__(self, storage_uri: str, hash_key: str, prefix: str = "checkout") -> None:
+        """Counters in the store at `storage_uri`; identities hashed with `hash_key`."""
+        self.storage_uri = storage_uri
+        self._hash_key = hash_key.encode()
+        self._prefix = prefix
+        shared = storage_from_string(storage_uri)
+        if not isinstance(shared, Storage):
+            raise ValueError(f"RATELIMIT_STORAGE_URI {storage_uri!r} names an async store")
+        self._shared = shared
+        self._memory = MemoryStorage()
+        self._degraded_since: float | None = None
+        self._lock = threading.Lock()
+
+    # --- counting --------------------------------------------------------------------------
+
+    def hit(self, limit: str, kind: str, identity: str, cost: int = 1) -> bool:
+        """Count `cost` for `identity`; False when that goes past `limit` (nothing counted)."""
+        item = parse(limit)
+        return self._run(
+            lambda s: MovingWindowRateLimiter(s).hit(item, *self._key(kind, identity), cost=cost)
+        )
+
+    def allows(self, limit: str, kind: str, identity: str) -> bool:
+        """True while `identity` is still within `limit` (counts nothing)."""
+        item = parse(limit)
+        return self._run(
+            lambda s: MovingWindowRateLimiter(s).test(item, *self._key(kind, identity))
+        )
+
+    def used(self, limit: str, kind: str, identity: str) -> int:
+        """How much of `limit` `identity` has used in the current window."""
+        item = parse(limit)
+        stats = self._run(
+            lambda s: MovingWindowRateLimiter(s).get_window_stats(item, *self._key(kind, identity))
+        )
+        return item.amount - stats.remaining
+
+    def retry_after(self, limit: str, kind: str, identity: str) -> int:
+        """Seconds until `identity` may try again under `limit` (0 when it may now)."""
+        item = parse(limit)
+        stats = self._run(
+            lambda s: MovingWindowRateLimiter(s).get_window_stats(item, *self._key(kind, identity))
+        )
+        if stats.remaining > 0:
+            return 0
+        return max(1, int(stats.reset_time - time.time() + 0.999))
+
+    @staticmethod
+    def window_seconds(limit: str) -> int:
+        """The length of `limit`'s window in seconds ("5 per hour" -> 3600)."""
+        item: RateLimitItem = parse(limit)
+        return int(item.get_expiry())
+
+    # --- health ----------------------------------------------------------------------------
+
+    @property
+    def degraded(self) -> bool:
+        """True while the shared store is unreachable and this process counts alone."""
+        return self._degraded_since is not None
+
+    def check(self) -> bool:
+        """Ask the shared store whether it answers now (for /healthz)."""
+        healthy = bool(self._shared.check())
+        with self._lock:
+            self._degraded_since = None if healthy else (self._degraded_since or time.monotonic())
+        return healthy
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _key(self, kind: str, identity: str) -> tuple[str, str]:
+        digest = hmac.new(self._hash_key, identity.encode(), hashlib.sha256).hexdigest()[:32]
+        return (f"{self._prefix}:{kind}", digest)
+
+    def _run(self, action: Callable[[Storage], T]) -> T:
+        """Run `action` on the shared store, or on memory while the store is down."""
+        if self._degraded_since is not None and not self._time_to_retry():
+            return action(self._memory)
+        try:
+            result = action(self._shared)
+        except self._shared.base_exceptions as error:
+            self._fall_back(error)
+            return action(self._memory)
+        if self._degraded_since is not None:
+            log.warning("rate-limit store reachable again: counting shared")
+            self._degraded_since = None
+        return result
+
+    def _time_to_retry(self) -> bool:
+        since = self._degraded_since
+        return since is not None and time.monotonic() - since >= RETRY_SECONDS
+
+    def _fall_back(self, error: BaseException) -> None:
+        with self._lock:
+            if self._degraded_since is None:
+                log.error(
+                    "rate-limit store %s unreachable (%s): counting in this process only",
+                    self._shared.__class__.__name__,
+                    type(error).__name__,
+                )
+            self._degraded_since = time.monotonic()
+
+
+def init_app(app: Flask) -> Counters:
+    """Attach the app's counters (no connection is made until the first count)."""
+    counters = Counters(
+        str(app.config["RATELIMIT_STORAGE_URI"]),
+        str(app.config["SECRET_KEY"]),
+        prefix=str(app.config.get("COUNTERS_PREFIX", "checkout")),
+    )
+    app.extensions[EXTENSION_KEY] = counters
+    return counters
+
+
+def counters() -> Counters:
+    """The current app's counters."""
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]

@@ -1,0 +1,109 @@
+"""Limits and counters live in Redis when configured, shared by every web process; Redis down
+must not stop donations (each process then counts alone, and /healthz says so)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+import redis
+from flask import Flask
+
+from checkout import create_app
+from checkout.counters import Counters
+from checkout.db import get_database
+from tests.conftest import test_settings
+from tests.wizard_driver import WizardDriver, amount_data, registry_of
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+#: Port 1 on loopback refuses at once: a Redis that is down, without waiting.
+DOWN_URL = "redis://127.0.0.1:1/0"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own in the real Redis; its keys are deleted afterwards."""
+    try:
+        connection = redis.Redis.from_url(REDIS_URL)
+        connection.ping()
+    except redis.RedisError as error:
+        if IN_CI:
+            pytest.fail(f"CI=true and Redis is unreachable at {REDIS_URL}: {error}")
+        pytest.skip(f"Redis unreachable at {REDIS_URL}: {error}")
+    prefix = f"test-{secrets.token_hex(6)}"
+    yield prefix
+    for key in connection.scan_iter(f"*{prefix}*"):
+        connection.delete(key)
+
+
+def web_process(connection, database_url: str, storage: str, prefix: str, **extra) -> Flask:
+    """One app as one gunicorn process would be, inside the test's transaction."""
+    app = create_app(
+        test_settings(
+            database_url,
+            RATELIMIT_STORAGE_URI=storage,
+            RATELIMIT_KEY_PREFIX=prefix,
+            COUNTERS_PREFIX=prefix,
+            **extra,
+        ),
+        environ={},
+    )
+    get_database(app).bind_to(connection)
+    return app
+
+
+def test_two_processes_share_the_wizard_limit_through_redis(
+    connection, database_url: str, redis_prefix: str
+) -> None:
+    first, second = (
+        web_process(
+            connection, database_url, REDIS_URL, redis_prefix, WIZARD_RATE_LIMIT="3 per hour"
+        )
+        for _ in range(2)
+    )
+    office = registry_of(first.test_client()).get("DE")
+    statuses = []
+    for app in (first, second, first, second):
+        statuses.append(
+            WizardDriver(app.test_client()).post("amount", amount_data(office)).status_code
+        )
+    assert statuses == [302, 302, 302, 429]
+
+
+def test_counters_are_shared_and_hold_no_personal_data(redis_prefix: str) -> None:
+    one, two = (Counters(REDIS_URL, "k" * 32, prefix=redis_prefix) for _ in range(2))
+    assert one.hit("2 per minute", "declines-email", "erika@example.org")
+    assert two.hit("2 per minute", "declines-email", "erika@example.org")
+    assert not one.hit("2 per minute", "declines-email", "erika@example.org")
+    assert two.used("2 per minute", "declines-email", "erika@example.org") == 2
+    assert 0 < two.retry_after("2 per minute", "declines-email", "erika@example.org") <= 60
+    keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).scan_iter(f"*{redis_prefix}*")]
+    assert keys
+    assert not [key for key in keys if "erika" in key or "example.org" in key]
+
+
+def test_redis_down_keeps_donations_going_and_healthz_says_degraded(
+    connection, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = web_process(connection, database_url, DOWN_URL, "down", WIZARD_RATE_LIMIT="2 per hour")
+    client = app.test_client()
+    office = registry_of(client).get("DE")
+    caplog.set_level(logging.WARNING)
+    statuses = [
+        WizardDriver(client).post("amount", amount_data(office)).status_code for _ in range(3)
+    ]
+    # The limit still holds, counted in this process's memory.
+    assert statuses == [302, 302, 429]
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json == {"status": "ok", "database": "ok", "ratelimit": "degraded"}
+    counters = Counters(DOWN_URL, "k" * 32)
+    with caplog.at_level(logging.ERROR, logger="checkout.counters"):
+        assert counters.hit("1 per minute", "pay", "203.0.113.9")
+        assert not counters.hit("1 per minute", "pay", "203.0.113.9")
+    assert counters.degraded
+    assert "counting in this process only" in caplog.text

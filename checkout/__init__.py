@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import cli, counters, db
 from checkout.consent import handlers as _consent_handlers  # noqa: F401 - registers handlers
@@ -50,10 +51,22 @@ def create_app(
         require_complete=is_production(app.config),
     )
     app.extensions[OFFICES_EXTENSION_KEY] = registry
+    _trust_proxies(app)
     _bind_extensions(app)
     wiring.init_app(app, registry, environ)
     _register_features(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the configured number of proxies in front.
+
+    Only that many X-Forwarded-For entries are believed, counted from the right: anything a
+    client wrote further left is ignored, so nobody can pick the address they are limited by.
+    """
+    count = app.config.get("TRUSTED_PROXY_COUNT") or 0
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def _bind_extensions(app: Flask) -> None:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Config
 
 from checkout.core.errors import ConfigurationError
 from checkout.offices import OfficeRegistry
-from checkout.paths import CONFIG_DIR
+from checkout.paths import CONFIG_DIR, project_path
 
 ENV_PREFIX = "CHECKOUT"
 DEFAULTS_FILE = CONFIG_DIR / "default.py"
 _DEFAULT_SECRET_KEYS = frozenset({"", "dev-only-not-secret", "testing-not-secret"})
 _DEFAULT_EVIDENCE_KEYS = frozenset({"", "dev-only-evidence-key", "testing-evidence-key"})
+#: Webhook secrets the demo and the stand-in publish (`whsec_demo_de`, `whsec_standin_de`).
+_PUBLISHED_WEBHOOK_SECRETS = ("whsec_demo_", "whsec_standin_")
 
 
 def load_config(
@@ -27,14 +29,26 @@ def load_config(
     config.from_pyfile(str(DEFAULTS_FILE))
     config_file = environ.get(f"{ENV_PREFIX}_CONFIG")
     if config_file:
-        if not os.path.isfile(config_file):
-            raise ConfigurationError(f"CHECKOUT_CONFIG: no such file: {config_file}")
-        config.from_pyfile(config_file)
+        config.from_pyfile(str(config_file_path(config_file)))
     _load_prefixed_environment(config, environ)
     if overrides:
         config.update(overrides)
     if not config.get("DATABASE_URL") and environ.get("DATABASE_URL"):
         config["DATABASE_URL"] = environ["DATABASE_URL"]
+
+
+def config_file_path(value: str) -> Path:
+    """The file CHECKOUT_CONFIG names: absolute, or relative to the working directory, or to the
+    project root (the README's `CHECKOUT_CONFIG=config/production.py` works from anywhere).
+
+    Flask would read a relative name from the instance folder, where no such file is.
+    """
+    path = Path(value)
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, project_path(path)]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ConfigurationError(f"CHECKOUT_CONFIG: no such file: {value}")
 
 
 def _load_prefixed_environment(config: Config, environ: Mapping[str, str]) -> None:
@@ -61,6 +75,7 @@ def production_problems(
     problems = _secret_key_problems(config) + _evidence_key_problems(config)
     problems += _database_problems(config) + _public_url_problems(config)
     problems += _stripe_base_problems(config) + _mail_problems(config)
+    problems += _web_problems(config)
     for office in registry:
         problems += _office_stripe_problems(office.code, office.stripe, environ)
     return problems
@@ -147,6 +162,31 @@ def _mail_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _web_problems(config: Mapping[str, Any]) -> list[str]:
+    """Cookies over HTTPS only, links in https, shared limits, and the proxies said out loud."""
+    problems = []
+    if config.get("SESSION_COOKIE_SECURE") is not True:
+        problems.append(
+            "SESSION_COOKIE_SECURE is not True: the session cookie would travel in clear"
+        )
+    if config.get("PREFERRED_URL_SCHEME") != "https":
+        problems.append("PREFERRED_URL_SCHEME is not 'https'")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        problems.append(
+            "RATELIMIT_STORAGE_URI is memory://: each web process would count card attempts "
+            "alone; set a redis:// address"
+        )
+    proxies = config.get("TRUSTED_PROXY_COUNT")
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        problems.append(
+            f"TRUSTED_PROXY_COUNT is {proxies!r}: set how many proxies stand before the app "
+            "(0 if none), so limits and evidence see the donor's own address"
+        )
+    if not config.get("TRUSTED_HOSTS"):
+        problems.append("TRUSTED_HOSTS is not set: name the host names donors reach the app at")
+    return problems
+
+
 def _office_stripe_problems(code: str, stripe: Any, environ: Mapping[str, str]) -> list[str]:
     problems: list[str] = []
     for variable in (stripe.secret_key_env, stripe.publishable_key_env, stripe.webhook_secret_env):
@@ -158,4 +198,9 @@ def _office_stripe_problems(code: str, stripe: Any, environ: Mapping[str, str]) 
     publishable = environ.get(stripe.publishable_key_env, "")
     if publishable.startswith("pk_test_"):
         problems.append(f"{stripe.publishable_key_env} is a test key (office {code})")
+    webhook_secret = environ.get(stripe.webhook_secret_env, "")
+    if webhook_secret.startswith(_PUBLISHED_WEBHOOK_SECRETS):
+        problems.append(
+            f"{stripe.webhook_secret_env} is the demo's published secret (office {code})"
+        )
     return problems

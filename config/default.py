@@ -19,6 +19,16 @@ SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - a known default, refused in p
 # stop working. Refused in production when left at this default.
 EVIDENCE_HASH_KEY = "dev-only-evidence-key"
 
+# How many proxies (a TLS terminator, a load balancer) stand before the app and add
+# X-Forwarded-For / X-Forwarded-Proto. Rate limits and the consent ledger's IP evidence use the
+# address the outermost trusted proxy saw. None (unset) is refused in production; 0 is a valid
+# explicit value (nothing in front). A number larger than the real one lets donors forge
+# their address, so count exactly.
+TRUSTED_PROXY_COUNT = None
+# Host names the app answers to (Flask's TRUSTED_HOSTS): a request for another Host is refused
+# with 400. Required in production, e.g. ["give.ijm.org"]; None accepts any (demo, tests).
+TRUSTED_HOSTS = None
+
 # Links in emails: the address donors reach this app at (no trailing slash), how long a link
 # to confirm an email opt-in (double opt-in) stays valid, and how long the withdrawal and Gift
 # Aid cancellation links in receipts work (days).

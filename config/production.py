@@ -6,6 +6,10 @@ are in config/offices.toml).
 """
 
 ENV = "production"
+# Set both for your deployment (the app refuses to start without them), e.g. in the
+# environment: CHECKOUT_TRUSTED_PROXY_COUNT=1, CHECKOUT_TRUSTED_HOSTS='["give.ijm.org"]'.
+TRUSTED_PROXY_COUNT = None
+TRUSTED_HOSTS = None
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 SESSION_COOKIE_SECURE = True

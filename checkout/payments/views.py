@@ -29,6 +29,7 @@ from checkout.payments import services, sync
 from checkout.payments.gateway import GatewayError
 from checkout.payments.messages import decline_messages
 from checkout.payments.wiring import gateway, registry
+from checkout.site.links import public_url
 from checkout.wizard.flow import REVIEW, assess
 from checkout.wizard.labels import PAY_BUTTONS
 from checkout.wizard.mandates import mandate_reference
@@ -120,7 +121,7 @@ def _pay_values(donation: Donation) -> dict[str, Any]:
         "pay_label": PAY_BUTTONS[donation.frequency] % {"amount": total},
         "publishable_key": gateway().publishable_key(donation.office_code),
         "stripe_js_url": current_app.config["STRIPE_JS_URL"],
-        "return_url": url_for("pay.back", public_id=donation.public_id, _external=True),
+        "return_url": public_url("pay.back", public_id=donation.public_id),
         "messages_json": json.dumps(decline_messages()),
     }
 

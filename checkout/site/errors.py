@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from checkout.core.ids import new_reference
 from checkout.site.i18n import lazy_gettext as _l
@@ -41,8 +41,12 @@ def render_error(status: int, reference: str) -> tuple[str, int]:
     return page, status
 
 
-def handle_http_exception(error: HTTPException) -> tuple[str, int]:
+def handle_http_exception(error: HTTPException) -> tuple[str, int] | Response:
     """An expected HTTP error (404, 429, ...): a page in the donor's language."""
+    if isinstance(error, SecurityError):
+        # A Host outside TRUSTED_HOSTS: no link on the page can be built for such a request.
+        log.info("request for an untrusted host refused")
+        return Response("Bad request: unknown host.\n", 400, mimetype="text/plain")
     reference = new_reference()
     # The path only, never the query string: it may carry what a donor typed.
     log.info("HTTP %s on %s %s, reference %s", error.code, request.method, request.path, reference)

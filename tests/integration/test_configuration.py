@@ -18,7 +18,11 @@ PG_URL = "postgresql://checkout@db.internal/checkout"
 def production_environ() -> dict[str, str]:
     """A complete, safe production environment: every office's live keys and secrets."""
     environ = {
-        "CHECKOUT_ENV": "production",
+        # The README's own form: a path relative to the project, whatever the working folder.
+        "CHECKOUT_CONFIG": "config/production.py",
+        "CHECKOUT_TRUSTED_PROXY_COUNT": "1",
+        "CHECKOUT_TRUSTED_HOSTS": '["give.ijm.charity"]',
+        "CHECKOUT_RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0",
         "CHECKOUT_SECRET_KEY": "k" * 48,
         "CHECKOUT_EVIDENCE_HASH_KEY": "e" * 48,
         "CHECKOUT_PUBLIC_BASE_URL": "https://give.ijm.charity",
@@ -63,13 +67,28 @@ def test_a_complete_production_environment_starts() -> None:
         ({"CHECKOUT_PUBLIC_BASE_URL": "https://localhost:8443"}, "PUBLIC_BASE_URL is"),
         ({"DATABASE_URL": None}, "DATABASE_URL is missing"),
         ({"DATABASE_URL": "sqlite:////srv/checkout.db"}, "DATABASE_URL points at SQLite"),
-        ({"CHECKOUT_STRIPE_API_BASE": None}, "STRIPE_API_BASE is 'http://127.0.0.1:12111'"),
+        (
+            {"CHECKOUT_STRIPE_API_BASE": "http://127.0.0.1:12111"},
+            "STRIPE_API_BASE is 'http://127.0.0.1:12111'",
+        ),
         ({"CHECKOUT_STRIPE_API_BASE": "https://stripe.example"}, "STRIPE_API_BASE"),
-        ({"CHECKOUT_STRIPE_JS_URL": None}, "STRIPE_JS_URL is 'http://127.0.0.1:12111/v3/'"),
-        ({"CHECKOUT_MAIL_TRANSPORT": None}, "MAIL_TRANSPORT is not 'smtp'"),
+        (
+            {"CHECKOUT_STRIPE_JS_URL": "http://127.0.0.1:12111/v3/"},
+            "STRIPE_JS_URL is 'http://127.0.0.1:12111/v3/'",
+        ),
+        ({"CHECKOUT_MAIL_TRANSPORT": "file"}, "MAIL_TRANSPORT is not 'smtp'"),
         ({"CHECKOUT_SMTP_SECURITY": "none"}, "SMTP_SECURITY is 'none'"),
         ({"CHECKOUT_MAIL_FROM": None}, "MAIL_FROM is the example address"),
         ({"CHECKOUT_MAIL_MESSAGE_DOMAIN": None}, "MAIL_MESSAGE_DOMAIN is a placeholder"),
+        ({"CHECKOUT_SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE is not True"),
+        ({"CHECKOUT_PREFERRED_URL_SCHEME": "http"}, "PREFERRED_URL_SCHEME is not 'https'"),
+        ({"CHECKOUT_RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI is memory://"),
+        ({"CHECKOUT_TRUSTED_PROXY_COUNT": None}, "TRUSTED_PROXY_COUNT is None"),
+        ({"CHECKOUT_TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT is -1"),
+        ({"CHECKOUT_TRUSTED_PROXY_COUNT": '"one"'}, "TRUSTED_PROXY_COUNT is 'one'"),
+        ({"CHECKOUT_TRUSTED_HOSTS": None}, "TRUSTED_HOSTS is not set"),
+        # Without the production file, a bare CHECKOUT_ENV=production keeps the demo's cookie.
+        ({"CHECKOUT_CONFIG": None, "CHECKOUT_ENV": "production"}, "SESSION_COOKIE_SECURE"),
     ],
 )
 def test_production_refuses_unsafe_settings(change: dict[str, str | None], named: str) -> None:
@@ -100,6 +119,28 @@ def test_production_refuses_a_test_secret_key(code: str) -> None:
     variable = REGISTRY.get(code).stripe.secret_key_env
     environ = production_environ() | {variable: "sk_test_123"}
     assert f"{variable} is a test key (office {code})" in refusal(environ)
+
+
+@pytest.mark.parametrize("code", OFFICE_CODES)
+@pytest.mark.parametrize("secret", ["whsec_demo_{code}", "whsec_standin_{code}"])
+def test_production_refuses_the_demos_published_webhook_secrets(code: str, secret: str) -> None:
+    variable = REGISTRY.get(code).stripe.webhook_secret_env
+    environ = production_environ() | {variable: secret.format(code=code.lower())}
+    assert f"{variable} is the demo's published secret (office {code})" in refusal(environ)
+
+
+def test_no_proxy_in_front_is_a_valid_explicit_answer() -> None:
+    app = create_app(environ=production_environ() | {"CHECKOUT_TRUSTED_PROXY_COUNT": "0"})
+    assert app.config["TRUSTED_PROXY_COUNT"] == 0
+
+
+def test_the_readme_config_path_works_from_any_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = create_app(environ=production_environ())
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["STRIPE_JS_URL"] == "https://js.stripe.com/v3/"
 
 
 def test_production_refuses_a_test_publishable_key() -> None:

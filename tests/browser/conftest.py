@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from checkout import create_app, migrate
@@ -63,9 +63,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     migrate.upgrade(url)
     app = create_app(test_settings(url, WIZARD_RATE_LIMIT="10000 per minute"), environ={})
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    yield LiveServer(app, app.config["PUBLIC_BASE_URL"])
     server.shutdown()
     thread.join(timeout=5)
 
@@ -100,9 +101,10 @@ def paying_server(
     )
     app = create_app(settings, environ={})
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base_url  # links and Stripe's return address
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}"
     for office in app.extensions[OFFICES_KEY]:
         keys = standin_keys(office.code)
         stripe_standin.control.register_webhook(
@@ -129,15 +131,27 @@ def chromium() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_page(chromium: Browser) -> Iterator[Callable[..., Page]]:
-    """Open a page as a donor whose browser speaks `locale`, at `width` pixels."""
+    """Open a page as a donor whose browser speaks `locale`, at `width` pixels.
+
+    Every page is watched for Content-Security-Policy violations (Chromium reports each one on
+    the console): a test whose pages broke the policy fails, so each browser test also proves
+    that what it did works under the headers production sends.
+    """
     contexts = []
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def opener(locale: str = "en-GB", width: int = 1024) -> Page:
         context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
         context.set_default_timeout(10_000)
+        context.on("console", watch)
         contexts.append(context)
         return context.new_page()
 
     yield opener
     for context in contexts:
         context.close()
+    assert not violations, violations

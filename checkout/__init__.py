@@ -22,7 +22,7 @@ from checkout.payments import views as pay_views
 from checkout.payments import webhooks, wiring
 from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers
 from checkout.settings import is_production, load_config, refuse_unsafe_production
-from checkout.site import errors, headers, i18n
+from checkout.site import access_log, errors, headers, i18n
 from checkout.site.views import blueprint as site_blueprint
 from checkout.wizard import thanks as wizard_thanks
 from checkout.wizard import views as wizard_views
@@ -85,6 +85,7 @@ def _register_features(app: Flask) -> None:
     i18n.init_app(app)
     errors.init_app(app)
     headers.init_app(app, is_production(app.config))
+    access_log.init_app(app)
     app.register_blueprint(site_blueprint)
     app.register_blueprint(wizard_views.blueprint)
     app.register_blueprint(wizard_thanks.blueprint)

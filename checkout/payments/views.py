@@ -33,6 +33,7 @@ from checkout.site.links import public_url
 from checkout.wizard.flow import REVIEW, assess
 from checkout.wizard.labels import PAY_BUTTONS
 from checkout.wizard.mandates import mandate_reference
+from checkout.wizard.thanks import remember_gift
 from checkout.wizard.views import current_draft, language
 
 blueprint = Blueprint("pay", __name__, url_prefix="/donate")
@@ -81,6 +82,7 @@ def start() -> Response:
             ),
         )
     db_session().commit()  # our row first: Stripe's idempotency key comes from its id
+    remember_gift(existing.public_id)
     try:
         services.open_at_stripe(db_session(), existing, gateway())
     except GatewayError:

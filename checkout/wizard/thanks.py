@@ -36,9 +36,39 @@ def _donation(public_id: str) -> Donation:
     return find_by_public_id(db_session(), public_id) or abort(404)
 
 
+GIFTS_KEY = "gifts"
+#: How many gifts a browser session remembers as its own (ids only, never personal data).
+KEPT_GIFTS = 10
+
+
+def remember_gift(public_id: str) -> None:
+    """Mark the donation as made in this browser: only this session sees its thank-you page."""
+    kept = [g for g in session.get(GIFTS_KEY, []) if isinstance(g, str) and g != public_id]
+    session[GIFTS_KEY] = [*kept, public_id][-KEPT_GIFTS:]
+
+
+def made_here(public_id: str) -> bool:
+    """True when this browser session made the donation."""
+    gifts = session.get(GIFTS_KEY)
+    return isinstance(gifts, list) and public_id in gifts
+
+
+def _own_donation(public_id: str) -> Donation:
+    """The donation, only for the browser that made it (404 for anyone else)."""
+    if not made_here(public_id):
+        abort(404)
+    return _donation(public_id)
+
+
 @blueprint.get("/<public_id>")
 def show(public_id: str) -> str:
-    """Thank you, pending (a debit settles in days) or failed (try again)."""
+    """Thank you, pending (a debit settles in days) or failed (try again).
+
+    Another browser (a shared link, a guessed address) gets a neutral page with nothing about
+    the donor or the gift.
+    """
+    if not made_here(public_id):
+        return render_template("wizard/thanks_elsewhere.html")
     donation = _donation(public_id)
     office = registry().get(donation.office_code)
     outcome = outcome_of(donation)
@@ -67,13 +97,16 @@ def _can_go_monthly(donation: Donation, outcome: str) -> bool:
 @blueprint.post("/<public_id>/again")
 def give_again(public_id: str) -> Any:
     """After a failure: a new draft with everything typed before, straight to review."""
-    return _continue_with(services.copy_draft(db_session(), _donation(public_id).draft))
+    donation = _own_donation(public_id)
+    if outcome_of(donation) != "failed":
+        abort(400)  # a gift that went through (or is going through) is not given twice this way
+    return _continue_with(services.copy_draft(db_session(), donation.draft))
 
 
 @blueprint.post("/<public_id>/monthly")
 def make_monthly(public_id: str) -> Any:
     """A one-time donor turns the same gift into a monthly one."""
-    donation = _donation(public_id)
+    donation = _own_donation(public_id)
     if not _can_go_monthly(donation, outcome_of(donation)):
         abort(400)
     return _continue_with(services.copy_draft(db_session(), donation.draft, frequency="monthly"))

@@ -7,6 +7,8 @@ the link in that email is then followed with the test client, as the donor's bro
 
 from __future__ import annotations
 
+import base64
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +26,7 @@ from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.payments import sync
 from checkout.receipts.services import gift_aid_declared
+from checkout.site.access_log import redact
 from tests.wizard_driver import WizardDriver, details_data, pay_form, reach_details
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
@@ -341,3 +344,36 @@ def test_expired_withdrawal_and_gift_aid_links_say_whom_to_write_to(
     }
     assert ("email_fundraising", "withdrawn") not in decisions
     assert ("gift_aid_declaration", "withdrawn") not in decisions
+
+
+def test_a_link_token_reveals_nothing_of_the_donation(mailing_app, client, db_session) -> None:
+    """Signed-only tokens (itsdangerous) carried the donation id in readable base64."""
+    pay_as(client, "DE", "de", email_opt_in="y")
+    donation = kept(db_session)
+    signer = links_module.link_signer(mailing_app.config)
+    token = signer.token(links_module.LinkAction.WITHDRAW, donation.public_id)
+    assert donation.public_id not in token
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert donation.public_id.encode() not in decoded
+    # Two links for the same donation differ (a fresh IV each time) and both work.
+    again = signer.token(links_module.LinkAction.WITHDRAW, donation.public_id)
+    assert again != token
+    assert signer.read(links_module.LinkAction.WITHDRAW, again) == donation.public_id
+
+
+def test_tokens_never_reach_the_access_log(mailing_app, client, db_session, caplog) -> None:
+    pay_as(client, "DE", "de", email_opt_in="y")
+    donation = kept(db_session)
+    token = links_module.link_signer(mailing_app.config).token(
+        links_module.LinkAction.WITHDRAW, donation.public_id
+    )
+    request_log = logging.getLogger("werkzeug")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        # What Werkzeug's server writes for each request (werkzeug.serving.log_request).
+        request_log.info(
+            '%s - - "%s" %s %s', "127.0.0.1", f"GET /consent/withdraw/{token} HTTP/1.1", "200", "-"
+        )
+    assert token not in caplog.text
+    assert "/consent/withdraw/[token]" in caplog.text
+    assert redact(f"/consent/unsubscribe/{token}?lang=de") == "/consent/unsubscribe/[token]?lang=de"
+    assert redact("/donate/thanks/abc123") == "/donate/thanks/abc123"

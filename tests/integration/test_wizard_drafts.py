@@ -18,6 +18,7 @@ from tests.wizard_driver import (
     WizardDriver,
     amount_data,
     details_data,
+    own_gift,
     reach_details,
     reach_review,
     registry_of,
@@ -211,6 +212,7 @@ def test_the_thank_you_page_knows_the_state(client, db_session, status, heading)
     draft = make_draft(db_session, data={"details": {"fields": {"email": "ann@example.org"}}})
     donation = make_donation(db_session, draft=draft, status=status)
     db_session.commit()
+    own_gift(client, donation.public_id)
     html = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
     assert heading in html
     if status != "failed" and status != "canceled":
@@ -218,7 +220,50 @@ def test_the_thank_you_page_knows_the_state(client, db_session, status, heading)
     assert "How was the experience for you?" in html
 
 
+@pytest.mark.parametrize("status", ["succeeded", "processing", "failed"])
+def test_another_browser_sees_nothing_of_the_donor_or_the_gift(
+    app, db_session, status: str
+) -> None:
+    draft = make_draft(
+        db_session,
+        data={"details": {"fields": {"email": "ann@example.org", "first_name": "Ann"}}},
+    )
+    donation = make_donation(db_session, draft=draft, status=status, frequency="once")
+    db_session.commit()
+    owner, stranger = app.test_client(), app.test_client()
+    own_gift(owner, donation.public_id)
+    assert (
+        "ann@example.org"
+        in owner.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
+        or status == "failed"
+    )
+    page = stranger.get(f"/donate/thanks/{donation.public_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "another browser" in html
+    for private in ("ann@example.org", "Ann", "€50.00", "50,00", "Give this amount monthly"):
+        assert private not in html
+    # A stranger cannot copy the donor's details into a draft of their own.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    form = {"csrf_token": token.group(1)} if token else {}
+    for action in ("again", "monthly"):
+        response = stranger.post(f"/donate/thanks/{donation.public_id}/{action}", data=form)
+        assert response.status_code in (400, 404), action
+    assert stranger.get("/donate/review").status_code == 302  # no draft was given to them
+
+
+def test_give_again_only_after_a_failure(app, client, db_session) -> None:
+    donation = make_donation(db_session, status="succeeded")
+    db_session.commit()
+    own_gift(client, donation.public_id)
+    html = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore
+    response = client.post(f"/donate/thanks/{donation.public_id}/again", data={"csrf_token": token})
+    assert response.status_code == 400
+
+
 def test_an_unknown_thank_you_id_is_404(client) -> None:
+    own_gift(client, "not-a-donation")
     assert client.get("/donate/thanks/not-a-donation").status_code == 404
 
 
@@ -229,6 +274,7 @@ def test_a_one_time_donor_can_make_it_monthly(app, client, db_session) -> None:
     draft = current(db_session, client, app)
     donation = make_donation(db_session, draft=draft, status="succeeded")
     db_session.commit()
+    own_gift(client, donation.public_id)
     html = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
     assert "Give this amount monthly" in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore

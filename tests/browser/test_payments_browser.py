@@ -224,13 +224,38 @@ def test_a_3d_secure_card_completes_after_authentication(
     page = open_page("en-DE")
     to_pay_page(page, paying_server, "DE", amount="30")
     fill_card(page, "4000 0025 0000 3155")
+    pay_url = page.url
     press_pay(page)
-    expect(page.locator("#standin-complete")).to_be_visible()  # the stand-in's 3-D Secure page
-    assert paying_server.standin.base_url in page.url
-    page.click("#standin-complete")
+    # As with Stripe.js, 3-D Secure is a dialog on the pay page, the issuer's page framed in it.
+    challenge = page.get_by_role("dialog").frame_locator("iframe").locator("#standin-complete")
+    expect(challenge).to_be_visible()
+    assert page.url == pay_url
+    challenge.click()
     public_id = thanks_public_id(page)
     expect(thank_you_heading(page)).to_be_visible()
     eventually("the donation", donation_status(paying_server, public_id), "succeeded")
+
+
+def test_a_failed_3d_secure_explains_in_german_on_the_pay_page(
+    paying_server: PayingServer, open_page
+) -> None:
+    page = open_page("de-DE")
+    to_pay_page(page, paying_server, "DE", amount="40")
+    pay_url = page.url
+    fill_card(page, "4000 0025 0000 3155")
+    press_pay(page)
+    dialog = page.get_by_role("dialog", name="Zahlung bestätigen")
+    failing = dialog.frame_locator("iframe").locator("#standin-fail")
+    expect(failing).to_be_visible()
+    failing.click()
+    error = page.locator("#payment-error")
+    expect(error).to_have_text(
+        "Deine Bank konnte diese Zahlung nicht bestätigen. "
+        "Bitte versuche es noch einmal oder nutze eine andere Karte."
+    )
+    expect(error).to_be_focused()
+    expect(dialog).to_be_hidden()
+    assert page.url == pay_url
 
 
 def test_a_declined_card_explains_in_german_then_another_card_succeeds(

@@ -318,3 +318,59 @@ def test_publishable_key_needs_the_client_secret(standin_account: StandinAccount
     assert seen.id == pi.id
     with pytest.raises(stripe.InvalidRequestError, match="client_secret"):
         browser.v1.payment_intents.retrieve(pi.id, params={"client_secret": "pi_x_secret_y"})
+
+
+def _3ds_intent(account: StandinAccount, **params: Any) -> stripe.PaymentIntent:
+    """A card PaymentIntent confirmed with a card that asks for 3-D Secure."""
+    return _intent(
+        account,
+        confirm=True,
+        allowed_payment_method_types=["card"],
+        payment_method="pm_card_authenticationRequiredOnSetup",
+        **params,
+    )
+
+
+def test_stripe_js_keeps_3ds_in_the_page_even_with_a_return_url(
+    standin_account: StandinAccount,
+) -> None:
+    pi = _3ds_intent(
+        standin_account, return_url="https://checkout.test/thanks", use_stripe_sdk=True
+    )
+    assert pi.next_action is not None
+    assert pi.next_action.type == "use_stripe_sdk"
+    assert pi.next_action.use_stripe_sdk is not None
+    assert pi.next_action.use_stripe_sdk["type"] == "three_d_secure_redirect"
+
+
+def test_the_3ds_page_may_be_framed_only_by_the_checkout_that_shows_it(
+    standin_account: StandinAccount,
+) -> None:
+    pi = _3ds_intent(standin_account)
+    assert pi.next_action is not None
+    assert pi.next_action.use_stripe_sdk is not None
+    page = str(pi.next_action.use_stripe_sdk["stripe_js"])
+    with urllib.request.urlopen(page) as full:  # noqa: S310
+        assert full.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    framed = page + "&frame=1&origin=" + urllib.parse.quote("http://shop.test:8080", safe="")
+    with urllib.request.urlopen(framed) as shown:  # noqa: S310
+        assert shown.headers["Content-Security-Policy"] == "frame-ancestors http://shop.test:8080"
+        assert 'name="origin" value="http://shop.test:8080"' in shown.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(page + "&frame=1&origin=http%3A%2F%2Fshop.test%2Fpay")  # noqa: S310
+    assert refused.value.code == 400
+    refused.value.close()
+    form = urllib.parse.urlencode(
+        {
+            "action": "complete",
+            "client_secret": pi.client_secret,
+            "frame": "1",
+            "origin": "http://shop.test:8080",
+        }
+    ).encode()
+    choice = urllib.request.Request(page, data=form)  # noqa: S310
+    with _no_redirect_opener().open(choice) as done:
+        body = done.read().decode()
+    assert 'postMessage({"standin": "authentication_finished"' in body
+    assert '"http://shop.test:8080")' in body
+    assert standin_account.client.v1.payment_intents.retrieve(pi.id).status == "succeeded"

@@ -80,6 +80,9 @@ def create_charge(
             "status": status,
             "transfer_data": None,
             "transfer_group": None,
+            # Every charge is one attempt to move money; the control API counts them by
+            # how each attempt began (succeeded, failed, or pending for a submitted debit).
+            "_attempt": status,
         }
     )
     intent["latest_charge"] = charge["id"]

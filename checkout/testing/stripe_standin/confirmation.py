@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from checkout.testing.stripe_standin import confirmation_tokens
 from checkout.testing.stripe_standin.charges import (
     create_charge,
     create_mandate,
@@ -56,19 +57,51 @@ def confirm(
         raise unexpected_state(
             f"You cannot confirm this PaymentIntent because it has a status of {intent['status']}."
         )
+    _refuse_browser_confirmation_of_manual(intent, publishable)
+    token = None
+    if params.get("confirmation_token"):
+        token, params = confirmation_tokens.redeem(account, params, publishable)
     method = _method_for(account, intent, params, publishable)
-    for name in ("return_url", "receipt_email", "setup_future_usage"):
-        if name in params:
-            intent["_return_url" if name == "return_url" else name] = params[name]
-    intent.update(payment_method=method["id"], last_payment_error=None, next_action=None)
+    if token is not None:
+        confirmation_tokens.mark_used(token, intent)
+    _remember(intent, method, params)
     off_session = bool(params.get("off_session"))
     if method["type"] in DEBITS:
         return _start_debit(
             account, intent, method, params.get("mandate_data"), remote_addr, off_session
         )
     if method["type"] == "ideal":
-        return _redirect(account, intent)
+        return _redirect(account, intent, method)
     return charge_card(account, intent, method, off_session=off_session, renewal=renewal)
+
+
+def _refuse_browser_confirmation_of_manual(intent: Json, publishable: bool) -> None:
+    """Manual confirmation: "all payment attempts must be initiated using a secret key".
+
+    The SDK's docstring of PaymentIntentService.confirm. Stripe's exact error for a
+    publishable-key confirmation is not confirmed here (see the README).
+    """
+    if publishable and intent["confirmation_method"] == "manual":
+        raise StripeError(
+            400,
+            "This PaymentIntent's confirmation_method is manual: it can only be confirmed "
+            "with your secret key, on your server.",
+            code="secret_key_required",
+        )
+
+
+def _remember(intent: Json, method: Json, params: dict[str, Any]) -> None:
+    """Write what this confirmation carries onto the intent, as Stripe does."""
+    for name in ("return_url", "receipt_email", "setup_future_usage"):
+        if name in params:
+            intent["_return_url" if name == "return_url" else name] = params[name]
+    if method["id"] != intent["payment_method"]:
+        # 3-D Secure done for one card says nothing about another.
+        intent["_authenticated"] = False
+    # "Set to `true` when confirming server-side and using Stripe.js [...] to handle the next
+    # actions" (the SDK's docstring of use_stripe_sdk): 3-D Secure then stays in the page.
+    intent["_use_stripe_sdk"] = bool(params.get("use_stripe_sdk"))
+    intent.update(payment_method=method["id"], last_payment_error=None, next_action=None)
 
 
 def _method_for(account: Account, intent: Json, params: dict[str, Any], publishable: bool) -> Json:
@@ -124,7 +157,7 @@ def require_action(account: Account, intent: Json, *, three_d_secure: bool) -> N
         {"client_secret": intent["client_secret"]}
     )
     return_url = intent.get("_return_url")
-    if return_url or not three_d_secure:
+    if not three_d_secure or (return_url and not intent.get("_use_stripe_sdk")):
         next_action: Json = {
             "type": "redirect_to_url",
             "redirect_to_url": {"return_url": return_url, "url": url},
@@ -263,8 +296,11 @@ def settle(account: Account, intent: Json, fail: bool | None = None) -> None:
     notify(account, intent, "failed")
 
 
-def _redirect(account: Account, intent: Json) -> StripeError | None:
+def _redirect(account: Account, intent: Json, method: Json) -> StripeError | None:
     """iDEAL: the donor approves on their bank's page, which needs a return_url."""
+    if intent.get("_authenticated"):  # approved, then confirmed again (manual confirmation)
+        succeed(account, intent, method, create_charge(account, intent, method, "succeeded"))
+        return None
     if not intent.get("_return_url"):
         raise invalid(
             "A return_url must be specified because this PaymentMethod requires a "
@@ -287,7 +323,12 @@ def complete_action(account: Account, intent: Json, approved: bool) -> None:
         _authentication_failed(account, intent, method)
         return
     intent["_authenticated"] = True
-    if method["type"] == "ideal":
+    if intent["confirmation_method"] == "manual":
+        # "If any actions are required for the payment, the PaymentIntent will return to the
+        # requires_confirmation state after those actions are completed. Your server needs to
+        # then explicitly re-confirm the PaymentIntent" (PaymentIntentService.confirm).
+        intent.update(status="requires_confirmation", next_action=None)
+    elif method["type"] == "ideal":
         succeed(account, intent, method, create_charge(account, intent, method, "succeeded"))
     else:
         charge_card(account, intent, method, off_session=False)

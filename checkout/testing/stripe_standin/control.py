@@ -34,6 +34,20 @@ class DeliveryAttempt:
     at: float
 
 
+@dataclass(frozen=True)
+class PaymentAttempts:
+    """Confirmations that tried to move money: each made one charge at the stand-in.
+
+    `succeeded` and `failed` are card (and iDEAL) charges as they ended at once; `submitted`
+    are bank debits sent to the bank (they settle or fail later, still one attempt each).
+    """
+
+    total: int
+    succeeded: int
+    failed: int
+    submitted: int
+
+
 class StandinControl:
     """Drives the stand-in's clock and triggers over HTTP."""
 
@@ -123,6 +137,14 @@ class StandinControl:
     def advance_to_next_renewal(self, secret_key: str) -> int:
         """Move time just past the next subscription renewal."""
         return int(self._call("advance_clock", secret_key, to_next_renewal=True)["now"])
+
+    def payment_attempts(
+        self, secret_key: str, payment_intent: str | None = None
+    ) -> PaymentAttempts:
+        """Count the account's payment attempts (all, or one PaymentIntent's) so far."""
+        return PaymentAttempts(
+            **self._call("payment_attempts", secret_key, payment_intent=payment_intent)
+        )
 
     def authenticate(self, secret_key: str, payment_intent: str, succeed: bool = True) -> str:
         """Complete (or fail) 3-D Secure or the iDEAL bank page; returns the new status."""

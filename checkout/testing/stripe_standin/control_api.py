@@ -125,6 +125,20 @@ def _advance(account: Account, body: dict[str, Any]) -> Any:
     return {"now": clock.advance(account, int(body.get("seconds", 0)))}
 
 
+@action("payment_attempts")
+def _payment_attempts(account: Account, body: dict[str, Any]) -> Any:
+    """How many confirmations tried to move money (one charge each), optionally for one
+    `payment_intent`: card charges that succeeded or failed, and debits submitted."""
+    wanted = body.get("payment_intent")
+    begun = [c["_attempt"] for c in account.all("charge") if wanted in (None, c["payment_intent"])]
+    return {
+        "total": len(begun),
+        "succeeded": begun.count("succeeded"),
+        "failed": begun.count("failed"),
+        "submitted": begun.count("pending"),
+    }
+
+
 @action("authenticate")
 def _authenticate(account: Account, body: dict[str, Any]) -> Any:
     """Finish 3-D Secure (or the bank page) for `payment_intent`: `succeed` true or false."""

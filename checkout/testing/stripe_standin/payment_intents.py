@@ -27,7 +27,7 @@ from checkout.testing.stripe_standin.params import (
     check_amount,
     list_schema,
 )
-from checkout.testing.stripe_standin.payment_methods import CURRENCIES, DATA_SCHEMA, TYPES
+from checkout.testing.stripe_standin.payment_methods import CURRENCIES, SERVER_DATA_SCHEMA, TYPES
 from checkout.testing.stripe_standin.routing import Call, Router
 from checkout.testing.stripe_standin.store import Account, new_id
 from checkout.testing.stripe_standin.store import Obj as Json
@@ -80,9 +80,7 @@ _SHARED: dict[str, Node] = {
     "metadata": Metadata(),
     "payment_method": Str(),
     # Card numbers never go through payment_method_data: Stripe.js creates the method first.
-    "payment_method_data": Obj(
-        {k: v for k, v in DATA_SCHEMA.fields.items() if k != "card"}, DATA_SCHEMA.required
-    ),
+    "payment_method_data": SERVER_DATA_SCHEMA,
     "payment_method_options": _METHOD_OPTIONS,
     "allowed_payment_method_types": ListOf(Enum(*TYPES)),
     "receipt_email": Emptyable(Str()),
@@ -91,9 +89,11 @@ _SHARED: dict[str, Node] = {
     "statement_descriptor_suffix": Str(22),
 }
 _CONFIRM_ONLY: dict[str, Node] = {
+    "confirmation_token": Str(),
     "mandate_data": MANDATE_DATA,
     "off_session": Bool(),
     "return_url": Str(),
+    "use_stripe_sdk": Bool(),
 }
 _CREATE = Obj(
     {
@@ -106,6 +106,7 @@ _CREATE = Obj(
         ),
         "capture_method": Enum("automatic", "automatic_async"),
         "confirm": Bool(),
+        "confirmation_method": Enum("automatic", "manual"),
     },
     required=("amount", "currency"),
 )
@@ -155,7 +156,7 @@ def create_intent(account: Account, params: dict[str, Any]) -> Json:
             "cancellation_reason": None,
             "capture_method": params.get("capture_method", "automatic_async"),
             "client_secret": f"{intent_id}_secret_{secrets.token_urlsafe(18).replace('-', 'x')}",
-            "confirmation_method": "automatic",
+            "confirmation_method": params.get("confirmation_method", "automatic"),
             "created": account.now(),
             "currency": currency,
             "customer": params.get("customer"),
@@ -230,6 +231,11 @@ def confirm_or_raise(
 def create_payment_intent(call: Call) -> Json:
     """POST /v1/payment_intents (with `confirm=true` it is confirmed at once)."""
     params = dict(call.params)
+    if params.get("confirmation_token") and not params.get("confirm"):
+        raise invalid(
+            "confirmation_token can only be passed when confirm is true.",
+            param="confirmation_token",
+        )
     intent = create_intent(call.account, params)
     if params.get("payment_method") and not params.get("confirm"):
         intent["payment_method"] = _attachable(call.account, params["payment_method"])

@@ -19,7 +19,7 @@ from checkout.testing.stripe_standin.params import (
     list_schema,
 )
 from checkout.testing.stripe_standin.routing import Call, Router
-from checkout.testing.stripe_standin.store import Account, new_id
+from checkout.testing.stripe_standin.store import Account, new_id, public
 from checkout.testing.stripe_standin.store import Obj as Json
 from checkout.testing.stripe_standin.test_data import (
     CARDS,
@@ -76,59 +76,76 @@ DATA_SCHEMA = Obj(
     },
     required=("type",),
 )
+#: `payment_method_data` as servers send it: card numbers only ever come from Stripe.js (the
+#: publishable key), so the secret-key endpoints do not take `card`.
+SERVER_DATA_SCHEMA = Obj(
+    {k: v for k, v in DATA_SCHEMA.fields.items() if k != "card"}, DATA_SCHEMA.required
+)
 
 
 def resolve(account: Account, ident: str, param: str = "payment_method") -> Json:
     """The PaymentMethod `ident`; a `pm_card_*` test id makes a fresh one, as at Stripe."""
     number = PM_ALIASES.get(ident)
     if number is not None:
-        return _create(account, {"type": "card"}, _card(account, number, 12, 2034))
+        return store_method(account, {"type": "card"}, _card(account, number, 12, 2034))
     return account.get(ident, "payment_method", param)
 
 
 def create_from_data(account: Account, data: dict[str, Any], publishable: bool) -> Json:
     """A new PaymentMethod from `payment_method_data`-style parameters."""
+    return store_method(account, data, details_from_data(account, data, publishable))
+
+
+def details_from_data(account: Account, data: dict[str, Any], publishable: bool) -> Json:
+    """The checked type-specific hash (with its private outcome) that `data` describes.
+
+    Kept apart from storing the method because a ConfirmationToken checks the details when
+    it is made but creates its PaymentMethod only when an intent is confirmed with it.
+    """
     kind = data["type"]
     details: dict[str, Any] = data.get(kind) or {}
     if kind != "ideal" and kind not in data:
         raise invalid(f"Missing required param: {kind}.", param=kind, code="parameter_missing")
     if kind == "card":
-        return _create(account, data, _card_from_params(account, details, publishable))
+        return _card_from_params(account, details, publishable)
     if kind in DEBITS:
         _require_name_and_email(kind, data.get("billing_details", {}))
-    return _create(account, data, _BANK_BUILDERS[kind](account, details))
+    return _BANK_BUILDERS[kind](account, details)
 
 
-def _create(account: Account, data: dict[str, Any], details: Json) -> Json:
+def store_method(account: Account, data: dict[str, Any], details: Json) -> Json:
     """Store a PaymentMethod of `data["type"]` with its type-specific `details`."""
     kind = data["type"]
-    billing = data.get("billing_details", {})
-    method = account.add(
+    return account.add(
         {
             "id": new_id("pm"),
             "object": "payment_method",
             "allow_redisplay": "unspecified",
-            "billing_details": {
-                "address": {
-                    k: (billing.get("address") or {}).get(k)
-                    for k in ("city", "country", "line1", "line2", "postal_code", "state")
-                },
-                "email": billing.get("email"),
-                "name": billing.get("name"),
-                "phone": billing.get("phone"),
-                "tax_id": None,
-            },
+            "billing_details": billing_details(data.get("billing_details", {})),
             "created": account.now(),
             "customer": None,
             "livemode": False,
             "metadata": data.get("metadata", {}),
             "type": kind,
-            kind: {k: v for k, v in details.items() if not k.startswith("_")},
+            kind: public(details),
             "_outcome": details["_outcome"],
             "_failure": details.get("_failure"),
         }
     )
-    return method
+
+
+def billing_details(billing: dict[str, Any]) -> Json:
+    """A PaymentMethod's `billing_details` hash, every field present."""
+    return {
+        "address": {
+            k: (billing.get("address") or {}).get(k)
+            for k in ("city", "country", "line1", "line2", "postal_code", "state")
+        },
+        "email": billing.get("email"),
+        "name": billing.get("name"),
+        "phone": billing.get("phone"),
+        "tax_id": None,
+    }
 
 
 def _card_from_params(account: Account, params: dict[str, Any], publishable: bool) -> Json:

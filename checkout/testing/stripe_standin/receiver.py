@@ -64,12 +64,19 @@ def webhook_receiver(path: str = "/webhooks") -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             """Stay quiet: pytest shows failures, not every request."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_port}{path}"
+    with loopback_server(Handler) as base_url:
+        receiver.url = base_url + path
+        yield receiver
+
+
+@contextmanager
+def loopback_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free loopback port in a thread; yield the server's base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield receiver
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -9,6 +9,7 @@ from flask import Flask
 from checkout.testing.stripe_standin import (
     balance,
     charges,
+    confirmation_tokens,
     control_api,
     customers,
     disputes,
@@ -33,6 +34,7 @@ DEMO_MAX_ATTEMPTS = 6
 _MODULES = (
     customers,
     payment_methods,
+    confirmation_tokens,
     payment_intents,
     charges,
     products,

@@ -14,6 +14,7 @@ from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
 from checkout.outbox.registry import enqueue
 from checkout.payments import sync
+from checkout.payments.event_payloads import minimal
 from checkout.payments.gateway import PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
 
@@ -24,7 +25,8 @@ Handler = Callable[[Session, str, VerifiedEvent, PaymentGateway], str]
 
 
 def record_event(session: Session, office: str, event: VerifiedEvent) -> StripeEvent | None:
-    """Store the event under its unique id; None when it was stored before (a redelivery)."""
+    """Store the event under its unique id, minimised (no donor's personal data); None when
+    it was stored before (a redelivery). Handlers read the event as delivered."""
     if session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event.id)):
         return None
     stored = StripeEvent(
@@ -33,7 +35,7 @@ def record_event(session: Session, office: str, event: VerifiedEvent) -> StripeE
         type=event.type,
         object_id=event.object_id,
         stripe_created=event.created,
-        payload=event.payload,
+        payload=minimal(event.payload),
     )
     session.add(stored)
     session.flush()  # the unique constraint settles a race between two deliveries

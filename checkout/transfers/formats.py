@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 FORMAT = "checkout.office-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 DONOR_COLUMNS = (
     "donor_id",

@@ -230,7 +230,7 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple):
+    if isinstance(value, list | tuple):  # address lines: one cell, one line each
         value = "\n".join(value)
     return spreadsheet_safe(value) if isinstance(value, str) else value
 

@@ -8,12 +8,14 @@ the link in that email is then followed with the test client, as the donor's bro
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from checkout.consent import links as links_module
+from checkout.consent.decisions import suppress
 from checkout.consent.models import ConsentRecord, Suppression
 from checkout.consent.services import email_hash
 from checkout.db import get_database
@@ -341,3 +343,24 @@ def test_expired_withdrawal_and_gift_aid_links_say_whom_to_write_to(
     }
     assert ("email_fundraising", "withdrawn") not in decisions
     assert ("gift_aid_declaration", "withdrawn") not in decisions
+
+
+@pytest.mark.parametrize("objected", ["after the opt-in", "before it"])
+def test_an_address_that_objected_after_opting_in_gets_no_confirmation_email(
+    mailing_app, client, db_session, smtp_server, objected
+) -> None:
+    """The suppression list is read: an objection later than the tick stops the email; an
+    older one is what the new tick, once confirmed, lifts."""
+    key = mailing_app.config["EVIDENCE_HASH_KEY"]
+    if objected == "before it":
+        suppress(db_session, "DE", "alex@example.org", key, "one_click")
+        db_session.commit()
+        time.sleep(0.01)
+    pay_as(client, "DE", "de", email_opt_in="y")
+    if objected == "after the opt-in":
+        time.sleep(0.01)
+        suppress(db_session, "DE", "Alex@Example.org", key, "support")
+    kept(db_session)
+    send_confirmations(mailing_app)
+    asked = [m for m in smtp_server.messages if "/consent/confirm/" in str(m)]
+    assert len(asked) == (0 if objected == "after the opt-in" else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import stripe
 
 from checkout.testing.stripe_standin.pytest_plugin import StandinAccount
@@ -257,9 +258,6 @@ def test_deleting_a_customer_cancels_its_subscriptions_as_stripe_documents(
     types = [e.type for e in client.v1.events.list(params={"limit": 3}).data]
     assert types[:2] == ["customer.deleted", "customer.subscription.deleted"]
     assert client.v1.customers.retrieve(customer).to_dict()["deleted"] is True
-    try:
+    with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.customers.delete(customer)
-    except stripe.InvalidRequestError as error:
-        assert error.http_status == 404 and error.code == "resource_missing"
-    else:
-        raise AssertionError("a deleted customer was deleted again")
+    assert (refused.value.http_status, refused.value.code) == (404, "resource_missing")

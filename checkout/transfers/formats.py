@@ -41,19 +41,7 @@ DONOR_COLUMNS = (
     "language",
 )
 #: Donor columns holding personal data: blanked when a donor is redacted from a kept batch.
-PERSONAL_COLUMNS = (
-    "first_name",
-    "middle_initial",
-    "last_name",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "postcode",
-    "city",
-    "region",
-    "postal_address",
-)
+PERSONAL_COLUMNS = tuple(c for c in DONOR_COLUMNS if c not in ("donor_id", "country", "language"))
 GIFT_COLUMNS = (
     "donation_id",
     "payment_id",

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from checkout.consent.decisions import suppress
 from checkout.transfers import erasure, formats, services
 from checkout.transfers.models import OfficeExportRedaction
+from tests.integration.test_office_exports import export
 from tests.transfers_support import (
     HASH_KEY,
-    HOLD,
     LONG_AGO,
     NOW,
     give,
@@ -26,10 +26,6 @@ from tests.transfers_support import (
     record_checkout,
     rows,
 )
-
-
-def export(session, office: str = "DE", now=NOW):
-    return services.export_next(session, office, now=now, hold=HOLD, hash_key=HASH_KEY)
 
 
 def test_a_gift_made_after_gift_aid_was_cancelled_carries_no_claim(db_session) -> None:

@@ -91,6 +91,11 @@ DRAFT_IDLE_MINUTES = 60
 # `flask --app wsgi retention run` erases what was typed into drafts that never reached
 # payment after this many days (donors are erased after their office's retention_years).
 RETENTION_DRAFT_DAYS = 30
+# Stored Stripe events (ids, states and amounts only) lose even that after this many days; the
+# event id stays so a late redelivery is still recognised.
+STRIPE_EVENT_KEEP_DAYS = 90
+# The nightly retention run commits after each batch of this many donors (or events).
+RETENTION_BATCH_SIZE = 200
 # Step submissions per client address (Flask-Limiter syntax).
 WIZARD_RATE_LIMIT = "30 per minute"
 # Where "How was it for you?" on the thank-you page leads; empty: an email to the office.

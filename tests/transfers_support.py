@@ -22,6 +22,7 @@ EVIDENCE = consent.Evidence("details", consent.keyed_ip_hash("192.0.2.1", "k"), 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=30)
 HOLD = timedelta(days=7)
+HASH_KEY = "testing-evidence-key"
 CURRENCY = {"DE": "EUR", "NL": "EUR", "UK": "GBP", "CA": "CAD", "AU": "AUD", "INT": "USD"}
 
 

@@ -7,6 +7,7 @@ adds nothing. Services take a Session; no Flask here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -156,14 +157,18 @@ def suppress(session: Session, office_code: str, email: str, hash_key: str, reas
 
 def is_suppressed(session: Session, office_code: str, email: str, hash_key: str) -> bool:
     """True when the address objected to this office's fundraising."""
-    digest = email_hash(email, hash_key)
-    return (
-        session.scalar(
-            select(Suppression.id).where(
-                Suppression.office_code == office_code, Suppression.email_hash == digest
-            )
+    return suppressed_since(session, office_code, email, hash_key) is not None
+
+
+def suppressed_since(
+    session: Session, office_code: str, email: str, hash_key: str
+) -> datetime | None:
+    """When the address went on the office's suppression list; None when it is not on it."""
+    return session.scalar(
+        select(Suppression.created_at).where(
+            Suppression.office_code == office_code,
+            Suppression.email_hash == email_hash(email, hash_key),
         )
-        is not None
     )
 
 

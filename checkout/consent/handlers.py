@@ -1,8 +1,12 @@
-"""The consent feature's outbox handler, and the links other emails carry.
+"""The consent feature's outbox handlers, and the links other emails carry.
 
 Double opt-in: when a gift whose donor ticked the email opt-in is kept, payments queue
 `consent.confirm_email` (checkout/consent/services.py, queue_confirmation); where the office
-requires confirmation, this sends the email with the signed link that writes `confirmed`.
+requires confirmation, this sends the email with the signed link that writes `confirmed`,
+unless the address objected (the office's suppression list) after the opt-in was given.
+
+Implied consent: every kept gift queues `consent.gift_kept` (checkout/consent/implied.py);
+where the office's law knows implied consent (Canada), it appends the row that dates it.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from checkout.consent.decisions import EMAIL, latest
+from checkout.consent import implied
+from checkout.consent.decisions import EMAIL, latest, suppressed_since
 from checkout.consent.links import LinkAction, link_signer
 from checkout.consent.models import ConsentRecord
 from checkout.consent.services import CONFIRM_EMAIL
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
-from checkout.donations.models import Donation
+from checkout.donations.models import Donation, Payment
 from checkout.mail.compose import stable_message_id
 from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
@@ -64,6 +69,10 @@ def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
     last = latest(session, donor.id, office.code, EMAIL)
     if last is None or last.decision != "granted":
         return  # confirmed or withdrawn meanwhile
+    key = str(current_app.config["EVIDENCE_HASH_KEY"])
+    objected = suppressed_since(session, office.code, donor.email, key)
+    if objected is not None and objected >= last.recorded_at:
+        return  # the address objected after opting in: no fundraising email, not even this
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
     config = current_app.config
     with force_locale(language):
@@ -86,3 +95,13 @@ def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
         reply_to=office.support.email,
     )
     send(email)
+
+
+@register(implied.GIFT_KEPT)
+def record_implied_consent(session: Session, payload: dict[str, Any]) -> None:
+    """A gift was kept: where the office's law knows implied consent, date it from this gift."""
+    payment = session.get(Payment, int(payload["payment_id"]))
+    if payment is None:
+        raise PermanentFailure(f"no payment {payload['payment_id']}")
+    office: Office = current_app.extensions["checkout.offices"].get(payment.donation.office_code)
+    implied.record_gift(session, office, payment)

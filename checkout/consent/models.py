@@ -1,8 +1,12 @@
 """The notice texts donors were shown, and the ledger of what they decided.
 
-Ledger rows are never changed: the database itself refuses UPDATE and DELETE on them
-(triggers, created by migration 0008 on SQLite and PostgreSQL), so not even a bug or a hand
-edit can rewrite evidence. A withdrawal is a new row.
+Ledger rows and notice texts are never changed: the database itself refuses UPDATE and
+DELETE on both (triggers, migrations 0008 and 0017, on SQLite and PostgreSQL; on PostgreSQL
+TRUNCATE too), so not even a bug or a hand edit can rewrite evidence. A withdrawal is a new
+row. Erasure is the one change the ledger accepts: it blanks a row's email, IP hash and user
+agent. Each ledger row keeps its own copy of the notice's SHA-256, and the database refuses a
+row whose copy differs from the notice it cites, so the text a row points at can be checked
+against what the donor was shown.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ class ConsentRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("consent_notices.id"), index=True)
+    notice_sha256: Mapped[str | None] = mapped_column(
+        String(64), comment="SHA-256 of the notice text as cited; the insert trigger checks it"
+    )
     office_code: Mapped[str] = mapped_column(String(8))
     purpose: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str | None] = mapped_column(String(8), comment="email or sms, for opt-ins")

@@ -141,6 +141,7 @@ def record_with_notice(
     """Append one decision about a stored notice (a later decision cites the earlier text)."""
     row = ConsentRecord(
         notice=notice,
+        notice_sha256=notice.sha256,
         office_code=notice.office_code,
         purpose=notice.purpose,
         channel=channel,
@@ -183,11 +184,6 @@ def record_checkout(
     lifts it when confirmed.
     """
 
-    now = utcnow()
-    implied = office.notices.get("email_fundraising")
-    years = implied.implied_consent_years if implied else None
-    lapses = _years_later(now, years) if years else None
-
     def add(
         notice: Notice,
         decision: str,
@@ -208,7 +204,6 @@ def record_checkout(
             channel=channel,
             donor_id=donor_id,
             donation_id=donation_id,
-            lapses_at=lapses,
         )
 
     notices = office.notices
@@ -227,7 +222,7 @@ def record_checkout(
     return rows
 
 
-def _years_later(moment: datetime, years: int) -> datetime:
+def years_later(moment: datetime, years: int) -> datetime:
     """The same moment `years` later (29 February becomes 28 February)."""
     try:
         return moment.replace(year=moment.year + years)

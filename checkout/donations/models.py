@@ -6,11 +6,12 @@ webhook or a double click can never attach the same charge, invoice or PaymentIn
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from checkout.addresses import PostalAddress
 from checkout.core.clock import utcnow
 from checkout.core.ids import new_public_id
 from checkout.core.money import Money
@@ -40,6 +41,9 @@ class Donor(Base):
     address_line2: Mapped[str] = mapped_column(String(100), default="")
     postcode: Mapped[str] = mapped_column(String(20), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str | None] = mapped_column(
+        String(100), comment="State, province or region, where the country's addresses have one"
+    )
     phone: Mapped[str] = mapped_column(String(20), default="", comment="E.164, or empty")
     locale: Mapped[str] = mapped_column(String(8), default="en", comment="Language for emails")
     stripe_customer_id: Mapped[str | None] = mapped_column(
@@ -47,6 +51,12 @@ class Donor(Base):
     )
     erased_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="Personal data erased after the office's retention period"
+    )
+    restricted_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="Erasure asked for: only what tax law needs is kept, for nothing else"
+    )
+    restricted_until: Mapped[date | None] = mapped_column(
+        Date, comment="Restricted data is erased after this day (the end of the tax period)"
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -56,6 +66,17 @@ class Donor(Base):
         """First name, middle initial and last name, as a receipt prints them."""
         middle = f" {self.middle_initial}." if self.middle_initial else ""
         return f"{self.first_name}{middle} {self.last_name}"
+
+    @property
+    def postal_address(self) -> PostalAddress:
+        """The address for checkout/addresses (postal order, the country's required fields)."""
+        return PostalAddress(
+            country=self.country,
+            street_lines=(self.address_line1, self.address_line2),
+            city=self.city,
+            postcode=self.postcode,
+            region=self.region or "",
+        )
 
 
 class Donation(Base):
@@ -134,7 +155,9 @@ class RecurringPlan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
     stripe_subscription_id: Mapped[str] = mapped_column(String(64), unique=True)
-    stripe_customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(
+        String(64), index=True, comment="Blank once the Customer was deleted at erasure"
+    )
     status: Mapped[str] = mapped_column(
         String(24), comment="Stripe's subscription status: incomplete, active, past_due, ..."
     )

@@ -15,6 +15,7 @@ from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
 from checkout.outbox.registry import enqueue
 from checkout.payments import sync
+from checkout.payments.event_payloads import minimal
 from checkout.payments.gateway import GatewayError, PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
 
@@ -25,7 +26,8 @@ Handler = Callable[[Session, str, VerifiedEvent, PaymentGateway], str]
 
 
 def record_event(session: Session, office: str, event: VerifiedEvent) -> StripeEvent | None:
-    """Store the event under its unique id; None when it was stored before (a redelivery).
+    """Store the event under its unique id, minimised (no donor's personal data); None when
+    it was stored before (a redelivery). Handlers read the event as delivered.
 
     INSERT ... ON CONFLICT DO NOTHING: two deliveries of one event at the same moment both
     reach this line, and the database lets exactly one of them insert.
@@ -39,7 +41,7 @@ def record_event(session: Session, office: str, event: VerifiedEvent) -> StripeE
             type=event.type,
             object_id=event.object_id,
             stripe_created=event.created,
-            payload=event.payload,
+            payload=minimal(event.payload),
             received_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["event_id"])

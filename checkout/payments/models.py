@@ -1,4 +1,10 @@
-"""Stripe events as received: stored once each, so a redelivery is recognised and ignored."""
+"""Stripe events as received: stored once each, so a redelivery is recognised and ignored.
+
+Only what processing needs of each event is stored (checkout/payments/event_payloads.py keeps
+ids, states and amounts, never names, addresses or emails), and `flask retention run` erases
+even that after STRIPE_EVENT_KEEP_DAYS; the event id, type, object id and outcome stay, so a
+late redelivery is still recognised.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +30,13 @@ class StripeEvent(Base):
     type: Mapped[str] = mapped_column(String(64), index=True)
     object_id: Mapped[str] = mapped_column(String(64), index=True, comment="data.object.id")
     stripe_created: Mapped[int] = mapped_column(comment="Stripe's timestamp, Unix seconds")
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # minimised; {} once erased
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(
         String(24), comment="applied, ignored, unhandled or failed"
     )
     error: Mapped[str | None] = mapped_column(Text)
+    payload_erased_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When the stored payload was erased (retention or a donor's erasure)"
+    )

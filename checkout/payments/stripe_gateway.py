@@ -145,6 +145,18 @@ class StripeGateway:
             subscription = self._client(office).v1.subscriptions.cancel(subscription_id)
         return _subscription_state(subscription)
 
+    def delete_customer(self, office: str, customer_id: str) -> bool:
+        """Delete the Customer at Stripe (name, email, address, saved methods); Stripe ends its
+        subscriptions. False when Stripe no longer knows it (deleted before): erasure repeats."""
+        try:
+            with _translated_errors():
+                self._client(office).v1.customers.delete(customer_id)
+        except GatewayError as error:
+            if error.status == 404 and error.code == "resource_missing":
+                return False
+            raise
+        return True
+
     # --- reading ----------------------------------------------------------------------------
 
     def payment_intent(self, office: str, payment_intent_id: str) -> PaymentIntentState:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkout.consent import services as consent
+from checkout.consent.implied import queue_gift_kept
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Payment, RecurringPlan
 from checkout.donations.states import MONEY_KEPT, Status, decide
@@ -122,6 +123,7 @@ def mark_receipt_due(session: Session, payment: Payment) -> None:
             session, ISSUE_RECEIPT, f"receipt-for-payment-{payment.id}", {"payment_id": payment.id}
         )
         consent.queue_confirmation(session, payment.donation_id)
+        queue_gift_kept(session, payment.id)
 
 
 def revise_receipt(session: Session, payment: Payment) -> None:

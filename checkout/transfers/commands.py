@@ -26,12 +26,14 @@ def _office_code(code: str) -> str:
         raise click.ClickException(f"no office {code}") from None
 
 
-def _folder(out: str | None, office_code: str) -> Path:
-    if out:
-        return Path(out)
+def export_root() -> Path:
+    """The folder holding each office's batch folder (OFFICE_EXPORT_DIR, or instance/exports)."""
     configured = str(current_app.config.get("OFFICE_EXPORT_DIR") or "")
-    root = project_path(configured) if configured else Path(current_app.instance_path) / "exports"
-    return root / office_code
+    return project_path(configured) if configured else Path(current_app.instance_path) / "exports"
+
+
+def _folder(out: str | None, office_code: str) -> Path:
+    return Path(out) if out else export_root() / office_code
 
 
 @offices_cli.command("export")
@@ -45,15 +47,20 @@ def export_command(office: str, number: int | None, out: str | None) -> None:
         if number is not None:
             batch = services.stored_batch(session, code, number)
         else:
-            hold = timedelta(days=float(current_app.config["OFFICE_EXPORT_HOLD_DAYS"]))
-            made = services.export_next(session, code, now=utcnow(), hold=hold)
+            config = current_app.config
+            hold = timedelta(days=float(config["OFFICE_EXPORT_HOLD_DAYS"]))
+            key = str(config["EVIDENCE_HASH_KEY"])
+            made = services.export_next(session, code, now=utcnow(), hold=hold, hash_key=key)
             if made is None:
                 session.rollback()
                 click.echo(f"{code}: nothing new since the last batch")
                 return
-            session.commit()  # stored first: the files are copies of what the database keeps
             batch = made
-        paths = services.write_batch(batch, _folder(out, code))
+        folder = _folder(out, code)
+        services.batch_files(batch)  # refuses an erased or damaged batch before it is recorded
+        services.record_copy(session, batch, folder, utcnow())
+        session.commit()  # stored first: the files are copies of what the database keeps
+        paths = services.write_batch(batch, folder)
     except (services.NoSuchBatch, services.BatchCorrupted, services.BatchErased) as error:
         raise click.ClickException(str(error)) from None
     click.echo(

@@ -4,6 +4,10 @@ Everything that could vary is fixed: rows sorted by id, columns in a fixed order
 a byte-order mark, CRLF line ends in CSV (RFC 4180), JSON with sorted keys, money as integer
 minor units beside its currency, moments as ISO 8601 UTC to the second with a "Z". The columns
 are documented in checkout/transfers/README.md; a test keeps that page and these tuples in step.
+
+CSV files are opened in spreadsheets, which run a cell that starts with `=`, `+`, `-` or `@`
+(or a tab or carriage return before one) as a formula: every such text cell is written with
+a leading apostrophe, which spreadsheets read as "this is text". JSON keeps values as they are.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 FORMAT = "checkout.office-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 DONOR_COLUMNS = (
     "donor_id",
@@ -31,9 +35,13 @@ DONOR_COLUMNS = (
     "address_line2",
     "postcode",
     "city",
+    "region",
     "country",
+    "postal_address",
     "language",
 )
+#: Donor columns holding personal data: blanked when a donor is redacted from a kept batch.
+PERSONAL_COLUMNS = tuple(c for c in DONOR_COLUMNS if c not in ("donor_id", "country", "language"))
 GIFT_COLUMNS = (
     "donation_id",
     "payment_id",
@@ -46,6 +54,8 @@ GIFT_COLUMNS = (
     "status",
     "receipt_number",
     "gift_aid_declared_at",
+    "gift_aid_cancelled_at",
+    "gift_aid_claimable",
 )
 #: The latest decision sent so far for each topic (empty when there is none).
 SUMMARY_COLUMNS = (
@@ -67,6 +77,7 @@ CONSENT_COLUMNS = (
     "notice_sha256",
     "recorded_at",
     "form",
+    "implied_consent_lapses_at",
 )
 BATCH_COLUMNS = ("office", "batch")
 GIFTS_CSV_COLUMNS = BATCH_COLUMNS + DONOR_COLUMNS + GIFT_COLUMNS + SUMMARY_COLUMNS
@@ -87,7 +98,9 @@ class DonorRow:
     address_line2: str
     postcode: str
     city: str
+    region: str
     country: str
+    postal_address: tuple[str, ...]  # the lines in the country's postal order
     language: str
 
 
@@ -107,6 +120,8 @@ class GiftRow:
     status: str
     receipt_number: str | None
     gift_aid_declared_at: datetime | None
+    gift_aid_cancelled_at: datetime | None
+    gift_aid_claimable: bool  # declared, and made before any cancellation
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +141,7 @@ class ConsentRow:
     notice_sha256: str
     recorded_at: datetime
     form: str
+    implied_consent_lapses_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +189,9 @@ def moment(value: datetime | None) -> str | None:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON value: moments as text, everything else as it is."""
+    """A JSON value: moments as text, tuples as lists, everything else as it is."""
+    if isinstance(value, tuple):
+        return list(value)
     return moment(value) if isinstance(value, datetime) else value
 
 
@@ -186,12 +204,31 @@ def render(content: BatchContent) -> BatchFiles:
     return BatchFiles(_gifts_csv(content), _consents_csv(content), _batch_json(content))
 
 
-def _csv(columns: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> bytes:
+#: What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value`, with an apostrophe before it if a spreadsheet would run it as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):  # address lines: one cell, one line each
+        value = "\n".join(value)
+    return spreadsheet_safe(value) if isinstance(value, str) else value
+
+
+def _csv(columns: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n", extrasaction="raise")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue().encode("utf-8")
 
 
@@ -231,8 +268,7 @@ def _batch_json(content: BatchContent) -> bytes:
         "donors": _donor_documents(content),
         "notices": [_record(notice) for notice in content.notices],
     }
-    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
-    return (text + "\n").encode("utf-8")
+    return _json_bytes(document)
 
 
 def _donor_documents(content: BatchContent) -> list[dict[str, Any]]:
@@ -254,3 +290,38 @@ def _donor_documents(content: BatchContent) -> list[dict[str, Any]]:
             }
         )
     return documents
+
+
+def redact(files: BatchFiles, donor_ids: set[int]) -> BatchFiles:
+    """The same files with the personal data of `donor_ids` blanked (ids, gifts, consent
+    decisions and notice texts stay): what erasure leaves of a batch still kept."""
+    return BatchFiles(
+        _redact_csv(files.gifts_csv, donor_ids, PERSONAL_COLUMNS),
+        _redact_csv(files.consents_csv, donor_ids, ("email",)),
+        _redact_json(files.batch_json, donor_ids),
+    )
+
+
+def _redact_csv(data: bytes, donor_ids: set[int], columns: tuple[str, ...]) -> bytes:
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
+    rows = []
+    for row in reader:
+        if row.get("donor_id", "").isdigit() and int(row["donor_id"]) in donor_ids:
+            row.update({column: "" for column in columns if column in row})
+        rows.append(row)
+    return _csv(reader.fieldnames or (), rows)  # cells stay safe: "'" is no formula start
+
+
+def _redact_json(data: bytes, donor_ids: set[int]) -> bytes:
+    document = json.loads(data.decode("utf-8"))
+    for donor in document.get("donors", []):
+        if donor.get("donor_id") in donor_ids:
+            donor.update({column: None for column in PERSONAL_COLUMNS if column in donor})
+            for row in donor.get("consents", []):
+                row["email"] = None
+    return _json_bytes(document)
+
+
+def _json_bytes(document: Mapping[str, Any]) -> bytes:
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
+    return (text + "\n").encode("utf-8")

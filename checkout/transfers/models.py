@@ -1,9 +1,12 @@
 """Batches of donors, gifts and consent evidence sent to a national office, kept as sent.
 
 A batch is numbered per office without gaps (a counter row held under a lock while it is
-made), stores its files' bytes with their SHA-256 and is never changed. Which gifts and which
-ledger rows went in which batch is kept in link tables whose unique columns let the database
-itself refuse to send a gift, or a consent row, twice.
+made) and stores its files' bytes with their SHA-256. Its content is never changed, with one
+exception: when a donor is erased, their personal data is redacted from every batch still
+kept, and the redaction is recorded with the files' new hashes beside the original ones.
+Every folder a batch was written to is recorded, so the copies on disk follow the database.
+Which gifts and which ledger rows went in which batch is kept in link tables whose unique
+columns let the database itself refuse to send a gift, or a consent row, twice.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkout.core.clock import utcnow
 from checkout.db import Base
@@ -62,6 +65,20 @@ class OfficeExportBatch(Base):
         UtcDateTime, comment="Files erased after OFFICE_EXPORT_KEEP_DAYS; counts and hashes stay"
     )
 
+    redactions: Mapped[list[OfficeExportRedaction]] = relationship(
+        order_by="OfficeExportRedaction.id", viewonly=True
+    )
+    copies: Mapped[list[OfficeExportCopy]] = relationship(
+        order_by="OfficeExportCopy.id", viewonly=True
+    )
+
+    def current_sha256(self) -> tuple[str, str, str]:
+        """The hashes of the files as stored now: the latest redaction's, else the originals."""
+        if self.redactions:
+            last = self.redactions[-1]
+            return last.gifts_csv_sha256, last.consents_csv_sha256, last.batch_json_sha256
+        return self.gifts_csv_sha256, self.consents_csv_sha256, self.batch_json_sha256
+
 
 class OfficeExportGift(Base):
     """A gift (one kept payment) and the one batch that carried it."""
@@ -85,3 +102,34 @@ class OfficeExportConsent(Base):
     consent_record_id: Mapped[int] = mapped_column(
         ForeignKey("consent_records.id"), unique=True, comment="Unique: sent in one batch only"
     )
+
+
+class OfficeExportCopy(Base):
+    """A folder a batch's files were written to, so erasure can reach every copy on disk."""
+
+    __tablename__ = "office_export_copies"
+    __table_args__ = (UniqueConstraint("batch_id", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("office_export_batches.id"), index=True)
+    folder: Mapped[str] = mapped_column(String(500), comment="Absolute path of the folder")
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OfficeExportRedaction(Base):
+    """A donor's personal data redacted from a kept batch at erasure, with the files' new hashes.
+
+    The batch row keeps the hashes of the files as first sent; these are the hashes of the
+    files after this redaction (a later redaction of another donor starts from these).
+    """
+
+    __tablename__ = "office_export_redactions"
+    __table_args__ = (UniqueConstraint("batch_id", "donor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("office_export_batches.id"), index=True)
+    donor_id: Mapped[int] = mapped_column(comment="Our id of the donor redacted (no foreign key)")
+    redacted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    gifts_csv_sha256: Mapped[str] = mapped_column(String(64), comment="Of the file after it")
+    consents_csv_sha256: Mapped[str] = mapped_column(String(64))
+    batch_json_sha256: Mapped[str] = mapped_column(String(64))

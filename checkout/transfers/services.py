@@ -13,8 +13,6 @@ or to a donation with such a gift, so nothing recorded for a failed attempt leav
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -24,8 +22,13 @@ from sqlalchemy import CompoundSelect, Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from checkout.addresses import format_lines
+from checkout.consent.decisions import is_suppressed
+from checkout.consent.implied import IMPLIED
 from checkout.consent.models import ConsentRecord
+from checkout.core.clock import as_utc
 from checkout.core.errors import CheckoutError
+from checkout.core.files import write_atomically
 from checkout.donations.models import Donation, Donor, Payment
 from checkout.donations.states import Status
 from checkout.receipts.models import Receipt, ReceiptItem
@@ -33,6 +36,7 @@ from checkout.transfers import formats
 from checkout.transfers.models import (
     OfficeExportBatch,
     OfficeExportConsent,
+    OfficeExportCopy,
     OfficeExportCounter,
     OfficeExportGift,
 )
@@ -41,6 +45,9 @@ from checkout.transfers.models import (
 EXPORTABLE = (Status.SUCCEEDED.value, Status.PARTIALLY_REFUNDED.value, Status.WON.value)
 #: Stripe's refund reason that keeps a gift out of every batch.
 FRAUDULENT = "fraudulent"
+#: The email summary of an address on the office's suppression list, whatever the ledger says.
+SUPPRESSED = "suppressed"
+EMAIL_SUMMARY = "consent_email_fundraising"
 #: Ledger purposes behind each summary column.
 SUMMARY_TOPICS = {
     "data_transfer": "consent_transfer_notice",
@@ -63,12 +70,13 @@ class BatchCorrupted(CheckoutError):
 
 
 def export_next(
-    session: Session, office_code: str, *, now: datetime, hold: timedelta
+    session: Session, office_code: str, *, now: datetime, hold: timedelta, hash_key: str
 ) -> OfficeExportBatch | None:
     """Make the office's next batch inside the caller's transaction; None when nothing is new.
 
     The office's counter row is locked first, so a second export of the same office waits
-    for this one's commit and then sees its gifts as sent.
+    for this one's commit and then sees its gifts as sent. `hash_key` (EVIDENCE_HASH_KEY)
+    reads the suppression list: an address that objected is never sent as opted in.
     """
     counter = _locked_counter(session, office_code)
     paid_before = now - hold
@@ -86,7 +94,7 @@ def export_next(
         OfficeExportConsent(batch_id=batch.id, consent_record_id=row) for row in consent_ids
     )
     session.flush()
-    _fill(batch, formats.render(_content(session, batch)))
+    _fill(batch, formats.render(_content(session, batch, hash_key)))
     session.flush()
     return batch
 
@@ -189,10 +197,14 @@ def _new_consents(office_code: str) -> Select[int]:
     )
 
 
-def _content(session: Session, batch: OfficeExportBatch) -> formats.BatchContent:
+def _content(session: Session, batch: OfficeExportBatch, hash_key: str) -> formats.BatchContent:
     gifts = _gift_rows(session, batch)
     consents = _consent_rows(session, batch)
     donors = list(_donor_rows(session, batch))
+    summaries = _summaries(session, batch)
+    for donor in donors:
+        if is_suppressed(session, batch.office_code, donor.email, hash_key):
+            summaries.setdefault(donor.donor_id, {})[EMAIL_SUMMARY] = SUPPRESSED
     batch.gift_count, batch.consent_count = len(gifts), len(consents)
     batch.donor_count = len(donors)
     return formats.BatchContent(
@@ -203,7 +215,7 @@ def _content(session: Session, batch: OfficeExportBatch) -> formats.BatchContent
         donors=tuple(donors),
         gifts=tuple(gifts),
         consents=tuple(consents),
-        summaries=_summaries(session, batch),
+        summaries=summaries,
         notices=tuple(_notices(session, batch)),
     )
 
@@ -231,9 +243,21 @@ def _gift_rows(session: Session, batch: OfficeExportBatch) -> list[formats.GiftR
             status=payment.status,
             receipt_number=receipts.get(payment.id),
             gift_aid_declared_at=donation.gift_aid_declared_at,
+            gift_aid_cancelled_at=donation.gift_aid_cancelled_at,
+            gift_aid_claimable=gift_aid_claimable(payment, donation),
         )
         for payment, donation in rows
     ]
+
+
+def gift_aid_claimable(payment: Payment, donation: Donation) -> bool:
+    """A gift carries a Gift Aid claim when it was declared and made before any cancellation
+    (a cancellation covers later gifts only; the earlier ones keep their claim)."""
+    if donation.gift_aid_declared_at is None:
+        return False
+    cancelled = donation.gift_aid_cancelled_at
+    made = payment.paid_at or payment.receipt_due_at or payment.created_at
+    return cancelled is None or (made is not None and as_utc(made) < as_utc(cancelled))
 
 
 def _receipt_numbers(session: Session, batch: OfficeExportBatch) -> dict[int, str]:
@@ -267,9 +291,10 @@ def _consent_rows(session: Session, batch: OfficeExportBatch) -> list[formats.Co
             legal_basis=row.legal_basis,
             notice_version=row.notice.version,
             notice_language=row.notice.language,
-            notice_sha256=row.notice.sha256,
+            notice_sha256=row.notice_sha256 or row.notice.sha256,
             recorded_at=row.recorded_at,
             form=row.form,
+            implied_consent_lapses_at=row.implied_consent_lapses_at,
         )
         for row, public_id in rows
     ]
@@ -307,7 +332,9 @@ def _donor_rows(session: Session, batch: OfficeExportBatch) -> Iterable[formats.
             address_line2=donor.address_line2,
             postcode=donor.postcode,
             city=donor.city,
+            region=donor.region or "",
             country=donor.country,
+            postal_address=tuple(format_lines(donor.postal_address)),
             language=donor.locale,
         )
 
@@ -327,9 +354,9 @@ def _summaries(session: Session, batch: OfficeExportBatch) -> dict[int, dict[str
     )
     summaries: dict[int, dict[str, str]] = defaultdict(dict)
     for donor_id, purpose, decision in rows:
-        if purpose in SUMMARY_TOPICS and donor_id is not None:
+        if purpose in SUMMARY_TOPICS and donor_id is not None and decision != IMPLIED:
             summaries[donor_id][SUMMARY_TOPICS[purpose]] = decision
-    return summaries
+    return dict(summaries)
 
 
 def _notices(session: Session, batch: OfficeExportBatch) -> list[formats.NoticeText]:
@@ -357,14 +384,18 @@ def stored_batch(session: Session, office_code: str, number: int) -> OfficeExpor
     return batch
 
 
-def batch_files(batch: OfficeExportBatch) -> dict[str, bytes]:
-    """File name -> the stored bytes, each checked against its stored SHA-256."""
+def file_names(batch: OfficeExportBatch) -> tuple[str, str, str]:
+    """The names of the batch's gifts CSV, consents CSV and JSON."""
     stem = f"{batch.office_code}-{batch.number:06d}"
-    files = {
-        f"{stem}.csv": (batch.gifts_csv, batch.gifts_csv_sha256),
-        f"{stem}-consents.csv": (batch.consents_csv, batch.consents_csv_sha256),
-        f"{stem}.json": (batch.batch_json, batch.batch_json_sha256),
-    }
+    return f"{stem}.csv", f"{stem}-consents.csv", f"{stem}.json"
+
+
+def batch_files(batch: OfficeExportBatch) -> dict[str, bytes]:
+    """File name -> the stored bytes, each checked against its SHA-256 (after the latest
+    redaction, if a donor was redacted from the batch; else as first sent)."""
+    stored = (batch.gifts_csv, batch.consents_csv, batch.batch_json)
+    pairs = zip(stored, batch.current_sha256(), strict=True)
+    files = dict(zip(file_names(batch), pairs, strict=True))
     if batch.erased_at is not None:
         hashes = ", ".join(f"{name} {digest}" for name, (_, digest) in files.items())
         raise BatchErased(
@@ -379,28 +410,24 @@ def batch_files(batch: OfficeExportBatch) -> dict[str, bytes]:
     return kept
 
 
-def erase_files_before(session: Session, cutoff: datetime, now: datetime) -> int:
-    """Erase the files of batches made before `cutoff`: the offices hold them; we keep the
-    numbers, counts and hashes (what was sent, and proof of it) but not the personal data."""
-    batches = session.scalars(
-        select(OfficeExportBatch).where(
-            OfficeExportBatch.created_at < cutoff, OfficeExportBatch.erased_at.is_(None)
+def record_copy(session: Session, batch: OfficeExportBatch, folder: Path, now: datetime) -> None:
+    """Remember that the batch's files are (about to be) written to `folder`, so erasure
+    reaches that copy too; recorded before writing, so a crash cannot leave one unknown."""
+    path = str(folder.resolve())
+    known = session.scalar(
+        select(OfficeExportCopy.id).where(
+            OfficeExportCopy.batch_id == batch.id, OfficeExportCopy.folder == path
         )
-    ).all()
-    for batch in batches:
-        batch.gifts_csv = batch.consents_csv = batch.batch_json = None
-        batch.erased_at = now
-    return len(batches)
+    )
+    if known is None:
+        session.add(OfficeExportCopy(batch_id=batch.id, folder=path, written_at=now))
+        session.flush()
 
 
 def write_batch(batch: OfficeExportBatch, folder: Path) -> list[Path]:
     """Write the batch's files into `folder` (each replaced whole, never half-written)."""
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in batch_files(batch).items():
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, folder / name)
+        write_atomically(folder / name, data)
         written.append(folder / name)
     return written

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from checkout.consent import links as links_module
+from checkout.consent.decisions import suppress
 from checkout.consent.models import ConsentRecord, Suppression
 from checkout.consent.services import email_hash
 from checkout.db import get_database
@@ -377,3 +379,24 @@ def test_tokens_never_reach_the_access_log(mailing_app, client, db_session, capl
     assert "/consent/withdraw/[token]" in caplog.text
     assert redact(f"/consent/unsubscribe/{token}?lang=de") == "/consent/unsubscribe/[token]?lang=de"
     assert redact("/donate/thanks/abc123") == "/donate/thanks/abc123"
+
+
+@pytest.mark.parametrize("objected", ["after the opt-in", "before it"])
+def test_an_address_that_objected_after_opting_in_gets_no_confirmation_email(
+    mailing_app, client, db_session, smtp_server, objected
+) -> None:
+    """The suppression list is read: an objection later than the tick stops the email; an
+    older one is what the new tick, once confirmed, lifts."""
+    key = mailing_app.config["EVIDENCE_HASH_KEY"]
+    if objected == "before it":
+        suppress(db_session, "DE", "alex@example.org", key, "one_click")
+        db_session.commit()
+        time.sleep(0.01)
+    pay_as(client, "DE", "de", email_opt_in="y")
+    if objected == "after the opt-in":
+        time.sleep(0.01)
+        suppress(db_session, "DE", "Alex@Example.org", key, "support")
+    kept(db_session)
+    send_confirmations(mailing_app)
+    asked = [m for m in smtp_server.messages if "/consent/confirm/" in str(m)]
+    assert len(asked) == (0 if objected == "after the opt-in" else 1)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from checkout.transfers import formats, services
 from checkout.transfers.models import OfficeExportGift
 from tests.transfers_support import (
+    HASH_KEY,
     HOLD,
     NOW,
     document,
@@ -28,7 +29,7 @@ from tests.transfers_support import (
 
 
 def export(session, office: str = "DE", now=NOW):
-    return services.export_next(session, office, now=now, hold=HOLD)
+    return services.export_next(session, office, now=now, hold=HOLD, hash_key=HASH_KEY)
 
 
 def test_only_gifts_whose_money_was_kept_go(db_session) -> None:
@@ -173,7 +174,7 @@ def test_the_same_rows_render_the_same_bytes(db_session) -> None:
     record_checkout(db_session, give(db_session, donor).donation)
     batch = export(db_session)
     assert batch is not None
-    again = formats.render(services._content(db_session, batch))
+    again = formats.render(services._content(db_session, batch, HASH_KEY))
     assert (again.gifts_csv, again.consents_csv, again.batch_json) == (
         batch.gifts_csv,
         batch.consents_csv,

@@ -18,7 +18,7 @@ from checkout.transfers.models import (
     OfficeExportGift,
 )
 from checkout.wizard.models import CheckoutDraft
-from tests.transfers_support import HOLD, NOW, give, make_donor, payment_ids
+from tests.transfers_support import HASH_KEY, HOLD, NOW, give, make_donor, payment_ids
 
 OFFICE = "NL"
 
@@ -56,7 +56,7 @@ def export_at_once(factory: sessionmaker[Session], exporters: int) -> list[objec
         with factory() as session:
             start.wait()
             try:
-                batch = services.export_next(session, OFFICE, now=NOW, hold=HOLD)
+                batch = services.export_next(session, OFFICE, now=NOW, hold=HOLD, hash_key=HASH_KEY)
                 session.commit()
                 outcomes.append(batch)
             except Exception as error:  # the test reports it

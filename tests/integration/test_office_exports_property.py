@@ -23,6 +23,7 @@ from checkout.payments.sync import move
 from checkout.transfers import services
 from checkout.transfers.models import OfficeExportBatch
 from tests.transfers_support import (
+    HASH_KEY,
     HOLD,
     NOW,
     give,
@@ -148,7 +149,7 @@ def expected_gifts(world: World, office: str) -> list[int]:
 
 def export_op(world: World, office: str) -> None:
     expected = expected_gifts(world, office)
-    batch = services.export_next(world.session, office, now=world.now, hold=HOLD)
+    batch = services.export_next(world.session, office, now=world.now, hold=HOLD, hash_key=HASH_KEY)
     if batch is None:
         assert expected == [], "kept gifts were left out of a batch"
         return
@@ -201,7 +202,10 @@ def check_the_end(world: World) -> None:
     for office in OFFICES:
         export_op(world, office)
     for office in OFFICES:  # and then nothing is left to send
-        assert services.export_next(world.session, office, now=world.now, hold=HOLD) is None
+        assert (
+            services.export_next(world.session, office, now=world.now, hold=HOLD, hash_key=HASH_KEY)
+            is None
+        )
     world.session.expire_all()
     carried: Counter[int] = Counter()
     for (office, number), first in world.first_bytes.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import stripe
 
 from checkout.testing.stripe_standin.pytest_plugin import StandinAccount
@@ -240,3 +241,23 @@ def test_the_first_invoice_offers_only_the_subscriptions_method_types(
     intent_id = invoice.confirmation_secret.client_secret.split("_secret_")[0]
     intent = standin_account.client.v1.payment_intents.retrieve(intent_id)
     assert intent.payment_method_types == ["sepa_debit"]
+
+
+def test_deleting_a_customer_cancels_its_subscriptions_as_stripe_documents(
+    standin_account: StandinAccount,
+) -> None:
+    client = standin_account.client
+    sub = _subscribe(standin_account)
+    _confirm_first_invoice(standin_account, sub)
+    customer = str(sub.customer)
+
+    deleted = client.v1.customers.delete(customer)
+
+    assert deleted.to_dict() == {"id": customer, "object": "customer", "deleted": True}
+    assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    types = [e.type for e in client.v1.events.list(params={"limit": 3}).data]
+    assert types[:2] == ["customer.deleted", "customer.subscription.deleted"]
+    assert client.v1.customers.retrieve(customer).to_dict()["deleted"] is True
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.customers.delete(customer)
+    assert (refused.value.http_status, refused.value.code) == (404, "resource_missing")

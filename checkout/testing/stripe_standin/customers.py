@@ -122,11 +122,21 @@ def update_customer(call: Call) -> Json:
 
 @router.route("DELETE", "/v1/customers/<ident>", Obj({}))
 def delete_customer(call: Call) -> Json:
-    """DELETE /v1/customers/:id: the customer is gone; its subscriptions are canceled."""
-    customer = _live(call.account, call.path["ident"])
-    emit(call.account, "customer.deleted", customer)
+    """DELETE /v1/customers/:id, as Stripe documents it: permanent, and it cancels at once
+    every subscription of the customer that has not ended (`customer.subscription.deleted`
+    each, then `customer.deleted`). Retrieving it later answers `deleted: true`; deleting it
+    again is a 404 (`resource_missing`)."""
+    from checkout.testing.stripe_standin.subscriptions import end
+
+    account = call.account
+    customer = _live(account, call.path["ident"])
+    for subscription in account.all("subscription"):
+        ended = subscription["status"] in ("canceled", "incomplete_expired")
+        if subscription.get("customer") == customer["id"] and not ended:
+            end(account, subscription, "cancellation_requested", "canceled")
+    emit(account, "customer.deleted", customer)
     tombstone = {"id": customer["id"], "object": "customer", "deleted": True}
-    call.account.objects[customer["id"]] = tombstone
+    account.objects[customer["id"]] = tombstone
     return tombstone
 
 

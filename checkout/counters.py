@@ -21,9 +21,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, current_app
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import (
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+from limits.util import WindowStats
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "checkout.counters"
@@ -33,7 +38,7 @@ T = TypeVar("T")
 
 
 class Counters:
-    """Moving-window counters in the shared store, with a fallback to process memory."""
+    """Windowed counters in the shared store, with a fallback to process memory."""
 
     def __init__(self, storage_uri: str, hash_key: str, prefix: str = "checkout") -> None:
         """Counters in the store at `storage_uri`; identities hashed with `hash_key`."""
@@ -49,43 +54,48 @@ class Counters:
         self._lock = threading.Lock()
 
     # --- counting --------------------------------------------------------------------------
+    # A `limit` is Flask-Limiter's syntax, several windows allowed: "5 per hour;20 per day".
 
     def hit(self, limit: str, kind: str, identity: str, cost: int = 1) -> bool:
-        """Count `cost` for `identity`; False when that goes past `limit` (nothing counted)."""
-        item = parse(limit)
-        return self._run(
-            lambda s: MovingWindowRateLimiter(s).hit(item, *self._key(kind, identity), cost=cost)
-        )
+        """Count `cost` for `identity` in each window; False when any window is already full."""
+        key = self._key(kind, identity)
+
+        def one(item: RateLimitItem) -> bool:
+            return self._run(lambda storage: _strategy(storage, item).hit(item, *key, cost=cost))
+
+        results = [one(item) for item in parse_many(limit)]  # every window counts the hit
+        return all(results)
 
     def allows(self, limit: str, kind: str, identity: str) -> bool:
-        """True while `identity` is still within `limit` (counts nothing)."""
-        item = parse(limit)
-        return self._run(
-            lambda s: MovingWindowRateLimiter(s).test(item, *self._key(kind, identity))
-        )
+        """True while `identity` is still within every window of `limit` (counts nothing)."""
+        key = self._key(kind, identity)
+
+        def one(item: RateLimitItem) -> bool:
+            return self._run(lambda storage: _strategy(storage, item).test(item, *key))
+
+        return all(one(item) for item in parse_many(limit))
 
     def used(self, limit: str, kind: str, identity: str) -> int:
-        """How much of `limit` `identity` has used in the current window."""
-        item = parse(limit)
-        stats = self._run(
-            lambda s: MovingWindowRateLimiter(s).get_window_stats(item, *self._key(kind, identity))
-        )
-        return item.amount - stats.remaining
+        """How much of the first window of `limit` `identity` has used."""
+        item = parse_many(limit)[0]
+        return item.amount - self._stats(item, self._key(kind, identity)).remaining
 
     def retry_after(self, limit: str, kind: str, identity: str) -> int:
-        """Seconds until `identity` may try again under `limit` (0 when it may now)."""
-        item = parse(limit)
-        stats = self._run(
-            lambda s: MovingWindowRateLimiter(s).get_window_stats(item, *self._key(kind, identity))
-        )
-        if stats.remaining > 0:
-            return 0
-        return max(1, int(stats.reset_time - time.time() + 0.999))
+        """Seconds until every window of `limit` lets `identity` try again (0: it may now)."""
+        key, now, waits = self._key(kind, identity), time.time(), [0]
+        for item in parse_many(limit):
+            stats = self._stats(item, key)
+            if stats.remaining <= 0:
+                waits.append(max(1, int(stats.reset_time - now + 0.999)))
+        return max(waits)
+
+    def _stats(self, item: RateLimitItem, key: tuple[str, str]) -> WindowStats:
+        return self._run(lambda storage: _strategy(storage, item).get_window_stats(item, *key))
 
     @staticmethod
     def window_seconds(limit: str) -> int:
-        """The length of `limit`'s window in seconds ("5 per hour" -> 3600)."""
-        item: RateLimitItem = parse(limit)
+        """The length of the first window of `limit` in seconds ("5 per hour" -> 3600)."""
+        item: RateLimitItem = parse_many(limit)[0]
         return int(item.get_expiry())
 
     # --- health ----------------------------------------------------------------------------
@@ -135,6 +145,19 @@ class Counters:
                     type(error).__name__,
                 )
             self._degraded_since = time.monotonic()
+
+
+#: Up to this many per window, a limit is kept exactly (a moving window: one entry per hit);
+#: above it, as a sliding-window counter (two numbers per key, an estimate), because a
+#: site-wide count under attack cannot keep an entry per hit.
+EXACT_UP_TO = 1000
+
+
+def _strategy(storage: Storage, item: RateLimitItem) -> RateLimiter:
+    """The counting strategy for `item`."""
+    if item.amount <= EXACT_UP_TO:
+        return MovingWindowRateLimiter(storage)
+    return SlidingWindowCounterRateLimiter(storage)
 
 
 def init_app(app: Flask) -> Counters:

@@ -107,6 +107,33 @@ STRIPE_JS_URL = "http://127.0.0.1:12111/v3/"
 STRIPE_MAX_NETWORK_RETRIES = 2
 # Attempts to start a payment per client address: card testers try many cards quickly.
 PAY_RATE_LIMIT = "10 per hour;30 per day"
+# Card testing (checkout/payments/card_testing.py, breaker.py, proof_of_work.py). Every card
+# attempt reaches Stripe only through our server (POST /donate/pay/confirm), which counts
+# declines per PaymentIntent, draft, client address, email and card fingerprint, in the shared
+# counters (RATELIMIT_STORAGE_URI: Redis in production). These are production values; the demo
+# (config/demo.py) is more generous so a newcomer can try every test card.
+# Declines after which a PaymentIntent is cancelled (the donor is told to start again).
+CARD_DECLINES_PER_INTENT = 3
+# Declines after which further attempts are refused for a while (Flask-Limiter syntax).
+CARD_DECLINES_PER_DRAFT = "3 per hour"
+CARD_DECLINES_PER_ADDRESS = "5 per hour;10 per day"
+CARD_DECLINES_PER_EMAIL = "5 per day"
+CARD_DECLINES_PER_FINGERPRINT = "3 per day"
+# Confirmation requests per client address, whatever their outcome.
+CONFIRM_RATE_LIMIT = "20 per minute;60 per hour"
+# The site-wide breaker: when, over the window, at least MIN_FAILURES card attempts failed
+# (declined or refused by the limits above) and they are at least RATE of all attempts, new
+# payment starts need a solved proof-of-work challenge for HOLD; it then switches off by itself
+# unless the rate is still high.
+CARD_BREAKER_WINDOW = "10 minutes"
+CARD_BREAKER_MIN_FAILURES = 20
+CARD_BREAKER_RATE = 0.5
+CARD_BREAKER_HOLD = "15 minutes"
+# The challenge (ALTCHA, PBKDF2/SHA-256): iterations per guess (about 256 guesses on average,
+# a second or two in a browser) and how long a challenge may be solved and used.
+PROOF_OF_WORK_COST = 5000
+PROOF_OF_WORK_MINUTES = 20
+
 # How often the page Stripe.js returns to may ask Stripe about one donation (webhooks bring
 # the rest): reloading it must not turn into a stream of calls to Stripe.
 RETURN_SYNC_LIMIT = "3 per minute"

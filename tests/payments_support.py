@@ -19,8 +19,11 @@ from typing import Any
 import stripe
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from checkout.db import get_database
+from checkout.donations.models import Donation
 from checkout.offices import load_registry
 from checkout.payments.credentials import standin_keys
 from tests.wizard_driver import WizardDriver, pay_form, reach_review, registry_of
@@ -140,10 +143,30 @@ def pay(
         review = reach_review(donor, office, method=method)
     response = client.post("/donate/pay", data=pay_form(review.get_data(as_text=True)))
     assert response.headers.get("Location") == "/donate/pay", response.get_data(as_text=True)
-    return client.get("/donate/pay")
+    return pay_page(client)
+
+
+def pay_page(client: FlaskClient) -> TestResponse:
+    """The pay page, with the client secret of its PaymentIntent read from our database.
+
+    The page itself carries no client secret (our server confirms with a ConfirmationToken);
+    tests that play the browser's part at Stripe directly take it from here.
+    """
+    page = client.get("/donate/pay")
+    found = re.search(
+        r'data-return-url="[^"]*/donate/return/([^"/?]+)"', page.get_data(as_text=True)
+    )
+    assert found, page.get_data(as_text=True)
+    with get_database(client.application).session_factory() as session:
+        donation = session.scalar(select(Donation).where(Donation.public_id == found.group(1)))
+        assert donation is not None
+        secret = donation.stripe_client_secret
+    page.stripe_client_secret = secret  # type: ignore[attr-defined]
+    return page
 
 
 def client_secret(page: TestResponse) -> str:
-    found = re.search(r'data-client-secret="([^"]+)"', page.get_data(as_text=True))
-    assert found, page.get_data(as_text=True)
-    return found.group(1)
+    """The client secret behind a page from `pay` or `pay_page`."""
+    secret = getattr(page, "stripe_client_secret", None)
+    assert secret, "use pay() or pay_page() to open the pay page"
+    return str(secret)

@@ -155,6 +155,9 @@ class RecurringPlan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
     stripe_subscription_id: Mapped[str] = mapped_column(String(64), unique=True)
+    first_payment_intent_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="The first invoice's PaymentIntent, confirmed by us"
+    )
     stripe_customer_id: Mapped[str | None] = mapped_column(
         String(64), index=True, comment="Blank once the Customer was deleted at erasure"
     )

@@ -15,10 +15,13 @@ from checkout.core.money import Money
 class GatewayError(Exception):
     """The payment provider refused or failed; `code` is its machine-readable reason."""
 
-    def __init__(self, message: str, code: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message: str, code: str = "", status: int = 0, charge: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.charge = charge  # a declined card's failed charge
 
 
 class EventVerificationError(GatewayError):
@@ -73,6 +76,37 @@ class CreatedPlan:
     client_secret: str
     status: str
     current_period_end: int | None
+    first_payment_intent_id: str | None = None  # the first invoice's, confirmed by our server
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPreview:
+    """What a ConfirmationToken says about the payment details the donor typed."""
+
+    id: str
+    method_type: str  # card, sepa_debit, ...
+    card_fingerprint: str | None  # the same card gives the same one within an account
+    used: bool  # it confirmed an intent already
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmRequest:
+    """One attempt to pay an existing PaymentIntent, made by our server."""
+
+    payment_intent_id: str
+    confirmation_token: str | None  # None: confirm again after 3-D Secure (manual intents)
+    return_url: str
+    key: str  # idempotency key from our attempt row
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What one attempt came to."""
+
+    status: str  # the PaymentIntent's status after it
+    client_secret: str | None  # only when the donor must act (3-D Secure, a bank's page)
+    decline_code: str | None  # set when the attempt was declined
+    charge_id: str | None  # the charge the attempt made, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +192,12 @@ class PaymentGateway(Protocol):
     ) -> CreatedPayment: ...
 
     def create_recurring_plan(self, office: str, request: RecurringPlanRequest) -> CreatedPlan: ...
+
+    def confirmation_token(self, office: str, token_id: str) -> TokenPreview: ...
+
+    def confirm_payment(self, office: str, request: ConfirmRequest) -> Confirmation: ...
+
+    def cancel_payment(self, office: str, payment_intent_id: str) -> None: ...
 
     def refund(
         self, office: str, payment_intent_id: str, amount: Money | None, key: str

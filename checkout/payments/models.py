@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from checkout.core.clock import utcnow
+from checkout.core.ids import new_public_id
 from checkout.db import Base
 from checkout.dbtypes import UtcDateTime
 
@@ -40,3 +41,32 @@ class StripeEvent(Base):
     payload_erased_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="When the stored payload was erased (retention or a donor's erasure)"
     )
+
+
+class PaymentAttempt(Base):
+    """One try to pay a donation, made by our server: our row first, then Stripe's confirm with
+    an idempotency key from this row. Card-testing limits count these; support sees them."""
+
+    __tablename__ = "payment_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, default=new_public_id, comment="Stripe idempotency key source"
+    )
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    payment_intent_id: Mapped[str] = mapped_column(String(64), index=True)
+    confirmation_token: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="Stripe's ctoken_ id; None for a confirm after 3-D Secure"
+    )
+    method_type: Mapped[str] = mapped_column(String(32), default="")
+    card_fingerprint: Mapped[str | None] = mapped_column(
+        String(64), comment="Stripe's fingerprint of the card tried (the same card, the same value)"
+    )
+    outcome: Mapped[str] = mapped_column(
+        String(24),
+        default="started",
+        comment="started, succeeded, processing, requires_action, declined, refused, error",
+    )
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

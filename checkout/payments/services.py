@@ -199,6 +199,7 @@ def _open_recurring(session: Session, donation: Donation, gateway: PaymentGatewa
         RecurringPlan(
             donation=donation,
             stripe_subscription_id=created.subscription_id,
+            first_payment_intent_id=created.first_payment_intent_id,
             stripe_customer_id=created.customer_id,
             status=created.status,
             interval=INTERVALS[donation.frequency],

@@ -14,6 +14,7 @@ from typing import Any
 
 import stripe
 from stripe.params import (
+    PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
     RefundCreateParams,
     SubscriptionCreateParams,
@@ -24,6 +25,8 @@ from checkout.payments.credentials import OfficeKeys
 from checkout.payments.gateway import (
     BalanceState,
     ChargeState,
+    Confirmation,
+    ConfirmRequest,
     CreatedPayment,
     CreatedPlan,
     EventVerificationError,
@@ -33,6 +36,7 @@ from checkout.payments.gateway import (
     PaymentIntentState,
     RecurringPlanRequest,
     SubscriptionState,
+    TokenPreview,
     VerifiedEvent,
 )
 
@@ -76,6 +80,10 @@ class StripeGateway:
             "allowed_payment_method_types": [request.method],
             "receipt_email": request.email,
             "description": request.description,
+            # Card attempts only ever come from our server (after our card-testing limits):
+            # a manual intent refuses confirmation with the publishable key, so its client
+            # secret, once shown for 3-D Secure, cannot be used to try other cards.
+            "confirmation_method": "manual" if request.method == "card" else "automatic",
             "metadata": {
                 "donation_id": str(request.donation_id),
                 "office": office,
@@ -98,11 +106,18 @@ class StripeGateway:
                 options={"idempotency_key": f"{request.key}-sub"},
             )
         invoice = subscription.latest_invoice
-        secret = ""
-        if isinstance(invoice, stripe.Invoice) and invoice.confirmation_secret is not None:
-            secret = invoice.confirmation_secret.client_secret
+        secret, first_intent = "", None
+        if isinstance(invoice, stripe.Invoice):
+            if invoice.confirmation_secret is not None:
+                secret = invoice.confirmation_secret.client_secret
+            first_intent = _invoice_payment_intent(invoice)
         return CreatedPlan(
-            customer_id, subscription.id, secret, subscription.status, _period_end(subscription)
+            customer_id,
+            subscription.id,
+            secret,
+            subscription.status,
+            _period_end(subscription),
+            first_intent,
         )
 
     def _create_customer(self, office: str, request: RecurringPlanRequest) -> str:
@@ -126,6 +141,53 @@ class StripeGateway:
             self._client(office).v1.products.create(
                 params={"id": RECURRING_PRODUCT_ID, "name": name},
                 options={"idempotency_key": f"product-{RECURRING_PRODUCT_ID}"},
+            )
+
+    def confirmation_token(self, office: str, token_id: str) -> TokenPreview:
+        """The payment details behind a ConfirmationToken the browser made (secret key only)."""
+        with _translated_errors():
+            token = self._client(office).v1.confirmation_tokens.retrieve(token_id)
+        preview = token.payment_method_preview
+        card = getattr(preview, "card", None) if preview is not None else None
+        fingerprint = getattr(card, "fingerprint", None) if card is not None else None
+        return TokenPreview(
+            token.id,
+            preview.type if preview is not None else "",
+            str(fingerprint) if fingerprint else None,
+            bool(token.payment_intent or token.setup_intent),
+        )
+
+    def confirm_payment(self, office: str, request: ConfirmRequest) -> Confirmation:
+        """Confirm a PaymentIntent from our server; a decline is an answer, not an error."""
+        params: PaymentIntentConfirmParams = {"return_url": request.return_url}
+        if request.confirmation_token:
+            params["confirmation_token"] = request.confirmation_token
+        try:
+            with _translated_errors():
+                intent = self._client(office).v1.payment_intents.confirm(
+                    request.payment_intent_id,
+                    params=params,
+                    options={"idempotency_key": request.key},
+                )
+        except GatewayError as error:
+            if error.status != 402:
+                raise
+            return Confirmation(
+                "requires_payment_method", None, error.code or "declined", error.charge
+            )
+        waiting = intent.status == "requires_action"
+        return Confirmation(
+            intent.status,
+            intent.client_secret if waiting else None,
+            _declined_code(intent),
+            _id_of(intent.latest_charge),
+        )
+
+    def cancel_payment(self, office: str, payment_intent_id: str) -> None:
+        """Cancel a PaymentIntent nobody may pay any more (too many declined attempts)."""
+        with _translated_errors():
+            self._client(office).v1.payment_intents.cancel(
+                payment_intent_id, params={"cancellation_reason": "abandoned"}
             )
 
     def refund(self, office: str, payment_intent_id: str, amount: Money | None, key: str) -> str:
@@ -283,6 +345,14 @@ class StripeGateway:
         )
 
 
+def _declined_code(intent: stripe.PaymentIntent) -> str | None:
+    """Why a confirmation ended back at requires_payment_method (a failed 3-D Secure)."""
+    error = intent.last_payment_error
+    if intent.status != "requires_payment_method" or error is None:
+        return None
+    return getattr(error, "decline_code", None) or getattr(error, "code", None) or "declined"
+
+
 def _subscription_params(
     customer_id: str, request: RecurringPlanRequest
 ) -> SubscriptionCreateParams:
@@ -304,7 +374,7 @@ def _subscription_params(
             "save_default_payment_method": "on_subscription",
             "payment_method_types": [request.method],
         },
-        "expand": ["latest_invoice.confirmation_secret"],
+        "expand": ["latest_invoice.confirmation_secret", "latest_invoice.payments"],
         "metadata": {"donation_id": str(request.donation_id), **request.metadata},
     }
 
@@ -386,6 +456,10 @@ class _translated_errors:
             # as in payment_intent(); `code` alone says only "card_declined".
             detail = error.error  # the answer's error object (None without a JSON body)
             code = (detail.decline_code if detail is not None else None) or error.code or ""
+            charge = getattr(detail, "charge", None) if detail is not None else None
             raise GatewayError(
-                error.user_message or str(error), code=code, status=error.http_status or 0
+                error.user_message or str(error),
+                code=code,
+                status=error.http_status or 0,
+                charge=str(charge) if charge else None,
             ) from error

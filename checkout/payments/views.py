@@ -25,9 +25,8 @@ from checkout.donations.models import Donation
 from checkout.donations.services import find_by_public_id
 from checkout.donations.states import Status
 from checkout.extensions import limiter
-from checkout.payments import services, sync
+from checkout.payments import defences, services, sync
 from checkout.payments.gateway import GatewayError
-from checkout.payments.messages import decline_messages
 from checkout.payments.wiring import gateway, registry
 from checkout.site.links import public_url
 from checkout.wizard.flow import REVIEW, assess
@@ -51,6 +50,12 @@ def start() -> Response:
     draft = current_draft()
     existing = services.donation_for_draft(db_session(), draft)
     if existing is None:
+        if defences.start_needs_proof_of_work() and not defences.proof_of_work_accepted(
+            request.form.get("altcha", "")
+        ):
+            # Card testing is going on: a new payment costs a solved challenge (review page).
+            flash("challenge_needed")
+            return redirect(url_for("wizard.step", name="review"))
         assessment = assess(draft.data, registry(), language())
         context = assessment.context
         if (
@@ -116,7 +121,9 @@ def page() -> Any:
 
 
 def _pay_values(donation: Donation) -> dict[str, Any]:
+    """What the pay page's Payment Element needs: no client secret, our server confirms."""
     total = format_money(donation.total, language())
+    donor = donation.donor
     return {
         "donation": donation,
         "office": registry().get(donation.office_code),
@@ -124,7 +131,18 @@ def _pay_values(donation: Donation) -> dict[str, Any]:
         "publishable_key": gateway().publishable_key(donation.office_code),
         "stripe_js_url": current_app.config["STRIPE_JS_URL"],
         "return_url": public_url("pay.back", public_id=donation.public_id),
-        "messages_json": json.dumps(decline_messages()),
+        "element_options": json.dumps(
+            {
+                "mode": "subscription" if donation.is_recurring else "payment",
+                "amount": donation.total.minor,
+                "currency": donation.currency.lower(),
+                "paymentMethodTypes": [donation.method],
+                "billingDetails": {
+                    "name": donor.full_name if donor else "",
+                    "email": donor.email if donor else "",
+                },
+            }
+        ),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from checkout.core.ids import new_reference
@@ -67,8 +67,16 @@ def handle_unexpected(error: Exception) -> tuple[str, int]:
     return render_error(500, reference)
 
 
+def refuse_nul_bytes() -> None:
+    """A NUL in the path or query is never ours, and PostgreSQL refuses it in any text value:
+    answer 400 before a view passes it to the database."""
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.before_request(refuse_nul_bytes)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

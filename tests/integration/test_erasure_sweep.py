@@ -27,7 +27,7 @@ from checkout.payments.models import StripeEvent
 from checkout.receipts.models import Receipt
 from checkout.transfers.models import OfficeExportBatch, OfficeExportRedaction
 from tests.conftest import test_settings
-from tests.payments_support import Office, client_secret
+from tests.payments_support import Office, client_secret, pay_page
 from tests.wizard_driver import (
     WizardDriver,
     amount_data,
@@ -88,7 +88,7 @@ def the_donors_life(app: Flask, stripe_standin, tmp_path: Path) -> str:
     donor.post("method", {"method": "card"})
     review = donor.get("/donate/review").get_data(as_text=True)
     assert client.post("/donate/pay", data=pay_form(review)).status_code == 302
-    secret = client_secret(client.get("/donate/pay"))
+    secret = client_secret(pay_page(client))
     uk.client.v1.payment_intents.confirm(
         secret.split("_secret_")[0], params={"payment_method": "pm_card_visa"}
     )

@@ -115,7 +115,7 @@ def account(account_id: int) -> Any:
         form=form,
         errors=error_list(form),
         managed=managed,
-        reason_form=ReasonForm(),
+        state_form=ReasonForm(),
     )
 
 

@@ -120,13 +120,15 @@ def reason_field() -> TextAreaField:
 class AccountForm(StaffForm):
     """Roles and offices of an account, with a reason."""
 
-    roles = CheckboxesField(_l("Roles"), choices=[(role, ROLE_LABELS[role]) for role in ROLES])
+    roles = CheckboxesField(_l("Roles"))
     offices = CheckboxesField(_l("Offices"))
     reason = reason_field()
 
     def __init__(self, office_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         """The offices an admin may grant: those in their own scope."""
         super().__init__(**kwargs)
+        # Set after binding, as the wizard does (choices given to the field are deprecated).
+        self.roles.choices = [(role, ROLE_LABELS[role]) for role in ROLES]
         self.offices.choices = office_choices
 
     def validate_roles(self, field: Any) -> None:

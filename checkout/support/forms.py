@@ -75,15 +75,19 @@ class ResendForm(StaffForm):
 
     target = RadioField(
         _l("Send it to"),
-        choices=[
-            (DONOR_ADDRESS, _l("The donor's address on file")),
-            (OTHER_ADDRESS, _l("Another address (the donor confirms it by a link first)")),
-        ],
         default=DONOR_ADDRESS,
         validators=[DataRequired(_l("Choose where the receipt goes."))],
     )
     address = StringField(_l("Other address"), validators=[Optional(), Length(max=320)])
     reason = reason_field()
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Choices are set after binding, as the wizard's are."""
+        super().__init__(**kwargs)
+        self.target.choices = [
+            (DONOR_ADDRESS, _l("The donor's address on file")),
+            (OTHER_ADDRESS, _l("Another address (the donor confirms it by a link first)")),
+        ]
 
     def validate_address(self, field: Any) -> None:
         """Needed, and well formed, when the copy goes elsewhere."""

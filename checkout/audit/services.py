@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from checkout.audit.models import ACTOR_KINDS, OUTCOMES, AuditEvent
@@ -188,13 +188,11 @@ def erase_donor(session: Session, donor_id: int, traces: Iterable[str]) -> int:
     blanked = session.execute(
         update(AuditEvent)
         .where(theirs, or_(AuditEvent.reason != "", AuditEvent.detail != ""))
-        .values(reason="", detail="")
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(AuditEvent)
-        .where(theirs, AuditEvent.actor_kind == "donor", AuditEvent.ip_hash.is_not(None))
-        .values(ip_hash=None)
+        .values(
+            reason="",
+            detail="",
+            ip_hash=case((AuditEvent.actor_kind == "donor", None), else_=AuditEvent.ip_hash),
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(blanked, "rowcount", 0) or 0)

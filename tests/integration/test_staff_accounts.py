@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from checkout.audit.models import AuditEvent
 from checkout.core.clock import utcnow
 from checkout.staff.models import StaffAccount, StaffSession
-from tests.staff_support import Console, fresh_code, make_staff, token_of
+from tests.staff_support import Console, fresh_code, make_staff
 
 STRONG = "violet kettle drums at noon"
 
@@ -181,7 +181,7 @@ def test_signing_out_everywhere_ends_every_session(app: Flask, db_session: Sessi
 def test_a_deactivated_account_is_signed_out_and_cannot_sign_in(
     app: Flask, db_session: Session
 ) -> None:
-    admin, console = _signed_in(app, db_session, "boss@example.org", ("admin",))
+    _admin, console = _signed_in(app, db_session, "boss@example.org", ("admin",))
     staff, victim = _signed_in(app, db_session, "leaver@example.org")
     console.get(f"/staff/admin/accounts/{staff.account.id}")
     done = console.post(f"/staff/admin/accounts/{staff.account.id}/deactivate", {"reason": "left"})

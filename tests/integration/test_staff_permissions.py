@@ -195,10 +195,7 @@ def expected(route: Route, role: str, own: bool) -> int:
 
 def call(console: Console, route: Route, records: DonorRecords, colleague: Staff) -> int:
     url = route.url(records, colleague)
-    if route.method == "POST":
-        response = console.post(url, dict(route.data))
-    else:
-        response = console.get(url)
+    response = console.post(url, dict(route.data)) if route.method == "POST" else console.get(url)
     return response.status_code
 
 

@@ -19,6 +19,7 @@ MO     := $(PO:.po=.mo)
 
 demo: install
 	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi staff demo
 	eval "$$($(BIN)/python -m checkout.testing.stripe_standin --print-demo-env)"; \
 	export CHECKOUT_STRIPE_API_BASE=http://127.0.0.1:$(STANDIN_PORT); \
 	export CHECKOUT_STRIPE_JS_URL=http://127.0.0.1:$(STANDIN_PORT)/v3/; \

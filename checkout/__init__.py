@@ -24,6 +24,8 @@ from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - regi
 from checkout.settings import is_production, load_config, refuse_unsafe_production
 from checkout.site import access_log, errors, headers, i18n
 from checkout.site.views import blueprint as site_blueprint
+from checkout.staff import web as staff_web
+from checkout.support import web as support_web
 from checkout.wizard import thanks as wizard_thanks
 from checkout.wizard import views as wizard_views
 
@@ -95,4 +97,6 @@ def _register_features(app: Flask) -> None:
     app.jinja_env.globals["proof_of_work_texts"] = defences.proof_of_work_texts
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(consent_views.blueprint)
+    staff_web.init_app(app)
+    support_web.init_app(app)
     cli.init_app(app)

@@ -8,6 +8,7 @@ import hmac
 from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 
@@ -22,3 +23,5 @@ csrf = CSRFProtect()
 babel = Babel()
 # No default limits: each endpoint that creates or changes state names its own.
 limiter = Limiter(key_func=hashed_remote_address, default_limits=[])
+# Staff consoles only (checkout/staff): donors never sign in with a password.
+login_manager = LoginManager()

@@ -185,3 +185,26 @@ OFFICE_EXPORT_KEEP_DAYS = 90
 # Where the batch files are written; empty means instance/exports/<OFFICE>. Relative to the
 # project root.
 OFFICE_EXPORT_DIR = ""
+
+# Staff consoles (/staff). Their session cookie is their own (name, path /staff), holds only a
+# random token whose hash the database keeps, and ends after this many idle minutes or hours
+# in all. Sensitive actions (refunds, staff administration, audit exports) ask for the second
+# factor again when the last proof is older than STAFF_REAUTH_MINUTES. An enrolment link works
+# for STAFF_ENROLMENT_HOURS.
+STAFF_SESSION_COOKIE_NAME = "checkout_staff"
+STAFF_IDLE_MINUTES = 30
+STAFF_ABSOLUTE_HOURS = 12
+STAFF_REAUTH_MINUTES = 10
+STAFF_ENROLMENT_HOURS = 24
+# Failed sign-ins allowed per typed address and per client address (Flask-Limiter syntax);
+# unknown addresses count like known ones, so the answer is the same.
+STAFF_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
+STAFF_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
+# Wrong second-factor codes allowed per account before it must wait.
+STAFF_FACTOR_RATE_LIMIT = "5 per 15 minutes"
+# Passkeys: the relying party id (a host name) and origin; empty means this request's host
+# and origin, right when the console is reached at one address (set both behind a proxy).
+STAFF_PASSKEY_RP_ID = ""
+STAFF_PASSKEY_ORIGIN = ""
+# How long the link works that lets a donor confirm another address for a copy of a receipt.
+SUPPORT_ADDRESS_LINK_HOURS = 72

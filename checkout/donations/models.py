@@ -172,6 +172,9 @@ class RecurringPlan(Base):
         UtcDateTime, comment="When the donor's bank reported the mandate revoked"
     )
     current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pause_collection: Mapped[str | None] = mapped_column(
+        String(24), comment="Stripe's pause_collection behavior while paused (void, ...), or none"
+    )
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -208,6 +211,12 @@ class Payment(Base):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    card_last4: Mapped[str | None] = mapped_column(
+        String(4),
+        index=True,
+        comment="Last four digits of the card (or account) charged, for support",
+    )
+    card_brand: Mapped[str | None] = mapped_column(String(20), comment="visa, mastercard, ...")
     fee_minor: Mapped[int | None] = mapped_column(
         comment="Stripe's fee, minor units of the settlement currency"
     )

@@ -146,6 +146,9 @@ class ChargeState:
     #: Stripe's refund `reason` (duplicate, fraudulent, requested_by_customer); "fraudulent"
     #: when any refund of the charge says so, else the newest one given; None without one.
     refund_reason: str | None = None
+    #: The card's (or debited account's) last four digits and the card brand, for support.
+    last4: str | None = None
+    brand: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,8 @@ class SubscriptionState:
     current_period_end: int | None
     canceled_at: int | None
     metadata: dict[str, str]
+    #: While collection is paused: Stripe's pause behaviour ("void", ...); else None.
+    pause_behavior: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +214,10 @@ class PaymentGateway(Protocol):
         """Delete the Customer and what the provider holds on it (its subscriptions end too);
         False when it was deleted before. For erasure, once nothing is still due."""
         ...
+
+    def pause_recurring(self, office: str, subscription_id: str) -> SubscriptionState: ...
+
+    def resume_recurring(self, office: str, subscription_id: str) -> SubscriptionState: ...
 
     def payment_intent(self, office: str, payment_intent_id: str) -> PaymentIntentState: ...
 

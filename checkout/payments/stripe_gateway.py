@@ -219,6 +219,22 @@ class StripeGateway:
             raise
         return True
 
+    def pause_recurring(self, office: str, subscription_id: str) -> SubscriptionState:
+        """Pause collection: each period's invoice is voided until collection resumes."""
+        with _translated_errors():
+            subscription = self._client(office).v1.subscriptions.update(
+                subscription_id, params={"pause_collection": {"behavior": "void"}}
+            )
+        return _subscription_state(subscription)
+
+    def resume_recurring(self, office: str, subscription_id: str) -> SubscriptionState:
+        """Collect again from the next period on."""
+        with _translated_errors():
+            subscription = self._client(office).v1.subscriptions.update(
+                subscription_id, params={"pause_collection": ""}
+            )
+        return _subscription_state(subscription)
+
     # --- reading ----------------------------------------------------------------------------
 
     def payment_intent(self, office: str, payment_intent_id: str) -> PaymentIntentState:
@@ -259,6 +275,7 @@ class StripeGateway:
             _balance_state(charge.balance_transaction),
             charge.created,
             refund_reason,
+            *_method_digits(charge),
         )
 
     def _refund_reason(self, office: str, charge: stripe.Charge) -> str | None:
@@ -401,6 +418,17 @@ def _balance_state(value: Any) -> BalanceState | None:
     return BalanceState(value.id, value.fee, value.net, value.currency.upper(), rate)
 
 
+def _method_digits(charge: stripe.Charge) -> tuple[str | None, str | None]:
+    """The last four digits and brand of the card (or the debited account's last four)."""
+    details = charge.payment_method_details
+    if details is None:
+        return None, None
+    method = getattr(details, details.type, None)
+    last4 = getattr(method, "last4", None)
+    brand = getattr(method, "brand", None)
+    return (str(last4) if last4 else None), (str(brand) if brand else None)
+
+
 def _invoice_subscription(invoice: stripe.Invoice) -> str | None:
     parent = invoice.parent
     details = parent.subscription_details if parent is not None else None
@@ -431,6 +459,7 @@ def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
         _period_end(subscription),
         subscription.canceled_at,
         _metadata(subscription.metadata),
+        subscription.pause_collection.behavior if subscription.pause_collection else None,
     )
 
 

@@ -19,7 +19,12 @@ from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Payment, RecurringPlan
 from checkout.donations.states import MONEY_KEPT, Status, decide
 from checkout.outbox.registry import enqueue
-from checkout.payments.gateway import ChargeState, PaymentGateway, PaymentIntentState
+from checkout.payments.gateway import (
+    ChargeState,
+    PaymentGateway,
+    PaymentIntentState,
+    SubscriptionState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,7 @@ def record_charge(payment: Payment, charge: ChargeState) -> None:
     payment.stripe_charge_id = charge.id
     payment.refunded_minor = charge.amount_refunded_minor
     payment.refund_reason = charge.refund_reason
+    payment.card_last4, payment.card_brand = charge.last4, charge.brand
     payment.paid_at = payment.paid_at or datetime.fromtimestamp(charge.paid_at, UTC)
     if charge.balance is not None:
         payment.stripe_balance_transaction_id = charge.balance.id
@@ -188,15 +194,21 @@ def _payment_for_charge(session: Session, charge: ChargeState) -> Payment | None
 
 
 def sync_plan(plan: RecurringPlan, gateway: PaymentGateway) -> None:
-    """Re-read a subscription's status, period and cancellation."""
+    """Re-read a subscription's status, period, paused collection and cancellation."""
     state = gateway.subscription(plan.donation.office_code, plan.stripe_subscription_id)
+    record_subscription(plan, state)
+    if state.status == "incomplete_expired":
+        move(plan.donation, Status.CANCELED)
+
+
+def record_subscription(plan: RecurringPlan, state: SubscriptionState) -> None:
+    """What we keep of a subscription: status, period end, paused collection, cancellation."""
     plan.status = state.status
+    plan.pause_collection = state.pause_behavior
     if state.current_period_end:
         plan.current_period_end = datetime.fromtimestamp(state.current_period_end, UTC)
     if state.canceled_at:
         plan.canceled_at = datetime.fromtimestamp(state.canceled_at, UTC)
-    if state.status == "incomplete_expired":
-        move(plan.donation, Status.CANCELED)
 
 
 def record_invoice(

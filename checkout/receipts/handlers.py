@@ -157,11 +157,12 @@ def email_receipt(session: Session, payload: dict[str, Any]) -> Later | None:
         return None  # corrected meanwhile: its replacement has an email of its own
     if receipt.pdf is None:
         raise RuntimeError(f"receipt {receipt.number} is not rendered yet")  # retried later
-    return _email(receipt)
+    return _email(receipt, to=payload.get("to"))
 
 
-def _email(receipt: Receipt) -> Later:
-    """The rendered receipt's email, for the worker to send (see `Later`)."""
+def _email(receipt: Receipt, to: str | None = None) -> Later:
+    """The rendered receipt's email, for the worker to send (see `Later`); to the donor, or
+    to `to`, another address the donor confirmed (support's copy)."""
     assert receipt.pdf is not None
     donor = receipt.donor
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
@@ -176,7 +177,7 @@ def _email(receipt: Receipt) -> Later:
         if values.get("gift_aid_declared_on"):
             values["gift_aid_cancel_url"] = consent_links.gift_aid_cancel_url(donation, language)
     email = compose_to_donor(
-        to=donor.email,
+        to=to or donor.email,
         language=language,
         template="receipt",
         values=values,

@@ -320,13 +320,12 @@ def void_and_reissue(
     return issue(session, office, kept, ctx, replaces=receipt, period=period)
 
 
-def resend(session: Session, receipt: Receipt) -> None:
-    """Send the same stored PDF again (same Message-ID: a duplicate is recognisable)."""
+def resend(session: Session, receipt: Receipt, to: str | None = None) -> None:
+    """Send the same stored PDF again (same Message-ID: a duplicate is recognisable), to the
+    donor or to another address `to` that the donor confirmed."""
     if receipt.status != ISSUED or receipt.pdf is None:
         raise ValueError(f"receipt {receipt.number} is void or not yet rendered")
-    enqueue(
-        session,
-        EMAIL_RECEIPT,
-        f"resend-{receipt.number}-{utcnow().isoformat()}",
-        {"receipt_id": receipt.id},
-    )
+    payload: dict[str, int | str] = {"receipt_id": receipt.id}
+    if to:
+        payload["to"] = to
+    enqueue(session, EMAIL_RECEIPT, f"resend-{receipt.number}-{utcnow().isoformat()}", payload)

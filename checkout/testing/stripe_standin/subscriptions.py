@@ -62,11 +62,21 @@ _CREATE = Obj(
     },
     required=("customer", "items"),
 )
+#: Stripe's pause of collection: invoices are still made, then voided ("void"), kept as drafts
+#: or marked uncollectible, until `resumes_at` or an update with "" resumes collection.
+_PAUSE = Obj(
+    {
+        "behavior": Enum("keep_as_draft", "mark_uncollectible", "void"),
+        "resumes_at": Int(),
+    },
+    required=("behavior",),
+)
 _UPDATE = Obj(
     {
         **_SHARED,
         "items": ListOf(_ITEM.extend(id=Str()), 20),
         "proration_behavior": Enum("always_invoice", "create_prorations", "none"),
+        "pause_collection": Emptyable(_PAUSE),
     }
 )
 
@@ -268,7 +278,8 @@ def retrieve_subscription(call: Call) -> Json:
 
 @router.route("POST", "/v1/subscriptions/<ident>", _UPDATE)
 def update_subscription(call: Call) -> Json:
-    """POST /v1/subscriptions/:id: metadata, cancel at period end, default method, amount."""
+    """POST /v1/subscriptions/:id: metadata, cancel at period end, default method, amount,
+    pausing collection."""
     account, params = call.account, call.params
     subscription = account.get(call.path["ident"], "subscription")
     if subscription["status"] in ("canceled", "incomplete_expired"):
@@ -285,6 +296,13 @@ def update_subscription(call: Call) -> Json:
     }
     if "metadata" in params:
         updates["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
+    if "pause_collection" in params:
+        pause = params["pause_collection"]
+        updates["pause_collection"] = (
+            None
+            if pause is None
+            else {"behavior": pause["behavior"], "resumes_at": pause.get("resumes_at")}
+        )
     if "items" in params:
         updates["items"] = _replace_items(account, subscription, params["items"])
     if updates.get("default_payment_method"):
@@ -428,7 +446,23 @@ def _next_period(account: Account, subscription: Json) -> None:
     emit(account, "customer.subscription.updated", subscription, {"items": previous_items})
     invoice = create_invoice(account, subscription, "subscription_cycle", _types(subscription))
     subscription["latest_invoice"] = invoice["id"]
+    if _collection_paused(account, subscription):
+        void(account, invoice)  # only "void" is implemented: the period passes unbilled
+        return
     _collect(account, subscription, invoice)
+
+
+def _collection_paused(account: Account, subscription: Json) -> bool:
+    """True while collection is paused; a pause whose `resumes_at` has come ends here."""
+    pause = subscription["pause_collection"]
+    if pause is None:
+        return False
+    if pause.get("resumes_at") and pause["resumes_at"] <= account.now():
+        _update(account, subscription, {"pause_collection": None})
+        return False
+    if pause["behavior"] != "void":
+        raise unsupported(f"pause_collection[behavior]={pause['behavior']}")
+    return True
 
 
 def period_end(subscription: Json) -> int:

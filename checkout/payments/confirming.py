@@ -21,7 +21,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checkout.donations.models import Donation
@@ -231,3 +231,44 @@ def _stop(donation: Donation, gateway: PaymentGateway) -> None:
         log.warning("could not cancel donation %s at Stripe: %s", donation.id, error.code)
     move(donation, Status.CANCELED)
     log.info("donation %s stopped after too many declined attempts", donation.id)
+
+
+def outside_decline(
+    session: Session,
+    plan_first_intent: str,
+    donation: Donation,
+    charge_id: str | None,
+    gateway: PaymentGateway,
+    per_intent: int,
+) -> bool:
+    """A declined charge on a plan's first PaymentIntent that did not come through our server.
+
+    The first invoice's PaymentIntent is Stripe's own (automatic confirmation): once its client
+    secret was shown for 3-D Secure, whoever holds it could try other cards from a browser.
+    Such tries reach us as webhooks; each is counted here like one of ours, and the plan is
+    stopped at the same limit. True when the decline was counted.
+    """
+    if not charge_id or donation.status not in WAITING:
+        return False
+    known = select(PaymentAttempt.id).where(PaymentAttempt.stripe_charge_id == charge_id)
+    if session.scalar(known) is not None:
+        return False  # one of ours, counted when it happened
+    session.add(
+        PaymentAttempt(
+            donation_id=donation.id,
+            payment_intent_id=plan_first_intent,
+            confirmation_token=None,
+            method_type=donation.method,
+            outcome="declined",
+            decline_code="outside_our_server",
+            stripe_charge_id=charge_id,
+        )
+    )
+    session.flush()
+    declined = select(func.count()).where(
+        PaymentAttempt.payment_intent_id == plan_first_intent,
+        PaymentAttempt.outcome == "declined",
+    )
+    if (session.scalar(declined) or 0) >= per_intent:
+        _stop(donation, gateway)
+    return True

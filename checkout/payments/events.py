@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from checkout.db import upsert_insert
 from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
 from checkout.outbox.registry import enqueue
-from checkout.payments import sync
+from checkout.payments import confirming, sync
 from checkout.payments.event_payloads import minimal
 from checkout.payments.gateway import GatewayError, PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
@@ -79,9 +80,34 @@ def on_payment_intent(
         )
     )
     if donation is None:
-        return "ignored"  # an instalment's PaymentIntent: its invoice event does the work
+        return _on_plan_intent(session, office, event, gateway)
     sync.sync_one_time(session, donation, gateway)
     return "applied"
+
+
+def _on_plan_intent(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """An instalment's PaymentIntent: its invoice event does the work, except that a declined
+    try on a plan's first one that bypassed our server is counted (confirming.py)."""
+    if event.type != "payment_intent.payment_failed":
+        return "ignored"
+    plan = session.scalar(
+        select(RecurringPlan).where(RecurringPlan.first_payment_intent_id == event.object_id)
+    )
+    if plan is None or plan.donation.office_code != office:
+        return "ignored"
+    charge = _object(event).get("latest_charge")
+    per_intent = int(current_app.config["CARD_DECLINES_PER_INTENT"])
+    counted = confirming.outside_decline(
+        session,
+        event.object_id,
+        plan.donation,
+        charge if isinstance(charge, str) else None,
+        gateway,
+        per_intent,
+    )
+    return "applied" if counted else "ignored"
 
 
 def _plan(session: Session, office: str, subscription_id: str | None) -> RecurringPlan | None:

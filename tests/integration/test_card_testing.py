@@ -7,7 +7,9 @@ ConfirmationToken with the publishable key) is played with the same HTTP call St
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,11 +23,13 @@ from sqlalchemy import select
 from checkout import create_app
 from checkout.db import get_database
 from checkout.donations.models import Donation
-from tests.card_support import DECLINING, card_token, confirm, csrf_of, sepa_token, solve
+from checkout.payments.models import PaymentAttempt
+from tests.card_support import CARDS, DECLINING, card_token, confirm, csrf_of, sepa_token, solve
 from tests.conftest import test_settings
-from tests.payments_support import account_environ
+from tests.payments_support import Office, account_environ
 from tests.wizard_driver import (
     WizardDriver,
+    amount_data,
     details_data,
     pay_form,
     reach_details,
@@ -274,8 +278,6 @@ def test_sepa_and_monthly_gifts_are_confirmed_by_our_server(
     client = browser(app, DONOR)
     driver = WizardDriver(client)
     office = registry_of(client).get("DE")
-    from tests.wizard_driver import amount_data, details_data, reach_details
-
     notice = reach_details(driver, office)
     driver.post("amount", amount_data(office, frequency="monthly"))
     driver.post("details", details_data(office, notice))
@@ -442,3 +444,93 @@ def test_a_burst_of_300_declined_cards_from_one_address(
     assert answer.json["outcome"] == "done"
     assert solves <= 1
     assert standin_account.control.payment_attempts(key).succeeded == 1
+
+
+def test_tries_that_bypass_our_server_on_a_plans_first_intent_are_counted_and_stop_it(
+    make_app, standin_account, stripe_standin, db_session
+) -> None:
+    """The one client-side window: a monthly gift's first invoice PaymentIntent is Stripe's own
+    (automatic confirmation), and 3-D Secure showed its client secret. Declined tries made with
+    it from a browser arrive as webhooks; they count like ours, and the plan stops at the limit.
+    """
+    app = make_app(CARD_DECLINES_PER_INTENT=3)
+    pk, base = standin_account.publishable_key, stripe_standin.base_url
+    client = browser(app, ATTACKER)
+    driver = WizardDriver(client)
+    office = registry_of(client).get("DE")
+    notice = reach_details(driver, office)
+    driver.post("amount", amount_data(office, frequency="monthly"))
+    driver.post("details", details_data(office, notice))
+    driver.post("method", {"method": "card"})
+    client.post("/donate/pay", data=pay_form(driver.get("/donate/review").get_data(as_text=True)))
+    page = client.get("/donate/pay")
+    answer = confirm(client, card_token(base, pk, "3ds"), csrf_of(page))
+    assert answer.json["outcome"] == "action"
+    secret = answer.json["client_secret"]
+    intent = secret.split("_secret_")[0]
+    since = int(time.time()) - 1
+    as_browser = stripe.StripeClient(pk, base_addresses={"api": base}, max_network_retries=0)
+    for card in ("declined", "insufficient", "lost"):
+        method = as_browser.raw_request(
+            "post",
+            "/v1/payment_methods",
+            type="card",
+            card={"number": CARDS[card], "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        )
+        method_id = as_browser.deserialize(method, api_mode="V1").id
+        with pytest.raises(stripe.CardError):
+            as_browser.raw_request(
+                "post",
+                f"/v1/payment_intents/{intent}/confirm",
+                client_secret=secret,
+                payment_method=method_id,
+            )
+    de = Office("DE", app, standin_account.client, webhook_secret="whsec_ct")
+    events = de.events_about({intent}, since)
+    assert set(de.deliver(events)) == {200}
+    donation = newest_donation(db_session)
+    assert donation.status == "canceled"
+    subscription = standin_account.client.v1.subscriptions.retrieve(
+        donation.plan.stripe_subscription_id
+    )
+    assert subscription.status in ("canceled", "incomplete_expired")
+    outside = db_session.scalars(
+        select(PaymentAttempt).where(PaymentAttempt.decline_code == "outside_our_server")
+    ).all()
+    assert len(outside) == 3
+    assert set(de.deliver(events)) == {200}  # redelivered: counted once
+
+
+class CountingGateway:
+    """The app's real gateway, counting the PaymentIntent look-ups that pass through it."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.lookups = real, 0
+
+    def payment_intent(self, office: str, intent_id: str) -> Any:
+        self.lookups += 1
+        return self.real.payment_intent(office, intent_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_reloading_the_return_page_does_not_ask_stripe_each_time(
+    make_app, standin_account, stripe_standin
+) -> None:
+    app = make_app(RETURN_SYNC_LIMIT="2 per minute")
+    counting = CountingGateway(app.extensions["checkout.gateway"])
+    app.extensions["checkout.gateway"] = counting
+    client = browser(app, DONOR)
+    page = start_paying(client)
+    declined = confirm(
+        client,
+        card_token(stripe_standin.base_url, standin_account.publishable_key, "declined"),
+        csrf_of(page),
+    )
+    assert declined.json["outcome"] == "declined"  # the donation waits for another try
+    public_id = re.search(r"/donate/return/([^\"?]+)", page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    counting.lookups = 0
+    for _ in range(10):
+        assert client.get(f"/donate/return/{public_id}").status_code == 302
+    assert counting.lookups == 2

@@ -10,7 +10,6 @@ from checkout.site.headers import content_security_policy
 from tests.integration.test_configuration import production_environ
 from tests.routes_support import METHODS, app, known, paths  # noqa: F401
 
-
 #: The issue's policy "or stricter" (the staff consoles send none at all).
 STRICT_REFERRERS = {
     "strict-origin-when-cross-origin",

@@ -15,8 +15,14 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard checkout/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: demo test lint types pytest install localstripe translations extract-messages clean
+.PHONY: demo demo-env test lint types pytest install localstripe translations extract-messages clean
 
+# The demo's generous card-testing limits (config/demo.py), and links in its emails that lead
+# back to the port it runs on. `eval "$$(make -s demo-env)"` gives a shell the same settings.
+DEMO_CONFIG := config/demo.py
+DEMO_PUBLIC_BASE_URL = http://127.0.0.1:$(PORT)
+demo: export CHECKOUT_CONFIG = $(DEMO_CONFIG)
+demo: export CHECKOUT_PUBLIC_BASE_URL = $(DEMO_PUBLIC_BASE_URL)
 demo: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi staff demo
@@ -30,6 +36,9 @@ demo: install
 	trap 'kill $$standin $$worker 2>/dev/null' EXIT INT TERM; \
 	echo "Receipts are written to instance/mail/ as .eml files."; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+demo-env:
+	@echo "export CHECKOUT_CONFIG=$(DEMO_CONFIG) CHECKOUT_PUBLIC_BASE_URL=$(DEMO_PUBLIC_BASE_URL)"
 
 test: install localstripe lint types pytest
 

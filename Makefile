@@ -65,7 +65,7 @@ $(STAMP): setup.cfg pyproject.toml
 	  || { echo "Python 3.11 or newer is needed (set PYTHON=python3.11)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[production,test,dev]'
 	touch $@
 
 # Compiled catalogues are build output (ignored by git), rebuilt when a .po file changes.

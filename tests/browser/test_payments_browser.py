@@ -284,3 +284,23 @@ def test_a_declined_card_explains_in_german_then_another_card_succeeds(
         return int(session.scalar(count.where(Donation.draft_id == draft_id.scalar_subquery())))
 
     assert read(paying_server, donations_of_the_draft) == 1
+
+
+def test_a_stranger_opening_the_thank_you_address_sees_nothing_of_the_gift(
+    paying_server: PayingServer, open_page
+) -> None:
+    donor = open_page("en-DE")
+    to_pay_page(donor, paying_server, "DE", amount="35")
+    fill_card(donor, "4242 4242 4242 4242")
+    press_pay(donor)
+    thanks_public_id(donor)
+    expect(donor.get_by_text("erika@example.org")).to_be_visible()
+    address = donor.url
+
+    stranger = open_page("en-GB")  # another browser: its own cookies
+    stranger.goto(address)
+    expect(stranger.get_by_role("heading", name="Thank you for your interest")).to_be_visible()
+    body = stranger.locator("main").inner_text()
+    for private in ("erika@example.org", "Erika", "Mustermann", "35", "€"):
+        assert private not in body, private
+    expect(stranger.get_by_role("button")).to_have_count(0)  # no "again" or "monthly"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -40,30 +40,34 @@ def redis_prefix() -> Iterator[str]:
         connection.delete(key)
 
 
-def web_process(connection, database_url: str, storage: str, prefix: str, **extra) -> Flask:
-    """One app as one gunicorn process would be, inside the test's transaction."""
-    app = create_app(
-        test_settings(
-            database_url,
-            RATELIMIT_STORAGE_URI=storage,
-            RATELIMIT_KEY_PREFIX=prefix,
-            COUNTERS_PREFIX=prefix,
-            **extra,
-        ),
-        environ={},
-    )
-    get_database(app).bind_to(connection)
-    return app
+@pytest.fixture
+def web_process(connection, database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Apps as gunicorn processes would be, inside the test's transaction (engines disposed)."""
+    made: list[Flask] = []
 
-
-def test_two_processes_share_the_wizard_limit_through_redis(
-    connection, database_url: str, redis_prefix: str
-) -> None:
-    first, second = (
-        web_process(
-            connection, database_url, REDIS_URL, redis_prefix, WIZARD_RATE_LIMIT="3 per hour"
+    def maker(storage: str, prefix: str, **extra) -> Flask:
+        app = create_app(
+            test_settings(
+                database_url,
+                RATELIMIT_STORAGE_URI=storage,
+                RATELIMIT_KEY_PREFIX=prefix,
+                COUNTERS_PREFIX=prefix,
+                **extra,
+            ),
+            environ={},
         )
-        for _ in range(2)
+        get_database(app).bind_to(connection)
+        made.append(app)
+        return app
+
+    yield maker
+    for app in made:
+        get_database(app).engine.dispose()  # /healthz connects outside the transaction
+
+
+def test_two_processes_share_the_wizard_limit_through_redis(web_process, redis_prefix: str) -> None:
+    first, second = (
+        web_process(REDIS_URL, redis_prefix, WIZARD_RATE_LIMIT="3 per hour") for _ in range(2)
     )
     office = registry_of(first.test_client()).get("DE")
     statuses = []
@@ -87,9 +91,9 @@ def test_counters_are_shared_and_hold_no_personal_data(redis_prefix: str) -> Non
 
 
 def test_redis_down_keeps_donations_going_and_healthz_says_degraded(
-    connection, database_url: str, caplog: pytest.LogCaptureFixture
+    web_process, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = web_process(connection, database_url, DOWN_URL, "down", WIZARD_RATE_LIMIT="2 per hour")
+    app = web_process(DOWN_URL, "down", WIZARD_RATE_LIMIT="2 per hour")
     client = app.test_client()
     office = registry_of(client).get("DE")
     caplog.set_level(logging.WARNING)

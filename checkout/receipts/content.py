@@ -74,6 +74,7 @@ class Signature:
     name: str
     title: str
     caption: str
+    sign_here: bool = False  # a line for a handwritten signature above the name
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ _FOR_EMAIL = (services.WITH_PAYMENTS, joinedload(Receipt.donor))
 
 def context() -> services.ReceiptContext:
     """Issuing needs the offices, the renderer, today and the Message-ID domain."""
-    from checkout.receipts.pdf import render_pdf  # fpdf2 loads only where receipts are made
+    from checkout.receipts.pdf import render_pdf  # ReportLab loads only where receipts are made
 
     return services.ReceiptContext(
         offices=current_app.extensions["checkout.offices"],

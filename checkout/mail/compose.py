@@ -1,4 +1,4 @@
-"""Composing emails: bodies from templates in the donor's language, and the MIME message.
+"""Composing emails: bodies from templates in the donor's language, and the message.
 
 Bodies are rendered with the app's Jinja environment (so `_()` and the catalogues in
 checkout/translations apply) with the donor's language forced, whatever the current request
@@ -11,6 +11,8 @@ import re
 import string
 from collections.abc import Mapping
 from datetime import date, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from types import MappingProxyType
 
@@ -21,8 +23,6 @@ from flask_babel import force_locale, gettext
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money, format_money
-from checkout.mail import mime
-from checkout.mail.mime import OutgoingEmail
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
@@ -138,36 +138,37 @@ def compose_receipt_email(
     sender: str,
     reply_to: str | None = None,
     headers: Mapping[str, str] = _NO_HEADERS,
-) -> OutgoingEmail:
-    """One email to one donor: text and HTML alternatives, and the receipt PDF if given."""
-    recipient = mime.Mailbox.parse(to, "a receipt email's recipient")
-    from_ = mime.Mailbox.parse(sender, "the sender")
+) -> EmailMessage:
+    """One email to one donor: text and HTML alternatives, and the receipt PDF if given.
+
+    The standard library's `EmailMessage` under `policy.SMTP` writes it (CRLF line ends,
+    folded and encoded headers) and refuses a header value with a line break in it, so
+    nothing a donor typed can add a header.
+    """
     if not _MESSAGE_ID.match(message_id):
         raise ValueError(f"not a Message-ID: {message_id!r}")
-    lines = [from_.header_line("From"), recipient.header_line("To")]
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = to
+    if len(message["To"].addresses) != 1:
+        raise ValueError("a receipt email's recipient must be exactly one address")
     if reply_to:
-        lines.append(mime.Mailbox.parse(reply_to, "Reply-To").header_line("Reply-To"))
-    lines += [
-        mime.header_line("Subject", subject),
-        mime.header_line("Date", format_datetime(utcnow())),
-        mime.header_line("Message-ID", message_id),
-        mime.header_line("Content-Language", language),
-        # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
-        mime.header_line("Auto-Submitted", "auto-generated"),
-    ]
-    lines += [mime.header_line(name, value) for name, value in _extra(headers).items()]
-    body = mime.multipart(
-        "alternative", [mime.text_part("plain", text), mime.text_part("html", html)]
-    )
+        message["Reply-To"] = reply_to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = message_id
+    message["Content-Language"] = language
+    # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in _extra(headers).items():
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     if attachment is not None:
-        body = mime.multipart("mixed", [body, mime.pdf_part(attachment, attachment_name)])
-    return OutgoingEmail(
-        message_id=message_id,
-        sender=from_.address,
-        recipient=recipient.address,
-        data=mime.message_bytes(lines, body),
-        international=from_.international or recipient.international,
-    )
+        message.add_attachment(
+            attachment, maintype="application", subtype="pdf", filename=attachment_name
+        )
+    return message
 
 
 def _extra(headers: Mapping[str, str]) -> dict[str, str]:

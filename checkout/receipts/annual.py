@@ -64,7 +64,8 @@ def issue_group(
     payments: list[Payment],
     period: tuple[date, date],
     ctx: ReceiptContext,
-) -> Receipt:
-    """One donor's statement for `period`, listing each of `payments`."""
+) -> Receipt | None:
+    """One donor's statement for `period`, listing each of `payments` still kept (None if
+    none is)."""
     recurring = any(payment.plan_id is not None for payment in payments)
     return issue(session, office, payments, ctx, period=period, recurring=recurring)

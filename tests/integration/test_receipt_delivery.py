@@ -13,7 +13,6 @@ from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment
 from checkout.offices import load_registry
 from checkout.outbox.commands import make_worker
-from checkout.outbox.effects import ConcurrentPerformer
 from checkout.outbox.models import OutboxMessage
 from checkout.outbox.registry import enqueue
 from checkout.outbox.worker import Worker, WorkerSettings
@@ -109,61 +108,34 @@ def test_a_kept_payment_brings_exactly_one_email_with_its_pdf(
     assert OFFICES.get(office_code).legal.legal_name.split()[0] in text
 
 
-def test_a_worker_batch_sends_its_emails_over_one_connection(
+def test_successive_batches_send_over_the_connection_kept_open(
     mailing_app, db_session, smtp_server
 ) -> None:
+    """Connecting (and, to a real relay, the TLS handshake) once, not once per batch."""
+    mailing_app.config["MAIL_SEND_THREADS"] = 1
     for n in range(3):
         seed(db_session, ["DE", "UK", "NL"][n], n)
     with mailing_app.app_context():
-        worker = make_worker(batch_size=20)  # as `flask worker` makes it
-        while worker.run_once():  # batches: issue all three, render them, email them
+        worker = make_worker(batch_size=2)  # as `flask worker` makes it, in small batches
+        while worker.run_once():
             pass
         seed(db_session, "DE", 3)
         while worker.run_once():
             pass
     assert len(smtp_server.messages) == 4
-    first, second, third, fourth = smtp_server.peers
-    assert first == second == third  # one batch, one connection
-    assert fourth != first  # closed with its batch; the next batch connected again
-
-
-def test_a_busy_worker_keeps_its_connections_from_batch_to_batch(
-    mailing_app, db_session, smtp_server
-) -> None:
-    """Connecting (and, to a real relay, the TLS handshake) once while there is work, not once
-    per batch; the connection is closed when the worker finds nothing to do."""
-    for n in range(4):
-        seed(db_session, ["DE", "UK", "NL", "DE"][n], n)
-    with mailing_app.app_context():
-        worker = make_worker(batch_size=2)  # two batches of two emails each
-        closed_when_idle = []
-        idle = worker.when_idle
-        worker.when_idle = lambda: closed_when_idle.append(len(smtp_server.messages)) or idle()
-        while worker.run_once():
-            pass
-        assert closed_when_idle == [4]  # once, after the last batch found nothing
-        seed(db_session, "UK", 4)
-        while worker.run_once():
-            pass
-    assert len(smtp_server.messages) == 5
-    *busy, after_idle = smtp_server.peers
-    assert len(set(busy)) == 1  # four emails in two batches: one connection
-    assert after_idle != busy[0]
+    assert len(set(smtp_server.peers)) == 1
 
 
 def test_a_batch_sends_its_emails_over_several_connections_at_once(
     mailing_app, db_session, smtp_server
 ) -> None:
+    mailing_app.config["MAIL_SEND_THREADS"] = 3
     for n in range(6):
         seed(db_session, ["DE", "UK", "NL"][n % 3], n)
-    performer = ConcurrentPerformer(threads=3)  # as `flask worker` makes it
-    try:
-        with mailing_app.app_context():
-            worker = make_worker(batch_size=20, performer=performer)
-            while worker.run_once():
-                pass
-    finally:
-        performer.close()
+    with mailing_app.app_context():
+        worker = make_worker(batch_size=20)
+        while worker.run_once():
+            pass
     receipts = db_session.scalars(select(Receipt)).all()
     assert sorted(m["Message-ID"] for m in smtp_server.messages) == sorted(
         r.message_id for r in receipts
@@ -175,8 +147,8 @@ def test_a_batch_sends_its_emails_over_several_connections_at_once(
 def test_a_batch_of_receipts_is_numbered_rendered_and_sent_in_few_statements(
     mailing_app, db_session, smtp_server
 ) -> None:
-    """Numbering takes each office's counter once for the batch; rendering and sending read
-    the batch's receipts in one query, not one per receipt."""
+    """Numbering takes each office's counter once for the batch; rendering and sending each
+    read the batch's receipts in one query, not one per receipt."""
     for n in range(6):
         seed(db_session, ["DE", "UK", "NL"][n % 3], n)
     statements: list[str] = []
@@ -190,10 +162,7 @@ def test_a_batch_of_receipts_is_numbered_rendered_and_sent_in_few_statements(
         if statements[-1].startswith("SELECT receipts.id"):
             receipts_read += len(parameters)  # the ids are its only parameters
 
-    # Transactions as long as it takes (the first PDF of a process loads fonts for a while).
-    worker = Worker(
-        get_database(mailing_app).session_factory, WorkerSettings(transaction_seconds=60)
-    )
+    worker = Worker(get_database(mailing_app).session_factory, WorkerSettings())
     try:
         with mailing_app.app_context():
             while worker.run_once():
@@ -206,7 +175,7 @@ def test_a_batch_of_receipts_is_numbered_rendered_and_sent_in_few_statements(
     receipt_inserts = [s for s in statements if s.startswith("INSERT INTO receipts ")]
     # Three offices: a counter each, taken twice the first time (creating it in between).
     assert len(counters) == 6
-    assert receipts_read == 6 and len(receipt_reads) == 1
+    assert receipts_read == 12 and len(receipt_reads) == 2  # rendering, then emailing
     # PostgreSQL: the six rows in one statement. SQLite cannot say which id RETURNING gave
     # which row of a many-row INSERT, so SQLAlchemy inserts one by one there (in-process,
     # no round trips).
@@ -221,7 +190,7 @@ def test_smtp_down_then_back_delivers_once(mailing_app, db_session, smtp_server)
     mailing_app.config["SMTP_PORT"] = 1  # nothing listens there
     drain(mailing_app, clock)
     failed = db_session.scalars(
-        select(OutboxMessage).where(OutboxMessage.name == "receipts.render")
+        select(OutboxMessage).where(OutboxMessage.name == "receipts.email")
     ).one()
     db_session.refresh(failed)
     assert (failed.status, failed.attempts) == ("pending", 1)
@@ -267,11 +236,11 @@ def test_a_refund_voids_the_receipt_and_tells_the_donor(
 
 
 def test_every_message_payments_queue_has_a_handler(app) -> None:
-    from checkout.outbox.registry import handler_for
+    from checkout.outbox.registry import registration_of
     from checkout.payments import events, sync
 
     for name in (sync.ISSUE_RECEIPT, sync.REVISE_RECEIPT, events.NOTIFY_RENEWAL):
-        assert callable(handler_for(name))
+        assert callable(registration_of(name).handler)
 
 
 def test_the_annual_command_issues_statements_once(mailing_app, db_session) -> None:

@@ -138,7 +138,7 @@ def test_many_payments_are_numbered_at_once_office_by_office(db_session) -> None
     # Office by office in code order; one step for DE, whose counter exists (the others' first
     # step finds no counter for the year, creates it and takes again).
     assert counters_taken == ["DE", "NL", "NL", "UK", "UK"]
-    numbers = {item.payment_id: r.number for r in made for item in r.items}
+    numbers = {item.payment_id: r.number for r in made.new for item in r.items}
     assert numbers == {
         paid[2].id: "DE-2026-000002",
         paid[4].id: "DE-2026-000003",
@@ -150,19 +150,23 @@ def test_many_payments_are_numbered_at_once_office_by_office(db_session) -> None
     queued = db_session.scalars(
         select(OutboxMessage.payload).where(OutboxMessage.name == "receipts.render")
     ).all()
-    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id] + [r.id for r in made])
-    assert services.issue_for_payments(db_session, ids, ctx()) == []  # nothing twice
+    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id] + [r.id for r in made.new])
+    again = services.issue_for_payments(db_session, ids, ctx())
+    assert again.new == []  # nothing twice
+    assert again.receipts[already.id] is covered
 
 
-def test_numbering_many_at_once_is_all_or_nothing(db_session) -> None:
+def test_a_refusal_when_numbering_many_is_only_its_own_payments(db_session) -> None:
     dutch = payment(db_session, donor(db_session, "NL", email="nl@example.org"))
     german = payment(db_session, donor(db_session))
-    with pytest.raises(services.ReceiptRefused):
-        services.issue_for_payments(
-            db_session, [dutch.id, german.id], ctx(with_exemption(date(2021, 11, 1)))
-        )
-    with pytest.raises(services.PermanentFailure, match="no payments \\[999999\\]"):
-        services.issue_for_payments(db_session, [dutch.id, 999999], ctx())
+    issued = services.issue_for_payments(
+        db_session, [dutch.id, german.id, 999999], ctx(with_exemption(date(2021, 11, 1)))
+    )
+    assert [receipt.number for receipt in issued.new] == ["NL-2026-000001"]
+    assert isinstance(issued.refused[german.id], services.ReceiptRefused)
+    assert isinstance(issued.refused[999999], services.PermanentFailure)
+    assert "no payment 999999" in str(issued.refused[999999])
+    assert services.active_receipt_for(db_session, german.id) is None
 
 
 def test_no_receipt_for_money_not_kept(db_session) -> None:

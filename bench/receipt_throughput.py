@@ -144,7 +144,7 @@ def run(
             "CHECKOUT_SMTP_HOST": "127.0.0.1",
             "CHECKOUT_SMTP_PORT": str(port),
             "CHECKOUT_SMTP_SECURITY": "none",
-            "CHECKOUT_OUTBOX_SEND_THREADS": str(threads),
+            "CHECKOUT_MAIL_SEND_THREADS": str(threads),
         }
         command = [
             sys.executable,
@@ -211,7 +211,7 @@ def main() -> None:
         help="sqlite, or a PostgreSQL admin URL such as postgresql://postgres@127.0.0.1:5432/test",
     )
     parser.add_argument(
-        "--threads", type=int, default=4, help="emails a worker sends at once (OUTBOX_SEND_THREADS)"
+        "--threads", type=int, default=4, help="emails a worker sends at once (MAIL_SEND_THREADS)"
     )
     parser.add_argument(
         "--smtp-delay-ms", type=float, default=0, help="the sink's wait before it answers DATA"

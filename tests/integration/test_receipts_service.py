@@ -150,7 +150,8 @@ def test_many_payments_are_numbered_at_once_office_by_office(db_session) -> None
     queued = db_session.scalars(
         select(OutboxMessage.payload).where(OutboxMessage.name == "receipts.render")
     ).all()
-    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id] + [r.id for r in made.new])
+    new_ids = [receipt.id for receipt in made.new]
+    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id, *new_ids])
     again = services.issue_for_payments(db_session, ids, ctx())
     assert again.new == []  # nothing twice
     assert again.receipts[already.id] is covered

@@ -327,31 +327,33 @@ def _paint(
     canvas.setTitle(what.title)
     canvas.setAuthor(document.issuer.legal_name)
     canvas.setCreator("donation-checkout")
+    footer_style = _Style(_SMALL, color=_MUTED)
     for number, page in enumerate(pages, start=1):
         if specimen:
             _specimen_mark(canvas)
         for rule in page.rules:
             _line(canvas, rule.x1, rule.x2, rule.y)
-        for line in page.lines:
-            _write(canvas, line)
         text = f"{footer} · {number}/{len(pages)}"
-        style = _Style(_SMALL, color=_MUTED)
-        x = (_PAGE_W - style.width(text)) / 2
-        _write(canvas, _Line(x, _PAGE_H - 14 + 2.5, text, style))
+        x = (_PAGE_W - footer_style.width(text)) / 2
+        _write(canvas, [*page.lines, _Line(x, _PAGE_H - 14 + 2.5, text, footer_style)])
         canvas.showPage()
     canvas.save()
     return out.getvalue()
 
 
-def _write(canvas: Canvas, line: _Line) -> None:
-    """One line of text, each run in the face that has its characters."""
-    canvas.setFillColorRGB(*(part / 255 for part in line.style.color))
-    x = line.x * mm
-    y = (_PAGE_H - line.y) * mm
-    for face, piece in typefaces.runs(line.text, line.style.face):
-        canvas.setFont(face, line.style.size)
-        canvas.drawString(x, y, piece)
-        x += canvas.stringWidth(piece, face, line.style.size)
+def _write(canvas: Canvas, lines: list[_Line]) -> None:
+    """A page's lines in one text object, each run in the face that has its characters."""
+    text = canvas.beginText()
+    color: tuple[int, int, int] | None = None
+    for line in lines:
+        if line.style.color != color:
+            color = line.style.color
+            text.setFillColorRGB(*(part / 255 for part in color))
+        text.setTextOrigin(line.x * mm, (_PAGE_H - line.y) * mm)
+        for face, piece in typefaces.runs(line.text, line.style.face):
+            text.setFont(face, line.style.size)
+            text.textOut(piece)
+    canvas.drawText(text)
 
 
 def _line(canvas: Canvas, x1: float, x2: float, y: float) -> None:

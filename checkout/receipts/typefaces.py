@@ -46,7 +46,7 @@ def runs(text: str, face: str) -> list[tuple[str, str]]:
     number is logged, since the text may be a donor's name.
     """
     own = covered(face)
-    if all(ord(char) in own for char in text):
+    if text.isascii() or all(ord(char) in own for char in text):  # DejaVu has all of ASCII
         return [(face, text)] if text else []
     pieces: list[tuple[str, str]] = []
     missing = 0

@@ -32,15 +32,36 @@ def tax_year(office: Office, year: int) -> tuple[date, date]:
     return date(year - 1, month, day), date(year, month, day) - timedelta(days=1)
 
 
+class PeriodNotOver(ValueError):
+    """A statement asked for before the end of the period it covers."""
+
+
+def check_period_over(office: Office, period: tuple[date, date], today: date) -> None:
+    """Refuse a statement while its period runs: a gift could still be added to it."""
+    if today <= period[1]:
+        raise PeriodNotOver(
+            f"the {office.code} statements for {period[0]} to {period[1]} can be issued from "
+            f"{period[1] + timedelta(days=1)} ({office.time_zone}), not on {today}"
+        )
+
+
+def bounds(office: Office, period: tuple[date, date]) -> tuple[datetime, datetime]:
+    """The period as moments: from the first day's midnight to the day after the last, in the
+    office's time zone (New Year in Berlin, 1 July in Sydney), as UTC."""
+    start = datetime.combine(period[0], time.min, office.zone)
+    end = datetime.combine(period[1] + timedelta(days=1), time.min, office.zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
 def unreceipted(session: Session, office: Office, period: tuple[date, date]) -> list[Payment]:
     """Kept payments of `office` paid in `period` and on no active receipt."""
-    start = datetime.combine(period[0], time.min, UTC)
-    end = datetime.combine(period[1], time.max, UTC)
+    start, end = bounds(office, period)
     covered = select(ReceiptItem.payment_id).where(ReceiptItem.active.is_(True))
     statement = (
         select(Payment)
         .join(Donation)
-        .where(Donation.office_code == office.code, Payment.paid_at.between(start, end))
+        .where(Donation.office_code == office.code)
+        .where(Payment.paid_at >= start, Payment.paid_at < end)
         .where(Payment.status.in_([status.value for status in MONEY_KEPT]))
         .where(Payment.id.not_in(covered))
         .order_by(Payment.paid_at, Payment.id)

@@ -74,6 +74,10 @@ def annual_command(office_code: str, year: int) -> None:
         raise click.ClickException(f"no office {office_code}") from None
     session, ctx = db_session(), context()
     period = annual.tax_year(office, year)
+    try:
+        annual.check_period_over(office, period, ctx.today_for(office))
+    except annual.PeriodNotOver as error:
+        raise click.ClickException(str(error)) from None
     groups = annual.grouped(annual.unreceipted(session, office, period))
     issued = 0
     with click.progressbar(groups.values(), label=f"{office.code} {year}") as bar:

@@ -194,11 +194,13 @@ def _gift_table(wr: Writer) -> list[Block]:
     return [Heading(wr.common("gifts")), Table(columns, rows, total)]
 
 
-def _signature(wr: Writer, caption: str = "") -> Signature:
-    """Place and date of issue with the signatory."""
+def _signature(wr: Writer, caption: str = "", *, sign_here: bool = False) -> Signature:
+    """Place and date of issue with the signatory (and a line to sign on, if asked)."""
     issuer = wr.doc.issuer
     place_and_date = f"{issuer.place}, {wr.date(wr.doc.issued_on)}"
-    return Signature(place_and_date, issuer.signatory_name, issuer.signatory_title, caption)
+    return Signature(
+        place_and_date, issuer.signatory_name, issuer.signatory_title, caption, sign_here
+    )
 
 
 def _unbroken(text: str) -> str:
@@ -236,6 +238,8 @@ def _de_exemption(wr: Writer, purpose: str) -> str:
     if notice is None:
         raise ValueError(f"a {kind} receipt needs the date of the exemption notice")
     period = issuer.assessment_period
+    if period is None:
+        raise ValueError(f"a {kind} receipt needs the last assessment period of the notice")
     return w.DE_EXEMPTION.format(
         purpose=purpose,
         tax_office=office.replace("Finanzamt ", "Finanzamtes ", 1)
@@ -243,7 +247,7 @@ def _de_exemption(wr: Writer, purpose: str) -> str:
         else f"Finanzamtes {office}",
         tax_number=_required(issuer.tax_number, "tax number", kind),
         notice_date=wr.date(notice),
-        period_clause=w.DE_PERIOD_CLAUSE.format(assessment_period=period) if period else "",
+        assessment_period=period,
     )
 
 
@@ -282,7 +286,10 @@ def _de(wr: Writer) -> list[Block]:
     blocks += [Paragraph(_de_exemption(wr, purpose)), Paragraph(w.DE_USE.format(purpose=purpose))]
     if doc.is_statement:
         blocks.append(Paragraph(w.DE_NO_OTHER_CONFIRMATIONS))
-    blocks += [_signature(wr, w.DE_SIGNATURE_CAPTION), Paragraph(w.DE_MACHINE_MADE, small=True)]
+    if doc.issuer.machine_made:  # the Finanzamt was told: valid without a signature
+        blocks += [_signature(wr, w.DE_SIGNATURE_CAPTION), Paragraph(w.DE_MACHINE_MADE, small=True)]
+    else:
+        blocks.append(_signature(wr, w.DE_SIGNATURE_CAPTION, sign_here=True))
     blocks += [Paragraph(f"{w.DE_NOTE_TITLE} {w.DE_LIABILITY} {w.DE_NOTICE_AGE}", small=True)]
     return blocks + (_de_annex(wr) if doc.is_statement else [])
 
@@ -358,7 +365,7 @@ def _ca(wr: Writer) -> list[Block]:
     blocks += [serial, *_replacement(wr), _donor(wr)]
     blocks.append(Fields(((texts["amount"], wr.money(doc.total)), *_ca_advantage(wr))))
     blocks += _gift_table(wr)
-    blocks += [_signature(wr, texts["signature"]), Paragraph(texts["cra"])]
+    blocks += [_signature(wr, texts["signature"], sign_here=True), Paragraph(texts["cra"])]
     return blocks
 
 

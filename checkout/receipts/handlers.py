@@ -54,11 +54,13 @@ def context() -> services.ReceiptContext:
     from checkout.receipts.pdf import render_pdf  # ReportLab loads only where receipts are made
 
     specimen = not is_production(current_app.config)
+    now = utcnow()
     return services.ReceiptContext(
         offices=current_app.extensions["checkout.offices"],
         render=partial(render_pdf, specimen=specimen),
-        today=utcnow().date(),
+        today=now.date(),
         message_domain=str(current_app.config["MAIL_MESSAGE_DOMAIN"]),
+        now=now,
     )
 
 

@@ -50,12 +50,21 @@ class ReceiptRefused(PermanentFailure):
 
 @dataclass(frozen=True)
 class ReceiptContext:
-    """What issuing needs besides the database: offices, the PDF renderer, today, mail domain."""
+    """What issuing needs besides the database: offices, the PDF renderer, today, mail domain.
+
+    `now` (the worker's clock) makes each office's today its own local day (an office in
+    Sydney is a day ahead of one in Toronto); without it, `today` is every office's day.
+    """
 
     offices: OfficeRegistry
     render: Renderer
     today: date
     message_domain: str
+    now: datetime | None = None
+
+    def today_for(self, office: Office) -> date:
+        """The office's calendar day now: receipt dates and numbers' years are its own."""
+        return office.local_date(self.now) if self.now is not None else self.today
 
 
 def active_receipt_for(session: Session, payment_id: int) -> Receipt | None:
@@ -124,7 +133,7 @@ def issue_for_payments(session: Session, payment_ids: list[int], ctx: ReceiptCon
     for code in sorted(due):
         payments = sorted(due[code], key=lambda payment: payment.id)
         try:
-            check_exemption(ctx.offices.get(code), ctx.today)
+            check_exemption(ctx.offices.get(code), ctx.today_for(ctx.offices.get(code)))
         except ReceiptRefused as refusal:
             issued.refused.update(dict.fromkeys((p.id for p in payments), refusal))
             continue
@@ -141,7 +150,7 @@ def _number_all(
 ) -> list[Receipt]:
     """One receipt each for `payments` of office `code`, their serials taken in one step."""
     office = ctx.offices.get(code)
-    serials = take_serials(session, code, ctx.today.year, len(payments))
+    serials = take_serials(session, code, ctx.today_for(office).year, len(payments))
     return [
         _numbered(office, [payment], ctx, serial, recurring=payment.plan_id is not None)
         for payment, serial in zip(payments, serials, strict=True)
@@ -208,12 +217,12 @@ def issue(
     The payments are locked and read afresh first (see `lock_payments`): one refunded since
     the caller read it is left out.
     """
-    check_exemption(office, ctx.today)
+    check_exemption(office, ctx.today_for(office))
     locked = lock_payments(session, [payment.id for payment in payments])
     payments = [payment for payment in locked if Status(payment.status) in MONEY_KEPT]
     if not payments:
         return None
-    serial = next_serial(session, office.code, ctx.today.year)
+    serial = next_serial(session, office.code, ctx.today_for(office).year)
     receipt = _numbered(
         office, payments, ctx, serial, replaces=replaces, period=period, recurring=recurring
     )
@@ -237,13 +246,14 @@ def _numbered(
     """Receipt `serial` of this year for `payments` (one donor), with its items."""
     donor = payments[0].donation.donor
     assert donor is not None
-    lines = tuple(documents.gift_line(payment) for payment in payments)
+    lines = tuple(documents.gift_line(payment, office) for payment in payments)
     language = documents.receipt_language(office, donor.locale)
-    number = format_number(office.code, ctx.today.year, serial)
+    year = ctx.today_for(office).year
+    number = format_number(office.code, year, serial)
     return Receipt(
         number=number,
         office_code=office.code,
-        year=ctx.today.year,
+        year=year,
         serial=serial,
         kind=office.receipt_kind,
         donor_id=donor.id,
@@ -256,6 +266,7 @@ def _numbered(
         period_end=period[1] if period else None,
         recurring=recurring,
         message_id=f"<receipt.{number}@{ctx.message_domain}>",
+        issued_at=ctx.now or utcnow(),  # the moment its number's year and its date come from
         items=[
             ReceiptItem(
                 payment_id=payment.id,
@@ -295,7 +306,7 @@ def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
         receipt.donor_snapshot,
         lines,
         receipt.number,
-        receipt.issued_at.date(),
+        office.local_date(as_utc(receipt.issued_at)),
         receipt.language,
         period=period,
         recurring=receipt.recurring,
@@ -396,6 +407,24 @@ def revise_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -
         return Revision(receipt, void_and_reissue(session, receipt, reason, ctx))
     void(session, receipt, reason)
     return Revision(receipt)
+
+
+def pdf_to_show(session: Session, receipt: Receipt, offices: OfficeRegistry) -> bytes:
+    """The receipt's PDF as staff or the donor download it again (the support console and the
+    portal call this): the stored bytes while it stands; for a void receipt, a copy stamped
+    VOID with the date it was voided and its replacement's number. The stored original is
+    never changed."""
+    if receipt.pdf is None:
+        raise ValueError(f"receipt {receipt.number} is not rendered yet, or its PDF was erased")
+    if receipt.status != VOID:
+        return receipt.pdf
+    from checkout.receipts import stamp  # ReportLab and pikepdf load only where PDFs are made
+
+    office = offices.get(receipt.office_code)
+    replacement = session.scalar(select(Receipt.number).where(Receipt.replaces_id == receipt.id))
+    voided_on = office.local_date(as_utc(receipt.voided_at or utcnow()))
+    words = stamp.stamp_text(receipt.kind, receipt.language, voided_on, replacement)
+    return stamp.stamped_void(receipt.pdf, words, office.local_date(as_utc(receipt.issued_at)))
 
 
 def resend(session: Session, receipt: Receipt) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from checkout.outbox.models import OutboxMessage
 from checkout.outbox.registry import enqueue
 from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
+from checkout.receipts import services
 from checkout.receipts.models import Receipt
 from checkout.wizard.models import CheckoutDraft
 
@@ -276,3 +278,64 @@ def test_resend_sends_the_same_bytes_with_the_same_message_id(
     assert first["Message-ID"] == second["Message-ID"] == receipt.message_id
     [one], [two] = list(first.iter_attachments()), list(second.iter_attachments())
     assert one.get_content() == two.get_content() == receipt.pdf
+
+
+def _pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    reader.decrypt("")
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def test_a_receipt_made_outside_production_is_a_specimen(
+    mailing_app, db_session, smtp_server
+) -> None:
+    seed(db_session, "NL")
+    drain(mailing_app)
+    receipt = db_session.scalars(select(Receipt)).one()
+    assert receipt.pdf is not None
+    assert "SPECIMEN" in _pdf_text(receipt.pdf)
+
+
+def test_a_correction_tells_the_donor_and_the_void_receipt_is_shown_stamped(
+    mailing_app, db_session, smtp_server, tmp_path
+) -> None:
+    """The old receipt keeps its stored bytes; what is downloaded later says VOID, when, and
+    which receipt replaced it; the replacement's email says the old one is no longer valid."""
+    seed(db_session, "UK")
+    drain(mailing_app)
+    old = db_session.scalars(select(Receipt)).one()
+    original, original_hash = old.pdf, old.pdf_sha256
+    assert original is not None
+    result = mailing_app.test_cli_runner().invoke(
+        args=[
+            "receipts",
+            "correct",
+            old.number,
+            "--reason",
+            "name misspelt",
+            "--last-name",
+            "Shirly",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    drain(mailing_app)
+    db_session.expire_all()
+    old = db_session.get(Receipt, old.id)
+    new = db_session.scalars(select(Receipt).where(Receipt.replaces_id == old.id)).one()
+    assert (old.status, old.pdf, old.pdf_sha256) == ("void", original, original_hash)
+    email = smtp_server.messages[-1]
+    assert email["Message-ID"] == new.message_id
+    body = email.get_body(preferencelist=("plain",)).get_content()
+    assert f"It replaces receipt {old.number}, which is no longer valid" in " ".join(body.split())
+    with mailing_app.app_context():
+        offices = mailing_app.extensions["checkout.offices"]
+        shown = services.pdf_to_show(db_session, old, offices)
+        assert services.pdf_to_show(db_session, new, offices) == new.pdf
+    text = _pdf_text(shown)
+    voided_on = OFFICES.get("UK").local_date(old.voided_at.replace(tzinfo=UTC))
+    assert f"VOID since {voided_on.day} {voided_on:%B %Y}" in text
+    assert f"replaced by receipt no. {new.number}" in text
+    assert old.number in text and "Shirley" in text  # the original underneath, unchanged
+    (tmp_path / "void.pdf").write_bytes(shown)
+    checked = subprocess.run(["qpdf", "--check", str(tmp_path / "void.pdf")], capture_output=True)
+    assert checked.returncode == 0, checked.stdout

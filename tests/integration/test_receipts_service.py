@@ -284,7 +284,8 @@ def test_annual_statements_cover_what_no_receipt_did_and_never_twice(db_session)
         for month in (1, 2, 3)
     ]
     payment(db_session, person, minor=9900, status="refunded")
-    payment(db_session, person, minor=700, paid=datetime(2025, 12, 31, 23, tzinfo=UTC))
+    # 23:59 on New Year's Eve in Berlin: the year before
+    payment(db_session, person, minor=700, paid=datetime(2025, 12, 31, 22, 59, tzinfo=UTC))
     period = annual.tax_year(germany, 2026)
     groups = annual.grouped(annual.unreceipted(db_session, germany, period))
     assert [[p.id for p in group] for group in groups.values()] == [[p.id for p in monthly]]
@@ -304,3 +305,69 @@ def test_the_address_names_the_country_in_the_receipts_language(db_session) -> N
     assert receipt is not None
     assert receipt.language == "de"
     assert receipt.donor_snapshot["address"][-1] == "Deutschland"
+
+
+def test_new_year_in_berlin_starts_the_german_tax_year(db_session) -> None:
+    """00:30 on 1 January in Berlin is 23:30 on 31 December in UTC: the new year's gift."""
+    germany = OFFICES.get("DE")
+    person = donor(db_session)
+    new_year = payment(db_session, person, paid=datetime(2025, 12, 31, 23, 30, tzinfo=UTC))
+    found = annual.unreceipted(db_session, germany, annual.tax_year(germany, 2026))
+    assert [p.id for p in found] == [new_year.id]
+    assert annual.unreceipted(db_session, germany, annual.tax_year(germany, 2025)) == []
+
+
+def test_one_in_the_morning_of_1_july_in_sydney_belongs_to_the_new_australian_year(
+    db_session,
+) -> None:
+    """01:00 on 1 July 2026 in Sydney is 15:00 on 30 June in UTC."""
+    australia = OFFICES.get("AU")
+    person = donor(db_session, "AU", email="au@example.org")
+    gift = payment(db_session, person, paid=datetime(2026, 6, 30, 15, 0, tzinfo=UTC))
+    gift.currency = gift.donation.currency = "AUD"
+    old_year, new_year = annual.tax_year(australia, 2026), annual.tax_year(australia, 2027)
+    assert annual.unreceipted(db_session, australia, old_year) == []
+    assert [p.id for p in annual.unreceipted(db_session, australia, new_year)] == [gift.id]
+    receipt = rendered(db_session, services.issue_for_payment(db_session, gift.id, ctx()))
+    assert receipt.items[0].received_on == date(2026, 7, 1)  # the day it was in Sydney
+
+
+def test_receipts_are_dated_and_numbered_by_the_offices_own_day(db_session) -> None:
+    """At 23:30 UTC on 31 December it is already New Year in Berlin: a German receipt is
+    numbered in and dated the new year."""
+    person = donor(db_session)
+    gift = payment(db_session, person, paid=datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
+    late = services.ReceiptContext(
+        OFFICES,
+        render,
+        date(2026, 12, 31),
+        "test.invalid",
+        now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+    )
+    receipt = services.issue_for_payment(db_session, gift.id, late)
+    assert receipt is not None
+    assert receipt.number == "DE-2027-000001"
+    services.render(db_session, receipt, late)
+    assert RENDERED[-1].issued_on == date(2027, 1, 1)
+    assert RENDERED[-1].gifts[0].received_on == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "today", "allowed"),
+    [
+        ("DE", 2026, date(2026, 12, 31), False),
+        ("DE", 2026, date(2027, 1, 1), True),
+        ("AU", 2026, date(2026, 6, 30), False),
+        ("AU", 2026, date(2026, 7, 1), True),
+    ],
+)
+def test_a_statement_waits_for_the_end_of_its_period(
+    code: str, year: int, today: date, allowed: bool
+) -> None:
+    office = OFFICES.get(code)
+    period = annual.tax_year(office, year)
+    if allowed:
+        annual.check_period_over(office, period, today)
+    else:
+        with pytest.raises(annual.PeriodNotOver, match="can be issued from"):
+            annual.check_period_over(office, period, today)

@@ -13,6 +13,7 @@ import dataclasses
 import io
 import logging
 import os
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -66,6 +67,15 @@ DE_NOTICE_AGE = (
     "Diese Bestätigung wird nicht als Nachweis für die steuerliche Berücksichtigung der "
     "Zuwendung anerkannt, wenn das Datum des Freistellungsbescheides länger als 5 Jahre"
 )
+#: The BMF model's exemption sentence, in full, as the shipped DE office fills it in.
+DE_EXEMPTION = (
+    "Wir sind wegen Förderung der Hilfe für Opfer von Straftaten nach dem Freistellungsbescheid "
+    "bzw. nach der Anlage zum Körperschaftsteuerbescheid des Finanzamtes für Körperschaften I "
+    "Berlin, StNr. {tax_number}, vom 17.05.2024 für den letzten Veranlagungszeitraum 2022 nach "
+    "§ 5 Abs. 1 Nr. 9 des Körperschaftsteuergesetzes von der Körperschaftsteuer und nach § 3 Nr. "
+    "6 des Gewerbesteuergesetzes von der Gewerbesteuer befreit."
+)
+DE_MACHINE_MADE = "Diese Bestätigung wurde maschinell erstellt und ist ohne Unterschrift gültig."
 DE_NO_OTHER = (
     "Es wird bestätigt, dass über die in der Gesamtsumme enthaltenen Zuwendungen keine weiteren "
     "Bestätigungen, weder formelle Zuwendungsbestätigungen noch Beitragsquittungen oder "
@@ -140,6 +150,7 @@ def required_texts(kind: str) -> list[str]:
             f"Freistellungsbescheid bzw. nach der Anlage zum Körperschaftsteuerbescheid des "
             f"Finanzamtes für Körperschaften I Berlin, StNr. {issuer.tax_number}, vom 17.05.2024",
             "nach § 5 Abs. 1 Nr. 9 des Körperschaftsteuergesetzes von der Körperschaftsteuer",
+            DE_EXEMPTION.format(tax_number=issuer.tax_number),
             "Es wird bestätigt, dass die Zuwendung nur zur Förderung der Hilfe für Opfer von "
             "Straftaten verwendet wird.",
             "Berlin, 08.05.2026",
@@ -475,3 +486,34 @@ def test_a_specimen_says_so_on_every_page(kind: str) -> None:
     assert len(pages) == (2 if kind == "de_zuwendungsbestaetigung" else 1)
     assert all("SPECIMEN" in page.extract_text() for page in pages)
     assert "SPECIMEN" not in text_of(render_pdf(statement(kind)))
+
+
+def test_a_german_receipt_without_its_assessment_period_is_refused() -> None:
+    doc = document("de_zuwendungsbestaetigung")
+    issuer = dataclasses.replace(doc.issuer, assessment_period=None)
+    with pytest.raises(ValueError, match="assessment period"):
+        render_pdf(dataclasses.replace(doc, issuer=issuer))
+
+
+def test_a_german_receipt_is_signed_by_hand_until_the_finanzamt_was_told() -> None:
+    """Not notified (the shipped setting): no machine-made sentence, a line to sign on."""
+    doc = document("de_zuwendungsbestaetigung")
+    assert not doc.issuer.machine_made
+    signed = render_pdf(doc)
+    assert flat(DE_MACHINE_MADE) not in text_of(signed)
+    assert doc.issuer.signatory_name in text_of(signed)
+    assert _has_signature_line(signed)
+    notified = dataclasses.replace(doc, issuer=dataclasses.replace(doc.issuer, machine_made=True))
+    machine = render_pdf(notified)
+    assert flat(DE_MACHINE_MADE) in text_of(machine)
+    assert not _has_signature_line(machine)
+
+
+def _has_signature_line(pdf: bytes) -> bool:
+    """Whether the first page draws the 85 mm line a signature goes on (rules are wider)."""
+    contents = read(pdf).pages[0].get_contents()
+    assert contents is not None
+    lines = re.findall(
+        r"([\d.]+) ([\d.]+) m ([\d.]+) \2 l S", contents.get_data().decode("latin-1")
+    )
+    return any(abs(float(x2) - float(x1) - 85 * 72 / 25.4) < 0.5 for x1, _y, x2 in lines)

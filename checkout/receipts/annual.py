@@ -13,10 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkout.core.money import Money
 from checkout.donations.models import Donation, Payment
 from checkout.donations.states import MONEY_KEPT
 from checkout.offices import Office
-from checkout.receipts.models import Receipt, ReceiptItem
+from checkout.outbox.registry import enqueue_all
+from checkout.receipts.document import GiftLine
+from checkout.receipts.models import ISSUED, Receipt, ReceiptItem
 from checkout.receipts.services import ReceiptContext, issue
 
 #: Offices whose tax year is not the calendar year: (first month, first day).
@@ -90,3 +93,44 @@ def issue_group(
     none is)."""
     recurring = any(payment.plan_id is not None for payment in payments)
     return issue(session, office, payments, ctx, period=period, recurring=recurring)
+
+
+#: The outbox message that sends one donor a year's summary (see `queue_summaries`).
+SUMMARY = "receipts.summary"
+
+
+def receipted_instalments(
+    session: Session, office: Office, period: tuple[date, date], donor_id: int | None = None
+) -> dict[int, list[GiftLine]]:
+    """Per donor, the instalments of recurring gifts in `period` that each have their own
+    standing receipt: the gift's day and amount, and that receipt's number as reference."""
+    statement = (
+        select(Receipt.donor_id, Receipt.number, Receipt.currency, ReceiptItem)
+        .join(ReceiptItem, ReceiptItem.receipt_id == Receipt.id)
+        .where(Receipt.office_code == office.code, Receipt.status == ISSUED)
+        .where(Receipt.recurring.is_(True), Receipt.period_start.is_(None))
+        .where(ReceiptItem.active.is_(True))
+        .where(ReceiptItem.received_on.between(period[0], period[1]))
+        .order_by(Receipt.donor_id, ReceiptItem.received_on, ReceiptItem.id)
+    )
+    if donor_id is not None:
+        statement = statement.where(Receipt.donor_id == donor_id)
+    lines: dict[int, list[GiftLine]] = defaultdict(list)
+    for donor, number, currency, item in session.execute(statement):
+        amount = Money(item.amount_minor, currency)
+        lines[donor].append(GiftLine(item.received_on, amount, number))
+    return dict(lines)
+
+
+def queue_summaries(session: Session, office: Office, period: tuple[date, date]) -> int:
+    """Queue the year's summary for each donor of `office` with receipted instalments in
+    `period` (Australia: July to June); queued once per donor and period. How many."""
+    donors = sorted(receipted_instalments(session, office, period))
+    key = f"{office.code}-{period[0]}-{period[1]}"
+    payload = {"office": office.code, "start": period[0].isoformat(), "end": period[1].isoformat()}
+    enqueue_all(
+        session,
+        SUMMARY,
+        [(f"summary-{key}-{donor}", {**payload, "donor_id": donor}) for donor in donors],
+    )
+    return len(donors)

@@ -86,3 +86,28 @@ def annual_command(office_code: str, year: int) -> None:
             session.commit()  # one statement per transaction: an interruption loses nothing
             issued += 1
     click.echo(f"issued {issued} statements for {office.code} {period[0]} to {period[1]}")
+
+
+@receipts_cli.command("summaries")
+@click.option("--office", "office_code", required=True)
+@click.option("--year", type=int, required=True, help="The tax year, by the year it ends in.")
+def summaries_command(office_code: str, year: int) -> None:
+    """Queue each monthly donor's summary of the tax year's gifts, already receipted one by
+    one (Australia: July to June); a summary is not a receipt. Safe to re-run."""
+    offices: OfficeRegistry = current_app.extensions["checkout.offices"]
+    try:
+        office = offices.get(office_code)
+    except UnknownOffice:
+        raise click.ClickException(f"no office {office_code}") from None
+    if office.receipt_kind != "au_dgr":
+        raise click.ClickException(
+            f"summaries are for Australian monthly donors, not {office.code}"
+        )
+    period = annual.tax_year(office, year)
+    try:
+        annual.check_period_over(office, period, context().today_for(office))
+    except annual.PeriodNotOver as error:
+        raise click.ClickException(str(error)) from None
+    queued = annual.queue_summaries(db_session(), office, period)
+    db_session().commit()
+    click.echo(f"queued {queued} summaries for {office.code} {period[0]} to {period[1]}")

@@ -375,11 +375,30 @@ def _ca(wr: Writer) -> list[Block]:
 def _au(wr: Writer) -> list[Block]:
     """A DGR receipt: organisation, ABN, and that the amount is a gift."""
     doc = wr.doc
+    if doc.summary:
+        return _au_summary(wr)
     abn = _required(doc.issuer.abn, "ABN", doc.kind)
     gift = w.AU_GIFT.format(organisation=doc.issuer.legal_name, amount=wr.money(doc.total))
     blocks: list[Block] = [_issuer(wr, w.AU_ABN.format(abn=abn)), *_header(wr)]
     blocks += [Title(w.AU_TITLE), _donor(wr), _gift_fields(wr), *_gift_table(wr)]
     return [*blocks, Paragraph(gift)]
+
+
+def _au_summary(wr: Writer) -> list[Block]:
+    """A monthly donor's July-June summary of gifts receipted one by one: not a receipt."""
+    doc = wr.doc
+    assert doc.period is not None, "a summary covers a tax year"
+    start, end = (wr.date(day) for day in doc.period)
+    abn = _required(doc.issuer.abn, "ABN", doc.kind)
+    rows = tuple((wr.date(g.received_on), g.reference, wr.money(g.amount)) for g in doc.gifts)
+    table = Table(w.AU_SUMMARY_COLUMNS, rows, (w.AU_SUMMARY_TOTAL, "", wr.money(doc.total)))
+    return [
+        _issuer(wr, w.AU_ABN.format(abn=abn)),
+        Title(w.AU_SUMMARY_TITLE.format(start=start, end=end)),
+        Paragraph(w.AU_SUMMARY_NOT_A_RECEIPT, bold=True),
+        _donor(wr),
+        table,
+    ]
 
 
 def _nl(wr: Writer) -> list[Block]:

@@ -85,6 +85,9 @@ class ReceiptDocument:
     recurring: bool = False  # the gifts are instalments of a recurring gift
     notes: tuple[str, ...] = field(default=())  # extra lines an office's adviser wants
     advantage_description: str | None = None  # CA: what the advantage was; needed if not zero
+    #: AU: a year's summary of gifts already receipted one by one (references are their
+    #: receipts' numbers); not a receipt, and it says so.
+    summary: bool = False
 
     @property
     def total(self) -> Money:

@@ -9,6 +9,7 @@ its own.
 
 from __future__ import annotations
 
+from datetime import date
 from email.message import EmailMessage
 from functools import partial
 from typing import Any
@@ -34,7 +35,7 @@ from checkout.outbox.registry import (
     register,
     register_batch,
 )
-from checkout.receipts import services
+from checkout.receipts import annual, documents, services
 from checkout.receipts.models import VOID, Receipt
 from checkout.settings import is_production
 
@@ -178,6 +179,56 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
         reply_to=office.support.email,
     )
     send(email)
+
+
+@register(annual.SUMMARY)
+def email_summary(session: Session, payload: dict[str, Any]) -> None:
+    """A monthly donor's summary of a tax year's gifts, each already receipted: made and sent
+    (it is not a receipt, so it is neither numbered nor kept)."""
+    donor = session.get(Donor, int(payload["donor_id"]))
+    if donor is None:
+        raise PermanentFailure(f"no donor {payload['donor_id']}")
+    ctx = context()
+    office = ctx.offices.get(str(payload["office"]))
+    period = (date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"]))
+    lines = annual.receipted_instalments(session, office, period, donor.id).get(donor.id)
+    if not lines:
+        return  # voided meanwhile: nothing to sum up
+    language = documents.receipt_language(office, donor.locale)
+    number = f"{office.code}-SUMMARY-{period[1].year}"
+    document = documents.document_for(
+        office,
+        documents.donor_snapshot(donor, language),
+        tuple(lines),
+        number,
+        ctx.today_for(office),
+        language,
+        period=period,
+        summary=True,
+    )
+    email_language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else language
+    with force_locale(email_language):
+        subject = _("Your gifts to %(office)s in one summary", office=office.name)
+    domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
+    send(
+        compose_to_donor(
+            to=donor.email,
+            language=email_language,
+            subject=str(subject),
+            template="receipt_summary",
+            values={
+                "donor_name": donor.full_name,
+                "office_name": office.name,
+                "period_start": period[0],
+                "period_end": period[1],
+                "support_email": office.support.email,
+            },
+            attachment=ctx.render(document),
+            attachment_name=f"{number}.pdf",
+            message_id=stable_message_id("summary", f"{number}-{donor.id}", domain),
+            reply_to=office.support.email,
+        )
+    )
 
 
 def _email(receipt: Receipt) -> EmailMessage:

@@ -209,6 +209,14 @@ AU_GIFT: Final = (
     "nothing in return. Gifts of $2 or more to {organisation} are tax deductible."
 )
 
+AU_SUMMARY_TITLE: Final = "Summary of your gifts, {start} to {end}"
+AU_SUMMARY_NOT_A_RECEIPT: Final = (
+    "This is a summary for your records, not a receipt. Each gift listed here already has its "
+    "own receipt, named in the list; keep those receipts for your tax return."
+)
+AU_SUMMARY_COLUMNS: Final = ("Date of gift", "Receipt", "Amount")
+AU_SUMMARY_TOTAL: Final = "Total of the gifts receipted above"
+
 # --- Netherlands: ANBI ----------------------------------------------------------------------
 
 NL: Final[Mapping[str, Mapping[str, str]]] = {

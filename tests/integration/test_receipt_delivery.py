@@ -339,3 +339,45 @@ def test_a_correction_tells_the_donor_and_the_void_receipt_is_shown_stamped(
     (tmp_path / "void.pdf").write_bytes(shown)
     checked = subprocess.run(["qpdf", "--check", str(tmp_path / "void.pdf")], capture_output=True)
     assert checked.returncode == 0, checked.stdout
+
+
+def test_australian_monthly_donors_get_a_summary_that_is_not_a_receipt(
+    mailing_app, db_session, smtp_server
+) -> None:
+    from tests.integration import test_receipts_service as made
+
+    person = made.donor(db_session, "AU", email="monthly-au@example.org")
+    gifts = [
+        made.payment(
+            db_session, person, minor=2500, plan=True, paid=datetime(2025, m, 3, tzinfo=UTC)
+        )
+        for m in (8, 9, 10)
+    ]
+    once = made.payment(db_session, person, minor=9000, paid=datetime(2025, 11, 3, tzinfo=UTC))
+    for payment in [*gifts, once]:
+        payment.currency = payment.donation.currency = "AUD"
+    db_session.flush()
+    receipts = [made.services.issue_for_payment(db_session, p.id, made.ctx()) for p in gifts]
+    made.services.issue_for_payment(db_session, once.id, made.ctx())
+    db_session.execute(OutboxMessage.__table__.delete())  # their rendering is not under test
+    db_session.commit()
+    count = len(db_session.scalars(select(Receipt)).all())
+    runner = mailing_app.test_cli_runner()
+    early = runner.invoke(args=["receipts", "summaries", "--office", "AU", "--year", "2027"])
+    assert early.exit_code != 0 and "can be issued from 2027-07-01" in early.output
+    result = runner.invoke(args=["receipts", "summaries", "--office", "AU", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    assert "queued 1 summaries for AU 2025-07-01 to 2026-06-30" in result.output
+    drain(mailing_app)
+    [email] = smtp_server.messages
+    assert "not a receipt" in email.get_body(preferencelist=("plain",)).get_content()
+    [attachment] = list(email.iter_attachments())
+    text = _pdf_text(attachment.get_content())
+    assert "Summary of your gifts, 1 July 2025 to 30 June 2026" in text
+    assert "This is a summary for your records, not a receipt." in text
+    for receipt in receipts:
+        assert receipt is not None and receipt.number in text
+    assert "$75.00" in text and "$90.00" not in text  # the instalments only
+    assert len(db_session.scalars(select(Receipt)).all()) == count  # nothing numbered
+    germany = runner.invoke(args=["receipts", "summaries", "--office", "DE", "--year", "2026"])
+    assert germany.exit_code != 0

@@ -78,13 +78,12 @@ def annual_command(office_code: str, year: int) -> None:
         annual.check_period_over(office, period, ctx.today_for(office))
     except annual.PeriodNotOver as error:
         raise click.ClickException(str(error)) from None
-    groups = annual.grouped(annual.unreceipted(session, office, period))
-    issued = 0
-    with click.progressbar(groups.values(), label=f"{office.code} {year}") as bar:
-        for payments in bar:
-            annual.issue_group(session, office, payments, period, ctx)
-            session.commit()  # one statement per transaction: an interruption loses nothing
-            issued += 1
+    try:
+        issued = annual.issue_statements(
+            session, office, period, ctx, progress=lambda made: click.echo(f"  {made} issued")
+        )
+    except services.ReceiptRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
     click.echo(f"issued {issued} statements for {office.code} {period[0]} to {period[1]}")
 
 

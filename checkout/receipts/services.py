@@ -140,7 +140,7 @@ def issue_for_payments(session: Session, payment_ids: list[int], ctx: ReceiptCon
         issued.new += _number_all(session, ctx, code, payments)
     session.add_all(issued.new)
     session.flush()  # the partial unique index refuses a payment already on an active receipt
-    enqueue_all(session, RENDER_RECEIPT, [_render_message(receipt) for receipt in issued.new])
+    enqueue_all(session, RENDER_RECEIPT, [render_message(receipt) for receipt in issued.new])
     issued.receipts.update({receipt.items[0].payment_id: receipt for receipt in issued.new})
     return issued
 
@@ -152,7 +152,7 @@ def _number_all(
     office = ctx.offices.get(code)
     serials = take_serials(session, code, ctx.today_for(office).year, len(payments))
     return [
-        _numbered(office, [payment], ctx, serial, recurring=payment.plan_id is not None)
+        numbered(office, [payment], ctx, serial, recurring=payment.plan_id is not None)
         for payment, serial in zip(payments, serials, strict=True)
     ]
 
@@ -223,17 +223,17 @@ def issue(
     if not payments:
         return None
     serial = next_serial(session, office.code, ctx.today_for(office).year)
-    receipt = _numbered(
+    receipt = numbered(
         office, payments, ctx, serial, replaces=replaces, period=period, recurring=recurring
     )
     session.add(receipt)
     session.flush()  # the partial unique index refuses a payment already on an active receipt
-    key, payload = _render_message(receipt)
+    key, payload = render_message(receipt)
     enqueue(session, RENDER_RECEIPT, key, payload)
     return receipt
 
 
-def _numbered(
+def numbered(
     office: Office,
     payments: list[Payment],
     ctx: ReceiptContext,
@@ -243,7 +243,8 @@ def _numbered(
     period: tuple[date, date] | None = None,
     recurring: bool = False,
 ) -> Receipt:
-    """Receipt `serial` of this year for `payments` (one donor), with its items."""
+    """Receipt `serial` of this year for `payments` (one donor), with its items (not added
+    to the session: the caller adds it, or many at once)."""
     donor = payments[0].donation.donor
     assert donor is not None
     lines = tuple(documents.gift_line(payment, office) for payment in payments)
@@ -278,7 +279,7 @@ def _numbered(
     )
 
 
-def _render_message(receipt: Receipt) -> tuple[str, dict[str, int]]:
+def render_message(receipt: Receipt) -> tuple[str, dict[str, int]]:
     """The outbox key and payload that render a numbered receipt and email it."""
     return f"render-{receipt.number}", {"receipt_id": receipt.id}
 

@@ -248,21 +248,24 @@ def test_every_message_payments_queue_has_a_handler(app) -> None:
 def test_the_annual_command_issues_statements_once(mailing_app, db_session) -> None:
     for n in range(3):
         payment = seed(db_session, "DE", n)  # queued individually too: run nothing of that
-        payment.paid_at = datetime(2026, 2, 1 + n, tzinfo=UTC)
+        payment.paid_at = datetime(2025, 2, 1 + n, tzinfo=UTC)
         db_session.execute(OutboxMessage.__table__.delete())
     db_session.commit()
     runner = mailing_app.test_cli_runner()
-    result = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", "2026"])
+    result = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", "2025"])
     assert result.exit_code == 0, result.output
-    assert "issued 3 statements for DE 2026-01-01 to 2026-12-31" in result.output
-    again = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", "2026"])
+    assert "issued 3 statements for DE 2025-01-01 to 2025-12-31" in result.output
+    again = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", "2025"])
     assert "issued 0 statements" in again.output
     statements = db_session.scalars(select(Receipt)).all()
     assert len(statements) == 3
     assert all(r.period_start is not None for r in statements)
-    bad = runner.invoke(args=["receipts", "annual", "--office", "XX", "--year", "2026"])
+    bad = runner.invoke(args=["receipts", "annual", "--office", "XX", "--year", "2025"])
     assert bad.exit_code != 0
     assert "no office XX" in bad.output
+    this_year = datetime.now(UTC).year + 1  # a period not yet over
+    early = runner.invoke(args=["receipts", "annual", "--office", "DE", "--year", str(this_year)])
+    assert early.exit_code != 0 and "can be issued from" in early.output
 
 
 def test_resend_sends_the_same_bytes_with_the_same_message_id(

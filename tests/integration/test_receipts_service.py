@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from checkout.offices import OfficeRegistry, load_registry
 from checkout.outbox.models import OutboxMessage
 from checkout.paths import CONFIG_DIR
 from checkout.receipts import annual, services
-from checkout.receipts.models import ReceiptItem
+from checkout.receipts.models import Receipt, ReceiptItem
 from checkout.wizard.models import CheckoutDraft
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
@@ -55,6 +56,9 @@ def donor(session, office: str = "DE", **values) -> Donor:
     return person
 
 
+_SUBSCRIPTIONS = itertools.count(1)
+
+
 def payment(
     session,
     person: Donor,
@@ -79,7 +83,7 @@ def payment(
     if plan:
         made.plan = RecurringPlan(
             donation=donation,
-            stripe_subscription_id=f"sub_{id(made)}",
+            stripe_subscription_id=f"sub_{next(_SUBSCRIPTIONS)}",
             stripe_customer_id="cus_1",
             status="active",
             interval="month",
@@ -371,3 +375,58 @@ def test_a_statement_waits_for_the_end_of_its_period(
     else:
         with pytest.raises(annual.PeriodNotOver, match="can be issued from"):
             annual.check_period_over(office, period, today)
+
+
+def _year_of_gifts(session, year: int, donors: int, gifts: int) -> None:
+    """`donors` German donors, each with `gifts` monthly gifts in `year` not yet receipted."""
+    for n in range(donors):
+        person = donor(session, email=f"year-{year}-{n}@example.org")
+        for month in range(1, gifts + 1):
+            paid = datetime(year, month, 2, tzinfo=UTC)
+            payment(session, person, minor=1000, plan=True, paid=paid)
+    session.flush()
+
+
+def _issue_year(session, year: int) -> tuple[int, list[int], int]:
+    """Issue `year`'s German statements in batches of two donors: how many, the batches'
+    sizes, and how many SELECTs it took."""
+    germany = OFFICES.get("DE")
+    reads: list[str] = []
+    batches: list[int] = []
+    engine = session.get_bind()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            reads.append(statement)
+
+    try:
+        issued = annual.issue_statements(
+            session,
+            germany,
+            annual.tax_year(germany, year),
+            ctx(today=date(2027, 1, 2)),
+            batch=2,
+            progress=batches.append,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", _note)
+    return issued, batches, len(reads)
+
+
+def test_a_year_is_issued_in_batches_of_donors_with_a_fixed_number_of_queries(
+    db_session,
+) -> None:
+    """Five donors in batches of two: three batches, each committed and the session emptied;
+    twice the gifts take no more queries (no lazy load per donation or donor)."""
+    _year_of_gifts(db_session, 2025, 5, gifts=3)
+    _year_of_gifts(db_session, 2026, 5, gifts=6)
+    db_session.commit()
+    few = _issue_year(db_session, 2025)
+    assert len(db_session.identity_map) == 0  # emptied after each batch
+    many = _issue_year(db_session, 2026)
+    assert few[:2] == many[:2] == (5, [2, 2, 1])
+    assert few[2] == many[2]
+    made = db_session.scalars(select(Receipt).where(Receipt.period_start.is_not(None))).all()
+    assert sorted(len(r.items) for r in made) == [3] * 5 + [6] * 5
+    assert _issue_year(db_session, 2026)[:2] == (0, [])  # never twice

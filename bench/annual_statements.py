@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.receipt_throughput import drop_scratch, free_port  # noqa: E402
+from bench.receipt_throughput import create_scratch, drop_scratch, free_port  # noqa: E402
 from bench.smtp_sink import LeanSink  # noqa: E402
 from checkout import create_app, migrate  # noqa: E402
 from checkout.db import get_database  # noqa: E402
@@ -42,13 +42,7 @@ CHUNK = 5000  # donors written per round of bulk inserts
 
 def scratch(admin_url: str) -> str:
     """A new, migrated scratch database; its URL."""
-    name = f"bench_annual_{os.getpid()}_{int(time.time())}"
-    subprocess.run(
-        [sys.executable, str(ROOT / ".ci" / "pg_database.py"), "create", admin_url, name],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    url = create_scratch(admin_url, "bench_annual")
     migrate.upgrade(url)
     return url
 

@@ -51,8 +51,8 @@ def _stamp_page(words: str) -> bytes:
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=1)
     typefaces.covered(typefaces.BOLD)  # registered
-    canvas.setFillColorRGB(*_RED, alpha=0.35)
     canvas.saveState()
+    canvas.setFillColorRGB(*_RED, alpha=0.35)
     canvas.translate(A4[0] / 2, A4[1] / 2)
     canvas.rotate(35)
     canvas.setFont(typefaces.BOLD, 120)

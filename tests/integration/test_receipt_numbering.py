@@ -21,7 +21,7 @@ from checkout.outbox.registry import enqueue, register_batch, registration_of
 from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.payments import sync
-from checkout.receipts import handlers, services
+from checkout.receipts import annual, handlers, services
 from checkout.receipts.models import Receipt, ReceiptCounter, ReceiptItem
 from checkout.receipts.numbering import format_number, next_serial, take_serials
 from checkout.wizard.models import CheckoutDraft
@@ -344,3 +344,24 @@ def test_a_numbering_that_starts_after_the_refund_issues_nothing(committed) -> N
     _revise_queued(committed)  # finds no receipt: nothing to do
     with committed() as session, session.begin():
         assert services.issue_for_payments(session, [gift], FAST).new == []
+
+
+@pytest.mark.postgres
+def test_a_years_statements_leave_fresh_statistics_behind(committed) -> None:
+    """PostgreSQL plans for the tables a year's run fills are made on their statistics:
+    the run ANALYZEs them, so a plan made while they were empty does not stay."""
+    germany = OFFICES.get("DE")
+    period = annual.tax_year(germany, TODAY.year)
+    with committed() as session, session.begin():
+        seed_payments(session, "DE", 3)
+        started = session.scalar(text("SELECT now()"))
+    with committed() as session:
+        assert annual.issue_statements(session, germany, period, FAST) == 1
+        analysed = session.execute(
+            text(
+                "SELECT relname, last_analyze FROM pg_stat_user_tables"
+                " WHERE relname IN ('receipts', 'receipt_items', 'outbox')"
+            )
+        ).all()
+    assert sorted(name for name, _when in analysed) == ["outbox", "receipt_items", "receipts"]
+    assert all(when is not None and when >= started for _name, when in analysed)

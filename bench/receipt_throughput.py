@@ -64,21 +64,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def create_scratch(admin_url: str, prefix: str = "bench") -> str:
+    """A new, empty PostgreSQL database beside `admin_url` for one run; its URL."""
+    name = f"{prefix}_{os.getpid()}_{int(time.time())}"
+    subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "pg_database.py"), "create", admin_url, name],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
 def prepare(folder: str, receipts: int, database: str) -> str:
     """A database with `receipts` kept payments over three offices, receipts queued.
 
     `database` is "sqlite" (a file in `folder`) or a PostgreSQL admin URL: a scratch database
     is created there for the run.
     """
-    url = f"sqlite:///{folder}/bench.sqlite3"
-    if database != "sqlite":
-        name = f"bench_{os.getpid()}_{int(time.time())}"
-        subprocess.run(
-            [sys.executable, str(ROOT / ".ci" / "pg_database.py"), "create", database, name],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        url = database.rsplit("/", 1)[0] + "/" + name
+    url = f"sqlite:///{folder}/bench.sqlite3" if database == "sqlite" else create_scratch(database)
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url}, environ={})
     with app.app_context(), get_database(app).session_factory() as session:
@@ -144,7 +147,7 @@ def run(
             "CHECKOUT_SMTP_HOST": "127.0.0.1",
             "CHECKOUT_SMTP_PORT": str(port),
             "CHECKOUT_SMTP_SECURITY": "none",
-            "CHECKOUT_OUTBOX_SEND_THREADS": str(threads),
+            "CHECKOUT_MAIL_SEND_THREADS": str(threads),
         }
         command = [
             sys.executable,
@@ -211,7 +214,7 @@ def main() -> None:
         help="sqlite, or a PostgreSQL admin URL such as postgresql://postgres@127.0.0.1:5432/test",
     )
     parser.add_argument(
-        "--threads", type=int, default=4, help="emails a worker sends at once (OUTBOX_SEND_THREADS)"
+        "--threads", type=int, default=4, help="emails a worker sends at once (MAIL_SEND_THREADS)"
     )
     parser.add_argument(
         "--smtp-delay-ms", type=float, default=0, help="the sink's wait before it answers DATA"

@@ -14,7 +14,6 @@ from checkout.consent import handlers as _consent_handlers  # noqa: F401 - regis
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
-from checkout.mail import sending as mail_sending
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
 from checkout.payments import confirm_views, defences, webhooks, wiring
@@ -79,7 +78,6 @@ def _bind_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     counters.init_app(app)
-    mail_sending.init_app(app)
 
 
 def _register_features(app: Flask) -> None:

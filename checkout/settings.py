@@ -78,6 +78,12 @@ def production_problems(
     problems += _web_problems(config)
     for office in registry:
         problems += _office_stripe_problems(office.code, office.stripe, environ)
+        if office.example:
+            problems.append(
+                f"office {office.code}: its legal data in the offices file is still the shipped "
+                "EXAMPLE (set example = false once its legal name, address, registration "
+                "numbers and signatory are the office's own)"
+            )
     return problems
 
 

@@ -144,9 +144,9 @@ RETURN_SYNC_LIMIT = "3 per minute"
 OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_BACKOFF_SECONDS = 30
 OUTBOX_LEASE_SECONDS = 300
-# Side effects of a batch (receipt emails) a worker performs at once, one SMTP connection each:
-# sending is mostly waiting for the server, more so with a remote relay.
-OUTBOX_SEND_THREADS = 4
+# Emails a worker sends at once (a batch's receipts), one kept SMTP connection each: sending is
+# mostly waiting for the server, more so with a remote relay.
+MAIL_SEND_THREADS = 4
 
 # The domain part of the stable Message-ID of each receipt email ("<receipt.DE-2026-000001@…>"),
 # so a resend after a crash is recognisable as the same message.

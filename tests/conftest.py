@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from checkout import create_app, migrate
 from checkout.db import get_database, make_engine
+from checkout.mail.sending import close_all
 
 pytest_plugins = ["checkout.testing.stripe_standin.pytest_plugin", "checkout.testing.smtp"]
 
@@ -108,8 +109,9 @@ def app(connection: Connection, database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def mailing_app(app: Flask, smtp_server: Any) -> Flask:
-    """`app` sending its email to the loopback SMTP server, with links to a public address."""
+def mailing_app(app: Flask, smtp_server: Any) -> Iterator[Flask]:
+    """`app` sending its email to the loopback SMTP server, with links to a public address;
+    the SMTP connections it kept are closed afterwards."""
     app.config.update(
         MAIL_TRANSPORT="smtp",
         SMTP_HOST=smtp_server.host,
@@ -117,7 +119,8 @@ def mailing_app(app: Flask, smtp_server: Any) -> Flask:
         SMTP_SECURITY="none",
         PUBLIC_BASE_URL="https://give.example.org",
     )
-    return app
+    yield app
+    close_all()
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Email: compose a message in the donor's language, and send it through a transport.
 
-`compose` renders templates/email/* and builds the MIME message (text, HTML, PDF) under a
-stable Message-ID; `transports` delivers it over SMTP or writes an .eml file, as MAIL_TRANSPORT
-says. The outbox handlers of other features call these; nothing here touches the database.
+`compose` renders templates/email/* and builds the message (text, HTML, PDF) with the standard
+library's `EmailMessage` under a stable Message-ID; `transports` delivers it over SMTP or writes
+an .eml file, as MAIL_TRANSPORT says; `sending` keeps each thread's SMTP connection for the next
+message. The outbox handlers of other features call these; nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from checkout.mail.compose import (
     sender_domain,
     stable_message_id,
 )
-from checkout.mail.mime import OutgoingEmail
 from checkout.mail.transports import (
     FileTransport,
     MailError,
@@ -27,7 +27,6 @@ __all__ = [
     "FileTransport",
     "MailError",
     "MailTransport",
-    "OutgoingEmail",
     "SmtpTransport",
     "compose_receipt_email",
     "receipt_subject",

@@ -1,4 +1,4 @@
-"""Composing emails: bodies from templates in the donor's language, and the MIME message.
+"""Composing emails: bodies from templates in the donor's language, and the message.
 
 Bodies are rendered with the app's Jinja environment (so `_()` and the catalogues in
 checkout/translations apply) with the donor's language forced, whatever the current request
@@ -11,6 +11,9 @@ import re
 import string
 from collections.abc import Mapping
 from datetime import date, datetime
+from email.errors import NonASCIILocalPartDefect
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from types import MappingProxyType
 
@@ -21,8 +24,6 @@ from flask_babel import force_locale, gettext
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money, format_money
-from checkout.mail import mime
-from checkout.mail.mime import OutgoingEmail
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
@@ -44,6 +45,11 @@ _OWN_HEADERS = frozenset(
         "content-transfer-encoding",
     }
 )
+#: SMTP's policy (CRLF line ends, header values without line breaks), folding lines only past
+#: RFC 5322's limit of 998 characters: folded at 78, the long List-Unsubscribe URL would be
+#: written as encoded words, which mail programs do not read as a link.
+_POLICY = SMTP.clone(max_line_length=998)
+_HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>\Z")
 _KIND = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*\Z")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -138,42 +144,60 @@ def compose_receipt_email(
     sender: str,
     reply_to: str | None = None,
     headers: Mapping[str, str] = _NO_HEADERS,
-) -> OutgoingEmail:
-    """One email to one donor: text and HTML alternatives, and the receipt PDF if given."""
-    recipient = mime.Mailbox.parse(to, "a receipt email's recipient")
-    from_ = mime.Mailbox.parse(sender, "the sender")
+) -> EmailMessage:
+    """One email to one donor: text and HTML alternatives, and the receipt PDF if given.
+
+    The standard library's `EmailMessage` under `policy.SMTP` writes it (CRLF line ends,
+    encoded headers) and refuses a header value with a line break in it, so nothing a donor
+    typed can add a header.
+    """
     if not _MESSAGE_ID.match(message_id):
         raise ValueError(f"not a Message-ID: {message_id!r}")
-    lines = [from_.header_line("From"), recipient.header_line("To")]
-    if reply_to:
-        lines.append(mime.Mailbox.parse(reply_to, "Reply-To").header_line("Reply-To"))
-    lines += [
-        mime.header_line("Subject", subject),
-        mime.header_line("Date", format_datetime(utcnow())),
-        mime.header_line("Message-ID", message_id),
-        mime.header_line("Content-Language", language),
-        # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
-        mime.header_line("Auto-Submitted", "auto-generated"),
-    ]
-    lines += [mime.header_line(name, value) for name, value in _extra(headers).items()]
-    body = mime.multipart(
-        "alternative", [mime.text_part("plain", text), mime.text_part("html", html)]
-    )
+    message = EmailMessage(policy=_POLICY)
+    # The body first: setting it replaces the Content-* headers (Content-Language among them).
+    # Quoted-printable keeps the bodies in 7-bit lines that any relay passes on unchanged.
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
     if attachment is not None:
-        body = mime.multipart("mixed", [body, mime.pdf_part(attachment, attachment_name)])
-    return OutgoingEmail(
-        message_id=message_id,
-        sender=from_.address,
-        recipient=recipient.address,
-        data=mime.message_bytes(lines, body),
-        international=from_.international or recipient.international,
-    )
+        message.add_attachment(
+            attachment, maintype="application", subtype="pdf", filename=attachment_name
+        )
+    message["From"] = sender
+    message["To"] = to
+    _one_mailbox(message, "To")
+    if reply_to:
+        message["Reply-To"] = reply_to
+        _one_mailbox(message, "Reply-To")
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = message_id
+    message["Content-Language"] = language
+    # Tells auto-responders (holiday replies) not to answer a machine-sent email (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in _extra(headers).items():
+        message[name] = value
+    return message
+
+
+def _one_mailbox(message: EmailMessage, field: str) -> None:
+    """Refuse a header that is not exactly one well-formed address."""
+    header = message[field]
+    addresses = header.addresses
+    if len(addresses) != 1:
+        raise ValueError(f"a receipt email's {field} must be exactly one address")
+    # An address outside ASCII is fine: smtplib sends it with SMTPUTF8 (RFC 6531).
+    defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
+    if defects or not addresses[0].username or not addresses[0].domain:
+        raise ValueError(f"{field} is not an email address")
 
 
 def _extra(headers: Mapping[str, str]) -> dict[str, str]:
-    """Extra headers (e.g. List-Unsubscribe), one per name; those compose sets are refused."""
+    """Extra headers (e.g. List-Unsubscribe), one per name; those compose sets are refused,
+    and so is a name that is not a header name (RFC 5322: printable ASCII, no colon)."""
     extra: dict[str, tuple[str, str]] = {}
     for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"not a header name: {name!r}")
         if name.lower() in _OWN_HEADERS:
             raise ValueError(f"header {name} is set by compose_receipt_email itself")
         extra[name.lower()] = (name, value)  # a name given twice (in other case): the last

@@ -1,26 +1,29 @@
-"""Sending one email to a donor with this app's settings: render, compose, deliver.
+"""Sending emails to donors with this app's settings: render, compose, deliver.
 
-The transport is made once per app context and closed when the context ends: a worker runs
-each batch of outbox messages in an app context of its own, so a batch's emails share one SMTP
-connection (and the TLS settings are read once), while a web request keeps nothing open.
-Emails the outbox sends on several threads at once (receipts) use `transport_pool()`: one
-connection per thread. `flask worker` keeps that pool from batch to batch while there is work
-(`keep_pool`) and closes it when the worker finds nothing to do: connecting, EHLO and a TLS
-handshake to a relay across the network take several round trips, once per thread rather than
-once per thread and batch.
+Each thread keeps its transport for the next message: connecting, EHLO and a TLS handshake
+to a relay across the network take several round trips, more than a message itself, so an
+SMTP connection stays open between messages, across outbox transactions, until it has been
+idle for a while (`SmtpTransport.keep_seconds`), the settings change, or the process ends.
+A kept transport holds a connection and the relay's settings, nothing about a donor.
+
+`send_all` sends several emails at once, on up to MAIL_SEND_THREADS threads (each with its
+own kept connection): sending is mostly waiting for the server's replies.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import current_app
 
+from checkout.core.errors import ConfigurationError
 from checkout.mail.compose import compose_receipt_email, render_bodies
-from checkout.mail.mime import OutgoingEmail
-from checkout.mail.transports import MailTransport, transport_from_config
+from checkout.mail.transports import MailError, MailTransport, transport_from_config
 
 #: The settings a transport is made from: a change (tests do that) makes a new one.
 _SETTINGS = (
@@ -33,91 +36,90 @@ _SETTINGS = (
     "SMTP_PASSWORD",
     "SMTP_TIMEOUT",
 )
+_KEPT = threading.local()
+_LOCK = threading.Lock()
+_OPEN: list[MailTransport] = []
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
-def init_app(app: Flask) -> None:
-    """Close the app context's transport (and its SMTP connection) when the context ends."""
-    app.teardown_appcontext(close_transport)
-
-
-def transport() -> MailTransport:
-    """The transport of the current app context, made on first use from the app's settings."""
-    config = current_app.config
-    key = tuple(str(config.get(name)) for name in _SETTINGS)
-    kept: tuple[tuple[str, ...], MailTransport] | None = g.get("_mail_transport")
+def _transport_for(config: Mapping[str, Any], instance_path: str) -> MailTransport:
+    """This thread's transport for these settings, made on first use and kept."""
+    key = (instance_path, *(str(config.get(name)) for name in _SETTINGS))
+    kept: tuple[tuple[str, ...], MailTransport] | None = getattr(_KEPT, "transport", None)
     if kept is not None and kept[0] == key:
         return kept[1]
     if kept is not None:
-        kept[1].close()
-    made = transport_from_config(config, current_app.instance_path)
-    g._mail_transport = (key, made)
+        _forget(kept[1])
+    made = transport_from_config(config, instance_path)
+    _KEPT.transport = (key, made)
+    with _LOCK:
+        _OPEN.append(made)
     return made
 
 
-def close_transport(_error: BaseException | None = None) -> None:
-    """Close the current app context's transports, if it made any."""
-    kept: tuple[tuple[str, ...], MailTransport] | None = g.pop("_mail_transport", None)
-    if kept is not None:
-        kept[1].close()
-    pool: TransportPool | None = g.pop("_mail_transport_pool", None)
-    if pool is not None:
-        pool.close()
+def _forget(transport: MailTransport) -> None:
+    transport.close()
+    with _LOCK:
+        if transport in _OPEN:
+            _OPEN.remove(transport)
 
 
-class TransportPool:
-    """A transport (an SMTP connection) per thread, made from one app's settings on first use
-    in that thread, and all closed together: for side effects the outbox performs on several
-    threads at once (`outbox.registry.Later`). An SMTP connection serves one thread only.
-    After `close` the pool can be used again: each thread then makes a new transport."""
-
-    def __init__(self, config: Mapping[str, Any], instance_path: str) -> None:
-        self._config = dict(config)
-        self._instance_path = instance_path
-        self._local = threading.local()
-        self._made: list[MailTransport] = []
-        self._lock = threading.Lock()
-        self._generation = 0  # counts `close` calls: a thread's older transport is closed
-
-    def send(self, message: OutgoingEmail) -> None:
-        """Send on this thread's transport (MailError if it did not leave)."""
-        kept: tuple[int, MailTransport] | None = getattr(self._local, "transport", None)
-        if kept is None or kept[0] != self._generation:
-            with self._lock:
-                made = transport_from_config(self._config, self._instance_path)
-                self._made.append(made)
-                kept = self._local.transport = (self._generation, made)
-        kept[1].send(message)
-
-    def close(self) -> None:
-        """Close every thread's transport (call when no thread is sending)."""
-        with self._lock:
-            made, self._made = self._made, []
-            self._generation += 1
-        for transport in made:
-            transport.close()
+def send(email: EmailMessage) -> None:
+    """Send a composed email on this thread's kept transport (MailError if it did not leave)."""
+    _transport_for(current_app.config, current_app.instance_path).send(email)
 
 
-def transport_pool() -> TransportPool:
-    """The pool of per-thread transports to send on: the one kept for this app context
-    (`keep_pool`), or one made on first use and closed when the context ends."""
-    kept: TransportPool | None = g.get("_mail_kept_pool")
-    if kept is not None:
-        return kept
-    pool: TransportPool | None = g.get("_mail_transport_pool")
-    if pool is None:
-        pool = g._mail_transport_pool = TransportPool(current_app.config, current_app.instance_path)
-    return pool
+def send_all(emails: list[EmailMessage]) -> list[MailError | None]:
+    """Send each email; for each, the MailError that stopped it, or None once it left.
+
+    Up to MAIL_SEND_THREADS at once, each thread on its own kept connection.
+    """
+    config, instance_path = dict(current_app.config), current_app.instance_path
+
+    def one(email: EmailMessage) -> MailError | None:
+        try:
+            _transport_for(config, instance_path).send(email)
+        except MailError as error:
+            return error
+        return None
+
+    threads = send_threads(config)
+    if threads == 1 or len(emails) < 2:
+        return [one(email) for email in emails]
+    return list(_pool(threads).map(one, emails))
 
 
-def keep_pool(pool: TransportPool) -> None:
-    """Let `transport_pool()` give `pool` in the current app context, which does not close it
-    when it ends: its owner (`flask worker`) closes it."""
-    g._mail_kept_pool = pool
+def send_threads(config: Mapping[str, Any]) -> int:
+    """MAIL_SEND_THREADS as a count of at least one, or a clear refusal."""
+    value = config.get("MAIL_SEND_THREADS", 1)
+    try:
+        threads = int(str(value))
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ConfigurationError(
+            f"MAIL_SEND_THREADS must be a whole number of at least 1: {value!r}"
+        )
+    return threads
 
 
-def send(email: OutgoingEmail) -> None:
-    """Send a composed email on the current app context's transport (MailError if not)."""
-    transport().send(email)
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="mail-send")
+        return pool
+
+
+def close_all() -> None:
+    """Close every kept transport (at exit; tests call it to start afresh)."""
+    with _LOCK:
+        kept, _OPEN[:] = list(_OPEN), []
+    for transport in kept:
+        transport.close()
+
+
+atexit.register(close_all)
 
 
 def compose_to_donor(
@@ -132,7 +134,7 @@ def compose_to_donor(
     attachment: bytes | None = None,
     attachment_name: str = "",
     headers: Mapping[str, str] | None = None,
-) -> OutgoingEmail:
+) -> EmailMessage:
     """Render templates/email/<template> in `language` into the email to send (app context)."""
     html, text = render_bodies(template, language, **values)
     return compose_receipt_email(

@@ -15,12 +15,14 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from pathlib import Path
 from typing import Any, Protocol
 
 from checkout.core.errors import CheckoutError, ConfigurationError
-from checkout.mail.mime import OutgoingEmail
 from checkout.paths import project_path
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ class MailError(CheckoutError):
 class MailTransport(Protocol):
     """Something that delivers a composed message, or raises MailError."""
 
-    def send(self, message: OutgoingEmail) -> None:
+    def send(self, message: EmailMessage) -> None:
         """Deliver `message` once; raise MailError when it did not leave."""
 
     def close(self) -> None:
@@ -57,13 +59,14 @@ class MailTransport(Protocol):
 class SmtpTransport:
     """Deliver through an SMTP server with smtplib, keeping the connection open between messages.
 
-    A worker sends a batch of receipts in a row: connecting, securing the connection and logging
-    in again for each one cost more than the message itself. So the connection stays open
-    until `close()` (the worker closes it after each batch, see `mail.sending`) or an error. A
-    kept connection the server has closed meanwhile (idle timeout, restart, a limit of messages
-    per connection: a disconnect or a 421 reply) is replaced by a new one and the message sent
-    over that, once. Should the server have taken the message just before it dropped the
-    connection, the donor gets it twice with the same Message-ID, as after any retry.
+    A worker sends receipts in a row: connecting, securing the connection and logging in
+    again for each one cost more than the message itself. So the connection stays open until
+    `close()` or an error, and is let go before the next message once it has been idle for
+    `keep_seconds` (the server would soon drop it anyway). A kept connection the server has
+    closed meanwhile (idle timeout, restart, a limit of messages per connection: a disconnect
+    or a 421 reply) is replaced by a new one and the message sent over that, once. Should the
+    server have taken the message just before it dropped the connection, the donor gets it
+    twice with the same Message-ID, as after any retry.
     """
 
     def __init__(
@@ -75,6 +78,8 @@ class SmtpTransport:
         password: str = "",
         timeout: float = 30.0,
         context: ssl.SSLContext | None = None,
+        keep_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if security not in SECURITY_MODES:
             raise ValueError(f"SMTP security must be one of {SECURITY_MODES}, not {security!r}")
@@ -84,15 +89,19 @@ class SmtpTransport:
         self.username, self.password, self.timeout = username, password, timeout
         self._context = context
         self._smtp: smtplib.SMTP | None = None
+        self.keep_seconds, self._clock = keep_seconds, clock
+        self._last_used = 0.0
 
     @property
     def context(self) -> ssl.SSLContext:
         """The TLS settings: the caller's, or the system's trust store (loaded once a process)."""
         return self._context or _default_tls_context()
 
-    def send(self, message: OutgoingEmail) -> None:
+    def send(self, message: EmailMessage) -> None:
         """Hand the message over on the open connection, or on a new one; MailError if not."""
-        message_id = message.message_id
+        message_id = str(message["Message-ID"])
+        if self._smtp is not None and self._clock() - self._last_used > self.keep_seconds:
+            self.close()  # idle too long: connect afresh rather than find it dropped
         try:
             refused = self._send(message)
         except (smtplib.SMTPException, OSError) as error:
@@ -103,9 +112,10 @@ class SmtpTransport:
         if refused:  # some recipients taken, others not: never the case with one recipient
             codes = sorted({code for code, _reply in refused.values()})
             raise MailError(message_id, f"recipients refused ({codes})", permanent=True)
+        self._last_used = self._clock()
         log.info("mail %s sent via SMTP", message_id)
 
-    def _send(self, message: OutgoingEmail) -> dict[str, tuple[int, bytes]]:
+    def _send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
         """Send on the kept connection; if the server had closed it, once more on a new one."""
         if self._smtp is None:
             return _hand_over(self._open(), message)
@@ -151,15 +161,10 @@ class SmtpTransport:
             smtp.close()
 
 
-def _hand_over(smtp: smtplib.SMTP, message: OutgoingEmail) -> dict[str, tuple[int, bytes]]:
-    """MAIL FROM, RCPT TO and DATA for the composed bytes (nothing is parsed or re-encoded)."""
-    options: list[str] = []
-    if message.international:
-        smtp.ehlo_or_helo_if_needed()
-        if not smtp.has_extn("smtputf8"):
-            raise smtplib.SMTPNotSupportedError("the server does not offer SMTPUTF8")
-        options = ["SMTPUTF8", "BODY=8BITMIME"]
-    return smtp.sendmail(message.sender, [message.recipient], message.data, mail_options=options)
+def _hand_over(smtp: smtplib.SMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    """MAIL FROM, RCPT TO and DATA by smtplib, which asks for SMTPUTF8 where an address is
+    outside ASCII."""
+    return smtp.send_message(message)
 
 
 @functools.cache
@@ -204,13 +209,14 @@ class FileTransport:
         name = _UNSAFE_FILENAME.sub("_", message_id.strip().strip("<>"))[:200]
         return self.folder / f"{name or '_'}.eml"
 
-    def send(self, message: OutgoingEmail) -> None:
+    def send(self, message: EmailMessage) -> None:
         """Write the message atomically: readers never see half a file."""
-        message_id = message.message_id
+        message_id = str(message["Message-ID"])
         target = self.path_for(message_id)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, message.data)
+            # UTF-8 headers where an address needs them, as a server offering SMTPUTF8 gets it.
+            _write_atomically(target, message.as_bytes(policy=SMTPUTF8))
         except OSError as error:
             failure = _failure(message_id, error)
             log.warning("mail %s not written: %s", message_id, failure.reason)

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import ParamSpec, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
+from stdnum.au import abn
+from stdnum.ca import bn
+from stdnum.de import stnr
+from stdnum.nl import bsn
+from stdnum.us import ein
 
 from checkout.core import currencies
 from checkout.core.errors import AmountParseError
@@ -55,6 +61,7 @@ _OFFICE_KEYS = frozenset(
     {"name", "legal_name", "address", "countries", "default_currency", "languages"}
     | {"registration", "receipt_kind", "signatory", "receipt_per_instalment", "stripe"}
     | {"support", "donor", "frequencies", "currencies", "notices", "retention_years"}
+    | {"example", "time_zone"}
 )
 _CURRENCY_KEYS = frozenset(
     {"presets", "minimum", "maximum", "fee_percent_bp", "fee_fixed", "methods"}
@@ -76,6 +83,16 @@ _COUNTRIES = frozenset(
 _AMOUNT = re.compile(r"\d+(\.\d+)?")  # plain decimal: no sign, exponent, NaN or blanks
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _OFFICE_CODE = re.compile(r"[A-Z]{2,3}")
+#: Registration numbers python-stdnum can check (check digits, length, region formats). The
+#: CRA's charity program "RR" is not one stdnum knows, so only the business number's first nine
+#: digits are checked; RSINs use the same 11-test as the BSN.
+_CHECKED: Mapping[str, tuple[Callable[[str], bool], str]] = {
+    "abn": (abn.is_valid, "ABN"),
+    "registration_number": (lambda number: bn.is_valid(number[:9]), "Canadian business number"),
+    "ein": (ein.is_valid, "EIN"),
+    "rsin": (bsn.is_valid, "RSIN"),
+    "tax_number": (stnr.is_valid, "German Steuernummer"),
+}
 _FORMATS: Mapping[str, tuple[re.Pattern[str], str]] = {
     "registration_number": (re.compile(r"\d{9}RR\d{4}"), "a CRA number like 123456789RR0001"),
     "abn": (re.compile(r"\d{2} ?\d{3} ?\d{3} ?\d{3}"), "11 digits like 51 824 753 556"),
@@ -184,6 +201,8 @@ def _assemble(
         signatory=people[0],
         receipt_per_instalment=head.receipt_per_instalment,
         retention_years=head.retention_years,
+        time_zone=head.time_zone,
+        example=head.example,
         stripe=stripe,
         support=people[1],
         donor=donor,
@@ -217,6 +236,8 @@ class _Head:
     receipt_per_instalment: bool
     frequencies: tuple[str, ...]
     retention_years: int
+    time_zone: str
+    example: bool
 
 
 def _head(sec: Section) -> _Head:
@@ -232,7 +253,19 @@ def _head(sec: Section) -> _Head:
         receipt_per_instalment=sec.flag("receipt_per_instalment"),
         frequencies=sec.choices("frequencies", FREQUENCIES, "a frequency"),
         retention_years=_retention_years(sec),
+        time_zone=_time_zone(sec),
+        example=sec.flag("example"),
     )
+
+
+def _time_zone(sec: Section) -> str:
+    """The office's IANA time zone, e.g. Europe/Berlin."""
+    name = sec.text("time_zone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        sec.fail("time_zone", f"{name!r} is not an IANA time zone like Europe/Berlin")
+    return name
 
 
 def _retention_years(sec: Section) -> int:
@@ -275,23 +308,48 @@ def _legal(sec: Section, receipt_kind: str | None) -> LegalEntity:
     return LegalEntity(name, address, _registration(values))
 
 
-def _registration_value(table: Section, key: str, kind: type) -> str | date:
-    """Read one registration number (or the exemption notice date) and check its format."""
+def _registration_value(table: Section, key: str, kind: type) -> str | date | int | bool:
+    """Read one registration value and check it: a number's format and, where python-stdnum
+    knows the scheme, its check digits."""
     if kind is date:
         return table.value(key, date, "a date like 2024-05-17 (unquoted)")
+    if kind is bool:
+        return table.flag(key)
+    if kind is int:
+        return _assessment_period(table, key)
     value = table.text(key)
     pattern, what = _FORMATS.get(key, (None, ""))
     if pattern is not None and not pattern.fullmatch(value):
         table.fail(key, f"{value!r} is not {what}")
+    check = _CHECKED.get(key)
+    if check is not None and not check[0](value):
+        table.fail(key, f"{value!r} is not a valid {check[1]} (python-stdnum)")
     return value
 
 
-def _registration(values: Mapping[str, str | date]) -> Registration:
+def _assessment_period(table: Section, key: str) -> int:
+    """DE: the year of the last assessment period the exemption notice covers."""
+    year = table.value(key, int, "a year like 2022")
+    notice = table.data.get("exemption_notice_date")
+    if not 1990 <= year <= 2100:
+        table.fail(key, f"{year} is not a year like 2022")
+    if isinstance(notice, date) and year > notice.year:
+        table.fail(key, f"{year} is after the exemption notice of {notice}")
+    return year
+
+
+def _registration(values: Mapping[str, str | date | int | bool]) -> Registration:
     """Build the Registration from validated values."""
-    text = {key: value for key, value in values.items() if isinstance(value, str)}
     notice = values.get("exemption_notice_date")
+    period = values.get("assessment_period")
+    notified = values.get("machine_receipts_notified")
+    text = {key: value for key, value in values.items() if isinstance(value, str)}
     return Registration(
         exemption_notice_date=notice if isinstance(notice, date) else None,
+        assessment_period=period
+        if isinstance(period, int) and not isinstance(period, bool)
+        else None,
+        machine_receipts_notified=notified is True,
         **text,
     )
 

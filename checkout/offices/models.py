@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from checkout.core.money import Money
 
@@ -38,6 +39,8 @@ REGISTRATION_FIELDS: Final[Mapping[str, Mapping[str, type]]] = {
         "tax_office": str,
         "exemption_notice_date": date,
         "tax_privileged_purpose": str,
+        "assessment_period": int,
+        "machine_receipts_notified": bool,
     },
     "uk_gift_aid": {"charity_number": str},
     "ca_official_receipt": {"registration_number": str},
@@ -110,6 +113,9 @@ class Registration:
     abn: str | None = None  # AU Australian Business Number, 11 digits
     rsin: str | None = None  # NL RSIN of the ANBI, 9 digits
     ein: str | None = None  # US Employer Identification Number, 12-3456789
+    assessment_period: int | None = None  # DE: the last Veranlagungszeitraum the notice covers
+    #: DE: the Finanzamt was told receipts are made by machine (valid without signature)
+    machine_receipts_notified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +199,23 @@ class Office:
     signatory: Signatory
     receipt_per_instalment: bool  # False: recurring gifts get an annual statement instead
     retention_years: int  # tax records are kept this many years after the year of the gift
+    time_zone: str  # IANA zone: receipt dates and tax-year boundaries are its local days
+    example: bool  # its legal data is still the shipped EXAMPLE: production refuses to start
     stripe: StripeSettings
     support: Support
     donor: DonorRequirements
     frequencies: tuple[str, ...]  # subset of FREQUENCIES, in the order shown
     currencies: Mapping[str, CurrencyRules] = field(hash=False)  # ISO code -> rules
     notices: Mapping[str, Notice] = field(hash=False)  # purpose -> notice
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The office's time zone."""
+        return ZoneInfo(self.time_zone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The office's calendar day at `moment` (an aware datetime)."""
+        return moment.astimezone(self.zone).date()
 
     @property
     def is_fallback(self) -> bool:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -15,21 +13,14 @@ from sqlalchemy import select
 
 from checkout.core.clock import utcnow
 from checkout.db import db_session, get_database
-from checkout.mail.sending import TransportPool, keep_pool
-from checkout.outbox.effects import ConcurrentPerformer, perform_in_turn
 from checkout.outbox.models import DEAD, PENDING, OutboxMessage
 from checkout.outbox.stopping import StopRequest
 from checkout.outbox.worker import Worker, WorkerSettings
 
 
-def make_worker(batch_size: int, performer: ConcurrentPerformer | None = None) -> Worker:
-    """A worker on this app's database with the configured retry policy; side effects (see
-    `outbox.registry.Later`) on the performer's threads, or one after the other without.
-
-    Each batch runs in an app context of its own; the emails of its receipts go out on SMTP
-    connections kept from batch to batch while there is work, closed when the worker finds
-    none (`Worker.when_idle`, which the caller also calls when it stops).
-    """
+def make_worker(batch_size: int) -> Worker:
+    """A worker on this app's database with the configured retry policy; each claimed batch
+    runs in an app context of its own."""
     config = current_app.config
     settings = WorkerSettings(
         batch_size=batch_size,
@@ -38,21 +29,7 @@ def make_worker(batch_size: int, performer: ConcurrentPerformer | None = None) -
         lease=timedelta(seconds=float(config["OUTBOX_LEASE_SECONDS"])),
     )
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    pool = TransportPool(config, app.instance_path)
-
-    @contextmanager
-    def batch_scope() -> Iterator[None]:
-        with app.app_context():
-            keep_pool(pool)
-            yield
-
-    return Worker(
-        get_database().session_factory,
-        settings,
-        batch_scope=batch_scope,
-        perform_all=performer or perform_in_turn,
-        when_idle=pool.close,
-    )
+    return Worker(get_database().session_factory, settings, batch_scope=app.app_context)
 
 
 @click.command("worker")
@@ -61,26 +38,7 @@ def make_worker(batch_size: int, performer: ConcurrentPerformer | None = None) -
 @click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
 def worker_command(once: bool, batch: int, poll: float) -> None:
     """Send receipts and other mail from the outbox; SIGTERM finishes the current batch."""
-    performer = ConcurrentPerformer(_send_threads(current_app.config.get("OUTBOX_SEND_THREADS")))
-    worker = make_worker(batch, performer)
-    try:
-        _work(worker, once, poll)
-    finally:
-        worker.when_idle()  # the kept SMTP connections
-        performer.close()
-
-
-def _send_threads(value: object) -> int:
-    """OUTBOX_SEND_THREADS as a count of at least one, or a clear refusal."""
-    try:
-        threads = int(str(value))
-    except ValueError:
-        threads = 0
-    if threads < 1:
-        raise click.UsageError(
-            f"OUTBOX_SEND_THREADS must be a whole number of at least 1: {value!r}"
-        )
-    return threads
+    _work(make_worker(batch), once, poll)
 
 
 def _work(worker: Worker, once: bool, poll: float) -> None:

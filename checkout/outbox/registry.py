@@ -12,40 +12,23 @@ from sqlalchemy.orm import Session
 from checkout.db import upsert_insert
 from checkout.outbox.models import OutboxMessage
 
+#: Handles one message inside the transaction that marks it done; it must be idempotent (a
+#: worker that dies after a side effect but before the commit runs it again).
+Handler = Callable[[Session, dict[str, Any]], None]
+#: Handles up to its batch's size of messages of one name in one transaction (see
+#: `register_batch`): for each payload, in order, None (done) or the exception that failed it.
+BatchHandler = Callable[[Session, list[dict[str, Any]]], list[Exception | None]]
+
 
 @dataclass(frozen=True, slots=True)
-class Later:
-    """A side effect a handler leaves to the worker, and what to record once it happened.
+class Registration:
+    """A name's handler and how many of its messages share a transaction."""
 
-    The worker performs it after the database work of its batch, outside the session and
-    beside the other messages' effects (`flask worker` on several threads): an email waits
-    for the server's reply, and a remote SMTP relay may take tens of milliseconds to give
-    one. `perform` must not touch the database; `then` runs in the message's transaction
-    after `perform` succeeded, and a failure of either counts as the message's failed
-    attempt. The `then`s of a transaction share one savepoint; should one fail, the others
-    run again, each in a savepoint of its own, so a `then` only writes to the session.
-
-    What the handler itself wrote stands even when the effect fails (the message is retried
-    with it): a receipt's PDF is stored once, and a retry only sends it. Writes that record
-    the effect go in `then`.
-    """
-
-    perform: Callable[[], None]
-    then: Callable[[], None] = lambda: None
+    handler: Handler | BatchHandler
+    batch: int = 1
 
 
-#: A handler runs inside the transaction that marks its message done; it must be idempotent
-#: (a worker that dies after the side effect but before the commit runs it again). It may
-#: return a `Later` for a side effect the worker performs after it.
-Handler = Callable[[Session, dict[str, Any]], Later | None]
-#: Runs several messages of one name at once (`register(..., together=...)`): all of them or,
-#: should it raise, none (the worker then runs them one by one with the `Handler`). It may
-#: return, in the order of the payloads, what a `Handler` returns for each.
-GroupHandler = Callable[[Session, list[dict[str, Any]]], list[Later | None] | None]
-
-_HANDLERS: dict[str, Handler] = {}
-_ALONE: set[str] = set()
-_TOGETHER: dict[str, GroupHandler] = {}
+_REGISTERED: dict[str, Registration] = {}
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]  # a Table, mapped
 
 
@@ -53,57 +36,44 @@ class PermanentFailure(Exception):
     """A handler's refusal that no retry can fix: the message goes dead at once, with why."""
 
 
-def register(
-    name: str,
-    *,
-    alone: bool = False,
-    together: GroupHandler | None = None,
-) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler for `name`.
-
-    A worker runs messages of one name in a shared transaction, which keeps every lock they
-    take until it commits, each message in a savepoint of its own. `alone=True` gives each
-    message a transaction of its own: for a handler that locks something other workers'
-    messages lock too, in an order the worker cannot know (a receipt counter per office: two
-    workers each holding one office's and waiting for the other's would deadlock).
-
-    `together` handles a transaction's messages in one call, with no savepoints: a handler
-    that can take its locks in an order of its own (receipt counters in office order) and
-    write its rows in a few statements rather than a few per message. It succeeds for all of
-    them or raises, and then the worker runs them again one by one with the decorated
-    handler, so that each failure is its own message's (`alone` applies to those runs). The
-    batch size bounds its transaction, not `transaction_seconds`. Effects it returns (`Later`)
-    are performed as a handler's are: each one's failure is its own message's.
-    """
+def register(name: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of `name`: one message, one transaction."""
 
     def decorator(handler: Handler) -> Handler:
-        _HANDLERS[name] = handler
-        if alone:
-            _ALONE.add(name)
-        else:
-            _ALONE.discard(name)
-        if together is None:
-            _TOGETHER.pop(name, None)
-        else:
-            _TOGETHER[name] = together
+        _REGISTERED[name] = Registration(handler)
         return handler
 
     return decorator
 
 
-def handler_for(name: str) -> Handler:
-    """The handler registered for `name` (KeyError for an unknown name)."""
-    return _HANDLERS[name]
+def register_batch(name: str, size: int) -> Callable[[BatchHandler], BatchHandler]:
+    """Register the decorated function as the handler of up to `size` messages of `name` at
+    once, in one transaction: it receives their payloads and returns, for each in order, None
+    (done) or the exception that failed it (retried with backoff, or dead if a
+    `PermanentFailure`). What it wrote for a failed message stands, so it writes nothing for
+    one it fails, or only what a retry may find (a receipt's stored PDF). Should it raise,
+    nothing of the transaction stands and each message counts a failed attempt.
+    """
+    if size < 1:
+        raise ValueError(f"a batch holds at least one message, not {size}")
+
+    def decorator(handler: BatchHandler) -> BatchHandler:
+        _REGISTERED[name] = Registration(handler, size)
+        return handler
+
+    return decorator
 
 
-def runs_alone(name: str) -> bool:
-    """Whether messages of `name` each run in a transaction of their own (see `register`)."""
-    return name in _ALONE
+def registration_of(name: str) -> Registration:
+    """How `name` is handled (KeyError for an unknown name)."""
+    return _REGISTERED[name]
 
 
-def group_handler_for(name: str) -> GroupHandler | None:
-    """The handler that runs several messages of `name` at once, if it has one."""
-    return _TOGETHER.get(name)
+def batch_size(name: str) -> int:
+    """How many messages of `name` share a transaction (one for an unknown name: its
+    transaction fails alone)."""
+    registration = _REGISTERED.get(name)
+    return registration.batch if registration else 1
 
 
 def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:

@@ -1,33 +1,16 @@
 """Workers: claim due messages, run their handlers, retry with backoff, park the hopeless.
 
 Claiming takes a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers
-on several machines never take the same row) and sets a lease. The claimed messages then run
-in few transactions rather than one each: messages of the same name share a transaction, each
-inside a SAVEPOINT of its own, and the transaction commits once it has run for
-`transaction_seconds` or its messages are done. A failing message rolls back to its savepoint
-(its own changes, nothing else) and is recorded in the same transaction. Each commit is a
-round trip and, on PostgreSQL, a wait for the WAL to reach the disk (0.6 to 3 ms on these
-machines), and each transaction a session with its own statements to lock and mark messages.
-A name may also handle all of a transaction's messages in one call, reading and writing for
-all of them at once (`register(..., together=...)`): all or nothing, and on a failure one by
-one.
-
-Side effects handlers leave to the worker (`registry.Later`, e.g. a receipt's email) are
-performed after the transaction's handlers and before its commit, several at once
-(`perform_all`, see `effects`): the transaction lasts as long as they take, and on SQLite
-holds the write lock that long.
-
-Messages of one name only, because a transaction keeps every lock its messages took until it
-commits: receipt numbering holds its office's counter row, and rendering PDFs while holding it
-would make every other worker wait. A transaction of several messages numbering receipts one
-by one would take two offices' counters in whatever order its messages came, and two workers
-taking them in opposite orders deadlock: such handlers run one message per transaction
-(`register(..., alone=True)`), or all at once by a handler that takes its locks in a fixed
-order (receipt numbering does, office by office).
+on several machines never take the same row) and sets a lease. Each claimed message then runs
+in a transaction of its own, which marks it done when its handler returns; a handler that
+raises rolls its transaction back, and the failed attempt is recorded in another. A name
+registered with `register_batch` runs up to its batch's size of messages in one transaction,
+through one call of its handler, which says which of them failed (receipt numbering takes an
+office's serials for the whole batch in one statement).
 
 A worker killed mid-batch leaves leases that expire, and another worker takes those messages
-again; so does a transaction that commits nothing. Delivery is at least once (a batch's emails
-may go out again, with the same Message-ID), so handlers are idempotent.
+again. Delivery is at least once (an email may go out again, with the same Message-ID), so
+handlers are idempotent.
 """
 
 from __future__ import annotations
@@ -36,7 +19,6 @@ import logging
 import random
 import secrets
 import socket
-import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -47,15 +29,13 @@ from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
-from checkout.outbox.effects import perform_in_turn
 from checkout.outbox.models import DEAD, DONE, PENDING, OutboxMessage
 from checkout.outbox.registry import (
-    GroupHandler,
-    Later,
+    BatchHandler,
+    Handler,
     PermanentFailure,
-    group_handler_for,
-    handler_for,
-    runs_alone,
+    batch_size,
+    registration_of,
 )
 
 log = logging.getLogger(__name__)
@@ -71,9 +51,6 @@ class WorkerSettings:
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(hours=6)
-    #: A transaction of several messages commits once it has run this long, so that the locks
-    #: it holds (SQLite's write lock, for one) are not kept from web requests for long.
-    transaction_seconds: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +62,6 @@ class Claimed:
     payload: dict[str, Any]
 
 
-def _all_or_nothing(session: Session, steps: list[Callable[[], None]]) -> bool:
-    """Run the steps in one savepoint; False (and none of their writes) if one raised."""
-    try:
-        with session.begin_nested():
-            for step in steps:
-                step()
-    except Exception as error:
-        log.info("outbox: a step failed (%s); running them one by one", type(error).__name__)
-        return False
-    return True
-
-
 def backoff(attempts: int, settings: WorkerSettings, rand: Callable[[], float]) -> timedelta:
     """Exponential backoff with jitter (50 % to 150 %), so retries of one outage spread out."""
     base: timedelta = settings.backoff_base * (2 ** max(attempts - 1, 0))
@@ -105,18 +70,19 @@ def backoff(attempts: int, settings: WorkerSettings, rand: Callable[[], float]) 
     return jittered
 
 
-def by_name(messages: Iterable[Claimed]) -> list[list[Claimed]]:
-    """The messages in groups that share a transaction: of one name, in the order each name
-    first appears; a name that runs alone (`registry.register`) in groups of one, unless it
-    has a handler for several at once."""
-    groups: dict[str, list[Claimed]] = {}
-    alone: list[list[Claimed]] = []
+def transactions(messages: Iterable[Claimed]) -> list[list[Claimed]]:
+    """The messages in the transactions they run in: one each, or up to a batch's size of a
+    name registered with `register_batch`, in the order each name first appears."""
+    groups: list[list[Claimed]] = []
+    open_batches: dict[str, list[Claimed]] = {}
     for message in messages:
-        if runs_alone(message.name) and group_handler_for(message.name) is None:
-            alone.append([message])
-        else:
-            groups.setdefault(message.name, []).append(message)
-    return alone + list(groups.values())
+        size = batch_size(message.name)
+        batch = open_batches.get(message.name)
+        if batch is None or len(batch) >= size:
+            batch = open_batches[message.name] = []
+            groups.append(batch)
+        batch.append(message)
+    return groups
 
 
 @dataclass
@@ -128,17 +94,8 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-{secrets.token_hex(3)}")
     clock: Callable[[], datetime] = utcnow
     rand: Callable[[], float] = random.random
-    #: Each batch runs inside one of these: `flask worker` gives each its own app context, so
-    #: what handlers keep open for the next message of the batch closes with it (its SMTP
-    #: connections for the batch's emails are kept longer, see `when_idle`).
+    #: Each claimed batch runs inside one of these: `flask worker` gives each an app context.
     batch_scope: Callable[[], AbstractContextManager[object]] = nullcontext
-    #: Seconds since some fixed point, for `transaction_seconds` (tests make time pass).
-    timer: Callable[[], float] = time.monotonic
-    #: Performs handlers' side effects (see `Later`): one after the other, or on threads.
-    perform_all: Callable[[list[Callable[[], None]]], list[Exception | None]] = perform_in_turn
-    #: Called when a claim finds nothing to do: let go of what is kept for the next batch
-    #: (`flask worker` closes its SMTP connections).
-    when_idle: Callable[[], None] = lambda: None
 
     def claim(self) -> list[Claimed]:
         """Take up to a batch of due messages under a lease, the longest due first."""
@@ -168,15 +125,7 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and run it; how many messages were done."""
         with self.batch_scope():
-            claimed = self.claim()
-            if not claimed:
-                self.when_idle()
-            done = 0
-            for group in by_name(claimed):
-                while group:
-                    ran, group = self._run_group(group)
-                    done += ran
-            return done
+            return sum(self._run(group) for group in transactions(self.claim()))
 
     def run_until(self, stop: Callable[[], bool], idle_sleep: Callable[[], None]) -> None:
         """Work until `stop()` says so; between batches `stop` is checked (SIGTERM sets it)."""
@@ -184,107 +133,26 @@ class Worker:
             if self.run_once() == 0 and not stop():
                 idle_sleep()
 
-    def _run_group(self, group: list[Claimed]) -> tuple[int, list[Claimed]]:
-        """Run messages of one name in one transaction, for as long as it may last.
-
-        Returns how many were done and those not started (the transaction's time was up).
-        Should the transaction itself fail (the database went away, the commit was refused,
-        a handler for several messages at once raised), nothing of it stands and its messages
-        run again one by one, each in a transaction of its own; alone, such a failure counts
-        as the message's failed attempt.
-        """
-        together = group_handler_for(group[0].name) if len(group) > 1 else None
+    def _run(self, group: list[Claimed]) -> int:
+        """Run `group` (one message, or a batch of one name) in one transaction; how many were
+        done. Should the transaction fail, each message counts a failed attempt."""
         try:
-            if together is not None:
-                return self._run_together(group, together), []
-            return self._run_in_one_transaction(group)
+            with self.sessions() as session, session.begin():
+                ours = self._still_ours(session, [message.id for message in group])
+                mine = [message for message in group if message.id in ours]
+                outcomes = _handle(session, mine) if mine else []
+                done = []
+                for message, outcome in zip(mine, outcomes, strict=True):
+                    if outcome is None:
+                        done.append(message.id)
+                    else:
+                        self._record_failure(session, message.id, outcome)
+                self._mark_done(session, done)
+            return len(done)
         except Exception as error:
-            if len(group) == 1:
-                self._record_failure_alone(group[0], error)
-                return 0, []
-            log.warning(
-                "outbox: a transaction of %d %s messages failed (%s: %s); running them one by one",
-                len(group),
-                group[0].name,
-                type(error).__name__,
-                error,
-            )
-            return sum(self._run_group([message])[0] for message in group), []
-
-    def _run_together(self, group: list[Claimed], together: GroupHandler) -> int:
-        """All of the group's messages in one call of their group handler, or none; then
-        the effects it returned, each one's failure its own message's."""
-        with self.sessions() as session, session.begin():
-            ours = self._still_ours(session, [message.id for message in group])
-            mine = [message for message in group if message.id in ours]
-            effects = together(session, [dict(m.payload) for m in mine]) if mine else None
-            if effects is None:
-                effects = [None] * len(mine)
-            paired = list(zip(mine, effects, strict=True))  # one per message, or the batch fails
-            done = [message.id for message, effect in paired if effect is None]
-            later = [(message.id, effect) for message, effect in paired if effect is not None]
-            done += self._perform(session, later)
-            self._mark_done(session, done)
-        return len(done)
-
-    def _run_in_one_transaction(self, group: list[Claimed]) -> tuple[int, list[Claimed]]:
-        started = self.timer()
-        rest: list[Claimed] = []
-        with self.sessions() as session, session.begin():
-            ours = self._still_ours(session, [message.id for message in group])
-            done: list[int] = []
-            later: list[tuple[int, Later]] = []
-            for index, message in enumerate(group):
-                if index and self.timer() - started > self.settings.transaction_seconds:
-                    rest = group[index:]
-                    break
-                if message.id not in ours:
-                    continue  # done meanwhile, or our lease ran out and another took it
-                try:
-                    with session.begin_nested():
-                        effect = handler_for(message.name)(session, dict(message.payload))
-                except Exception as error:
-                    self._record_failure(session, message.id, error)
-                    continue
-                if effect is None:
-                    done.append(message.id)
-                else:
-                    later.append((message.id, effect))
-            done += self._perform(session, later)
-            self._mark_done(session, done)
-        return len(done), rest
-
-    def _perform(self, session: Session, later: list[tuple[int, Later]]) -> list[int]:
-        """Perform the messages' side effects (all at once if `perform_all` can), then record
-        them; the ids of the messages whose effect happened and was recorded."""
-        if not later:
-            return []
-        outcomes = self.perform_all([effect.perform for _id, effect in later])
-        happened: list[tuple[int, Later]] = []
-        for (message_id, effect), outcome in zip(later, outcomes, strict=True):
-            if outcome is None:
-                happened.append((message_id, effect))
-            else:
-                self._record_failure(session, message_id, outcome)
-        return self._record_effects(session, happened)
-
-    def _record_effects(self, session: Session, happened: list[tuple[int, Later]]) -> list[int]:
-        """Run the `then`s of effects that happened: all in one savepoint (two statements
-        instead of two per message), or, should one fail, each in a savepoint of its own."""
-        if not happened:
-            return []
-        if _all_or_nothing(session, [effect.then for _id, effect in happened]):
-            return [message_id for message_id, _effect in happened]
-        done: list[int] = []
-        for message_id, effect in happened:
-            try:
-                with session.begin_nested():
-                    effect.then()
-            except Exception as error:
-                self._record_failure(session, message_id, error)
-            else:
-                done.append(message_id)
-        return done
+            for message in group:
+                self._record_failure_alone(message, error)
+            return 0
 
     def _still_ours(self, session: Session, ids: list[int]) -> set[int]:
         """Those of `ids` still pending under our lease, locked until the transaction ends."""
@@ -330,3 +198,18 @@ class Worker:
             message.available_at = self.clock() + delay
             log.warning("outbox %s (%s) failed, retry in %s", message.id, message.name, delay)
         session.flush()
+
+
+def _handle(session: Session, messages: list[Claimed]) -> list[Exception | None]:
+    """Run the messages' handler: each message's outcome, None when it is done."""
+    registration = registration_of(messages[0].name)
+    payloads = [dict(message.payload) for message in messages]
+    if registration.batch == 1:
+        handler: Handler = registration.handler  # type: ignore[assignment]
+        handler(session, payloads[0])
+        return [None]
+    batch_handler: BatchHandler = registration.handler  # type: ignore[assignment]
+    outcomes = batch_handler(session, payloads)
+    if len(outcomes) != len(payloads):
+        raise RuntimeError(f"{messages[0].name}: {len(outcomes)} outcomes for {len(payloads)}")
+    return outcomes

@@ -74,11 +74,39 @@ def annual_command(office_code: str, year: int) -> None:
         raise click.ClickException(f"no office {office_code}") from None
     session, ctx = db_session(), context()
     period = annual.tax_year(office, year)
-    groups = annual.grouped(annual.unreceipted(session, office, period))
-    issued = 0
-    with click.progressbar(groups.values(), label=f"{office.code} {year}") as bar:
-        for payments in bar:
-            annual.issue_group(session, office, payments, period, ctx)
-            session.commit()  # one statement per transaction: an interruption loses nothing
-            issued += 1
+    try:
+        annual.check_period_over(office, period, ctx.today_for(office))
+    except annual.PeriodNotOver as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        issued = annual.issue_statements(
+            session, office, period, ctx, progress=lambda made: click.echo(f"  {made} issued")
+        )
+    except services.ReceiptRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
     click.echo(f"issued {issued} statements for {office.code} {period[0]} to {period[1]}")
+
+
+@receipts_cli.command("summaries")
+@click.option("--office", "office_code", required=True)
+@click.option("--year", type=int, required=True, help="The tax year, by the year it ends in.")
+def summaries_command(office_code: str, year: int) -> None:
+    """Queue each monthly donor's summary of the tax year's gifts, already receipted one by
+    one (Australia: July to June); a summary is not a receipt. Safe to re-run."""
+    offices: OfficeRegistry = current_app.extensions["checkout.offices"]
+    try:
+        office = offices.get(office_code)
+    except UnknownOffice:
+        raise click.ClickException(f"no office {office_code}") from None
+    if office.receipt_kind != "au_dgr":
+        raise click.ClickException(
+            f"summaries are for Australian monthly donors, not {office.code}"
+        )
+    period = annual.tax_year(office, year)
+    try:
+        annual.check_period_over(office, period, context().today_for(office))
+    except annual.PeriodNotOver as error:
+        raise click.ClickException(str(error)) from None
+    queued = annual.queue_summaries(db_session(), office, period)
+    db_session().commit()
+    click.echo(f"queued {queued} summaries for {office.code} {period[0]} to {period[1]}")

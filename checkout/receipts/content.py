@@ -74,6 +74,7 @@ class Signature:
     name: str
     title: str
     caption: str
+    sign_here: bool = False  # a line for a handwritten signature above the name
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +194,13 @@ def _gift_table(wr: Writer) -> list[Block]:
     return [Heading(wr.common("gifts")), Table(columns, rows, total)]
 
 
-def _signature(wr: Writer, caption: str = "") -> Signature:
-    """Place and date of issue with the signatory."""
+def _signature(wr: Writer, caption: str = "", *, sign_here: bool = False) -> Signature:
+    """Place and date of issue with the signatory (and a line to sign on, if asked)."""
     issuer = wr.doc.issuer
     place_and_date = f"{issuer.place}, {wr.date(wr.doc.issued_on)}"
-    return Signature(place_and_date, issuer.signatory_name, issuer.signatory_title, caption)
+    return Signature(
+        place_and_date, issuer.signatory_name, issuer.signatory_title, caption, sign_here
+    )
 
 
 def _unbroken(text: str) -> str:
@@ -235,6 +238,8 @@ def _de_exemption(wr: Writer, purpose: str) -> str:
     if notice is None:
         raise ValueError(f"a {kind} receipt needs the date of the exemption notice")
     period = issuer.assessment_period
+    if period is None:
+        raise ValueError(f"a {kind} receipt needs the last assessment period of the notice")
     return w.DE_EXEMPTION.format(
         purpose=purpose,
         tax_office=office.replace("Finanzamt ", "Finanzamtes ", 1)
@@ -242,7 +247,7 @@ def _de_exemption(wr: Writer, purpose: str) -> str:
         else f"Finanzamtes {office}",
         tax_number=_required(issuer.tax_number, "tax number", kind),
         notice_date=wr.date(notice),
-        period_clause=w.DE_PERIOD_CLAUSE.format(assessment_period=period) if period else "",
+        assessment_period=period,
     )
 
 
@@ -281,7 +286,10 @@ def _de(wr: Writer) -> list[Block]:
     blocks += [Paragraph(_de_exemption(wr, purpose)), Paragraph(w.DE_USE.format(purpose=purpose))]
     if doc.is_statement:
         blocks.append(Paragraph(w.DE_NO_OTHER_CONFIRMATIONS))
-    blocks += [_signature(wr, w.DE_SIGNATURE_CAPTION), Paragraph(w.DE_MACHINE_MADE, small=True)]
+    if doc.issuer.machine_made:  # the Finanzamt was told: valid without a signature
+        blocks += [_signature(wr, w.DE_SIGNATURE_CAPTION), Paragraph(w.DE_MACHINE_MADE, small=True)]
+    else:
+        blocks.append(_signature(wr, w.DE_SIGNATURE_CAPTION, sign_here=True))
     blocks += [Paragraph(f"{w.DE_NOTE_TITLE} {w.DE_LIABILITY} {w.DE_NOTICE_AGE}", small=True)]
     return blocks + (_de_annex(wr) if doc.is_statement else [])
 
@@ -357,7 +365,7 @@ def _ca(wr: Writer) -> list[Block]:
     blocks += [serial, *_replacement(wr), _donor(wr)]
     blocks.append(Fields(((texts["amount"], wr.money(doc.total)), *_ca_advantage(wr))))
     blocks += _gift_table(wr)
-    blocks += [_signature(wr, texts["signature"]), Paragraph(texts["cra"])]
+    blocks += [_signature(wr, texts["signature"], sign_here=True), Paragraph(texts["cra"])]
     return blocks
 
 
@@ -367,11 +375,30 @@ def _ca(wr: Writer) -> list[Block]:
 def _au(wr: Writer) -> list[Block]:
     """A DGR receipt: organisation, ABN, and that the amount is a gift."""
     doc = wr.doc
+    if doc.summary:
+        return _au_summary(wr)
     abn = _required(doc.issuer.abn, "ABN", doc.kind)
     gift = w.AU_GIFT.format(organisation=doc.issuer.legal_name, amount=wr.money(doc.total))
     blocks: list[Block] = [_issuer(wr, w.AU_ABN.format(abn=abn)), *_header(wr)]
     blocks += [Title(w.AU_TITLE), _donor(wr), _gift_fields(wr), *_gift_table(wr)]
     return [*blocks, Paragraph(gift)]
+
+
+def _au_summary(wr: Writer) -> list[Block]:
+    """A monthly donor's July-June summary of gifts receipted one by one: not a receipt."""
+    doc = wr.doc
+    assert doc.period is not None, "a summary covers a tax year"
+    start, end = (wr.date(day) for day in doc.period)
+    abn = _required(doc.issuer.abn, "ABN", doc.kind)
+    rows = tuple((wr.date(g.received_on), g.reference, wr.money(g.amount)) for g in doc.gifts)
+    table = Table(w.AU_SUMMARY_COLUMNS, rows, (w.AU_SUMMARY_TOTAL, "", wr.money(doc.total)))
+    return [
+        _issuer(wr, w.AU_ABN.format(abn=abn)),
+        Title(w.AU_SUMMARY_TITLE.format(start=start, end=end)),
+        Paragraph(w.AU_SUMMARY_NOT_A_RECEIPT, bold=True),
+        _donor(wr),
+        table,
+    ]
 
 
 def _nl(wr: Writer) -> list[Block]:

@@ -34,9 +34,11 @@ class Issuer:
     abn: str | None = None  # AU
     rsin: str | None = None  # NL
     ein: str | None = None  # US
-    # DE: the "letzter Veranlagungszeitraum" the notice covers, e.g. "2021 bis 2023"; the BMF
-    # model prints it after the notice's date (left out when unknown).
-    assessment_period: str | None = None
+    # DE: the last assessment period (Veranlagungszeitraum) the notice covers, e.g. 2022; the
+    # BMF model prints it after the notice's date.
+    assessment_period: int | None = None
+    # DE: the Finanzamt was told receipts are made by machine: no signature needed.
+    machine_made: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ class ReceiptDocument:
     recurring: bool = False  # the gifts are instalments of a recurring gift
     notes: tuple[str, ...] = field(default=())  # extra lines an office's adviser wants
     advantage_description: str | None = None  # CA: what the advantage was; needed if not zero
+    #: AU: a year's summary of gifts already receipted one by one (references are their
+    #: receipts' numbers); not a receipt, and it says so.
+    summary: bool = False
 
     @property
     def total(self) -> Money:

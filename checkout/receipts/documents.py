@@ -6,6 +6,7 @@ from datetime import date
 
 from babel import Locale
 
+from checkout.core.clock import as_utc
 from checkout.core.money import Money
 from checkout.donations.models import Donor, Payment
 from checkout.offices import Office
@@ -36,6 +37,8 @@ def issuer_of(office: Office) -> Issuer:
         tax_office=registration.tax_office,
         exemption_notice_date=registration.exemption_notice_date,
         tax_privileged_purpose=registration.tax_privileged_purpose,
+        assessment_period=registration.assessment_period,
+        machine_made=registration.machine_receipts_notified,
         charity_number=registration.charity_number,
         registration_number=registration.registration_number,
         abn=registration.abn,
@@ -71,9 +74,10 @@ def receipt_language(office: Office, donor_locale: str) -> str:
     return donor_locale if donor_locale in office.languages else office.languages[0]
 
 
-def gift_line(payment: Payment) -> GiftLine:
-    """A payment as a receipt lists it: the day it was paid and the amount kept."""
-    received = (payment.paid_at or payment.created_at).date()
+def gift_line(payment: Payment, office: Office) -> GiftLine:
+    """A payment as a receipt lists it: the day it was paid, in the office's time zone (a gift
+    at 01:00 on 1 July in Sydney was given on 1 July), and the amount kept."""
+    received = office.local_date(as_utc(payment.paid_at or payment.created_at))
     kept = payment.amount_minor - payment.refunded_minor
     return GiftLine(received, Money(kept, payment.currency), f"P-{payment.id}")
 

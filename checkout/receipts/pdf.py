@@ -1,50 +1,56 @@
 """A ReceiptDocument as a write-protected A4 PDF: one page, plus an annex for a statement.
 
-`render_pdf` lays out the blocks `content.content_for` produces, in DejaVu Sans (see `fonts`),
-with all text selectable; `pdf_file` writes the file. The PDF is encrypted with an empty user
-password (anyone can open, print and copy the text) and an owner password that is never kept,
-with permissions that forbid modification, annotations, form filling and page assembly. The
-cipher is AES-128 (PDF 1.6, which every current reader opens), through the `cryptography`
-package (`pdf_security`). Against editing the cipher matters little, since what protects the
-receipt is the permission flags that readers honour.
+ReportLab draws the blocks `content.content_for` produces, through its public canvas API, in
+the faces `typefaces` registers once per process; all text is selectable. pikepdf (qpdf) then
+protects the file: AES-128 with an empty user password (anyone can open, print and copy the
+text) and a random owner password that is never kept, with permissions that forbid
+modification, annotations, form filling and page assembly. What protects a receipt is the
+permission flags readers honour and the SHA-256 we keep of the bytes sent.
+
+Layout is two steps: `_Layout` places every line on its page (so each footer can say "1/2"),
+then `_paint` draws the pages. Outside production every page carries a SPECIMEN mark.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, time
-from functools import lru_cache, partial
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Final
 
-from fpdf import FPDF
-from fpdf.drawing_primitives import DeviceCMYK, DeviceGray, DeviceRGB
-from fpdf.enums import AccessPermission, Align, XPos, YPos
-from fpdf.fonts import TTFFont
+import pikepdf
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 
 from checkout.receipts import content as c
+from checkout.receipts import typefaces
 from checkout.receipts.document import ReceiptDocument
-from checkout.receipts.fonts import FAMILY, SUBSETS, font_codes, text_width
-from checkout.receipts.pdf_file import ProtectedPDF, ReceiptOutput
-from checkout.receipts.pdf_security import Protection
 
 #: Everything a reader may do except change the document.
-PERMISSIONS: Final = (
-    AccessPermission.PRINT_LOW_RES
-    | AccessPermission.PRINT_HIGH_RES
-    | AccessPermission.COPY
-    | AccessPermission.COPY_FOR_ACCESSIBILITY
+PERMISSIONS: Final = pikepdf.Permissions(
+    accessibility=True,
+    extract=True,
+    print_lowres=True,
+    print_highres=True,
+    modify_annotation=False,
+    modify_assembly=False,
+    modify_form=False,
+    modify_other=False,
 )
+SPECIMEN: Final = "SPECIMEN"
 
-#: The owner password of this process's PDFs: random, never stored or shown. It only guards
-#: the permissions above, and nobody needs it: a receipt is never changed, only replaced.
-_OWNER_PASSWORD: Final = secrets.token_urlsafe(24)
-
-# Layout, in millimetres and points.
+# Layout, in millimetres (sizes in points).
+_PAGE_W, _PAGE_H = A4[0] / mm, A4[1] / mm
 _MARGIN: Final = 20.0
+_TOP: Final = 18.0
+_BOTTOM: Final = 20.0
+_TEXT_W: Final = _PAGE_W - 2 * _MARGIN
 _LABEL_WIDTH: Final = 62.0
 _AMOUNT_WIDTH: Final = 32.0
+_PAD: Final = 1.0  # space between a cell's edge and its text
 _INK: Final = (33, 37, 41)
 _MUTED: Final = (96, 102, 112)
 _RULE: Final = (205, 210, 217)
@@ -52,206 +58,133 @@ _BODY: Final = 9.5
 _SMALL: Final = 7.8
 
 
-class _ReceiptPDF(ProtectedPDF):
-    """An A4 page with a quiet footer: the receipt number, how to reach us, the page."""
+@dataclass(frozen=True, slots=True)
+class _Style:
+    size: float = _BODY
+    bold: bool = False
+    color: tuple[int, int, int] = _INK
 
-    def __init__(self, document: ReceiptDocument, footer: str, pages: int) -> None:
-        super().__init__(format="A4", unit="mm")
-        self._document = document
-        self._footer = footer
-        self.expected_pages = pages
+    @property
+    def face(self) -> str:
+        return typefaces.BOLD if self.bold else typefaces.REGULAR
 
-    def footer(self) -> None:
-        """Number, contact and page ("1/2") at the foot of every page.
-
-        A page's footer is drawn before the next page exists, so the total is the one the
-        layout expects (`_expected_pages`); `render_pdf` lays out again if it was wrong. (fpdf2's
-        total-pages alias would know it, but only lines without it take the fast `_write_line`.)
-        """
-        self.set_y(-14)
-        _style(self, size=_SMALL, color=_MUTED)
-        text = f"{self._document.number} · {self._footer} · {self.page_no()}/{self.expected_pages}"
-        width = self.w - self.r_margin - self.x
-        if not _write_line(self, text, width, 4, Align.C):
-            self.cell(width, 4, text, align=Align.C)
-
-    def file_id(self) -> str:
-        """An identifier from the receipt's number and date, not the clock: same input, same PDF."""
-        seed = f"{self._document.number}|{self._document.issued_on.isoformat()}"
-        digest = hashlib.md5(seed.encode(), usedforsecurity=False).hexdigest().upper()
-        return f"<{digest}><{digest}>"
+    def width(self, text: str) -> float:
+        """The width of `text` in millimetres."""
+        return typefaces.width(text, self.face, self.size) / float(mm)
 
 
-def render_pdf(document: ReceiptDocument, *, owner_password: str | None = None) -> bytes:
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A line of text whose baseline starts at (x, y), in mm from the page's top left."""
+
+    x: float
+    y: float
+    text: str
+    style: _Style
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    x1: float
+    x2: float
+    y: float
+
+
+@dataclass
+class _Page:
+    lines: list[_Line] = field(default_factory=list)
+    rules: list[_Rule] = field(default_factory=list)
+
+
+def render_pdf(document: ReceiptDocument, *, specimen: bool = False) -> bytes:
     """The receipt as PDF bytes: A4, text selectable, modification forbidden.
 
-    Without `owner_password` the process's own random one is used (never kept anywhere; one
-    per process, so that its O value is computed once, see `pdf_security`). Two renderings of
-    the same document differ in their encryption (AES starts each string and stream with a
-    random initialisation vector), not in what they show: a receipt is rendered once and
-    stored.
+    `specimen` marks every page SPECIMEN (every PDF made outside production). Two renderings
+    of the same document differ in their encryption (a random owner password and AES's random
+    initialisation vectors), not in what they show: a receipt is rendered once and stored.
     """
     what = c.content_for(document)
-    pdf = _laid_out(document, what, _expected_pages(what))
-    if pdf.pages_count != pdf.expected_pages:  # text ran over a page: number them again
-        pdf = _laid_out(document, what, pdf.pages_count)
-    pdf.protection = Protection(owner_password or _OWNER_PASSWORD, int(PERMISSIONS))
-    return bytes(pdf.output(output_producer_class=ReceiptOutput))
-
-
-def _expected_pages(what: c.Content) -> int:
-    """The pages the content asks for: one, and one more after each page break."""
-    return 1 + sum(isinstance(block, c.PageBreak) for block in what.blocks)
-
-
-def _laid_out(document: ReceiptDocument, what: c.Content, pages: int) -> _ReceiptPDF:
-    """The pages drawn, footers numbered "n/`pages`" (the last one at output)."""
-    pdf = _ReceiptPDF(document, what.footer, pages)
-    SUBSETS.add_to(pdf, _all_text(what, document))
-    _set_up(pdf, document, what)
+    layout = _Layout()
     for block in what.blocks:
-        _draw(pdf, block)
-    return pdf
+        _draw(layout, block)
+    footer = f"{document.number} · {what.footer}"
+    return protect(_paint(layout.pages, footer, what, document, specimen), document.issued_on)
 
 
-def _all_text(what: c.Content, document: ReceiptDocument) -> str:
-    """Every character the PDF will print, so the fonts can be cut down to them."""
-    parts = [what.footer, document.number, "0123456789/ ·"]  # the page numbers too
-    for block in what.blocks:
-        parts.extend(_texts(block))
-    return "".join(parts)
+def protect(pdf: bytes, issued_on: date) -> bytes:
+    """`pdf` encrypted (AES-128) so that it opens without a password and cannot be changed,
+    dated `issued_on` (not the clock: the same document gives the same content)."""
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        stamp = pikepdf.String(f"D:{issued_on:%Y%m%d}000000Z")
+        opened.docinfo[pikepdf.Name.CreationDate] = stamp
+        opened.docinfo[pikepdf.Name.ModDate] = stamp
+        out = io.BytesIO()
+        opened.save(out, encryption=_encryption())
+        return out.getvalue()
 
 
-def _texts(block: c.Block) -> list[str]:
-    """The strings in one block."""
-    if isinstance(block, c.Title | c.Heading | c.Paragraph):
-        return [block.text]
-    if isinstance(block, c.Fields):
-        return [text for row in block.rows for text in row]
-    if isinstance(block, c.Party):
-        return [block.label, *block.lines]
-    if isinstance(block, c.Table):
-        return [*block.columns, *(text for row in block.rows for text in row), *block.total]
-    if isinstance(block, c.Signature):
-        return [block.place_and_date, block.name, block.title, block.caption]
-    return []
+def _encryption() -> pikepdf.Encryption:
+    """A fresh owner password each time: nobody needs it, a receipt is replaced, not edited."""
+    owner = secrets.token_urlsafe(24)
+    return pikepdf.Encryption(owner=owner, user="", R=4, aes=True, allow=PERMISSIONS)
 
 
-def _set_up(pdf: FPDF, document: ReceiptDocument, what: c.Content) -> None:
-    """Page, margins, metadata and a creation date from the issue date."""
-    pdf.set_margins(_MARGIN, 18, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.set_creation_date(datetime.combine(document.issued_on, time(0), tzinfo=UTC))
-    pdf.set_lang(what.language)
-    pdf.set_title(what.title)
-    pdf.set_author(document.issuer.legal_name)
-    pdf.set_creator("donation-checkout")
-    pdf.add_page()
+class _Layout:
+    """Lines placed from the top of the first page down, a new page when one is full."""
+
+    def __init__(self) -> None:
+        self.pages: list[_Page] = [_Page()]
+        self.y = _TOP
+
+    def gap(self, height: float) -> None:
+        self.y += height
+
+    def new_page(self) -> None:
+        self.pages.append(_Page())
+        self.y = _TOP
+
+    def room_for(self, height: float) -> None:
+        """Start a new page unless `height` more fits on this one."""
+        if self.y + height > _PAGE_H - _BOTTOM:
+            self.new_page()
+
+    def text(
+        self,
+        text: str,
+        style: _Style,
+        line: float,
+        *,
+        x: float = _MARGIN,
+        width: float = _TEXT_W,
+        right: bool = False,
+    ) -> None:
+        """`text` wrapped to `width` from `x`, one line each `line` mm; right-aligned if asked."""
+        for row in _wrap(style, text, width):
+            self.room_for(line)
+            shift = width - style.width(row) if right else 0.0
+            baseline = self.y + 0.5 * line + 0.3 * style.size * 25.4 / 72
+            self.pages[-1].lines.append(_Line(x + shift, baseline, row, style))
+            self.y += line
+
+    def rule(self, x1: float = _MARGIN, x2: float = _PAGE_W - _MARGIN) -> None:
+        self.pages[-1].rules.append(_Rule(x1, x2, self.y))
 
 
-def _style(
-    pdf: FPDF, *, size: float = _BODY, bold: bool = False, color: tuple[int, ...] = _INK
-) -> None:
-    """Font size, weight and colour for what comes next."""
-    pdf.set_font(FAMILY, "B" if bold else "", size)
-    pdf.set_text_color(*color)
-
-
-def _gap(pdf: FPDF, height: float) -> None:
-    """Vertical space."""
-    pdf.ln(height)
-
-
-def _text(pdf: FPDF, text: str, line: float, width: float = 0, align: Align = Align.L) -> None:
-    """Text wrapped to `width` (the rest of the line if 0), one cell per line, from here down."""
-    x = pdf.get_x()
-    width = width or pdf.w - pdf.r_margin - x
-    for row in _wrap(pdf, text, width):
-        pdf.set_x(x)
-        if not _write_line(pdf, row, width, line, align):
-            pdf.cell(width, line, row, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
-
-
-def _write_line(pdf: FPDF, row: str, width: float, line: float, align: Align) -> bool:
-    """Write one line as `pdf.cell(width, line, row, align=align, new_x=LEFT, new_y=NEXT)`
-    does, operator for operator, when that line needs none of what makes `cell` slow; False
-    (nothing written) when it does.
-
-    `cell` splits the text into styled fragments, looks for fallback fonts, handles borders,
-    links, underlining and word spacing; a receipt's lines need none of that, and about thirty
-    `cell` calls were a third of its PDF's time. Lines with a character the current face lacks
-    (a name in another script), a page-number alias, or that would break the page go
-    through `cell`. `tests/unit/test_receipt_pdf.py` checks both write the same operators.
-    """
-    font, color = pdf.current_font, pdf.text_color
-    if (
-        not isinstance(font, TTFFont)
-        or color is None
-        or color == pdf.fill_color  # `cell` would set no colour and write no q ... Q
-        or font.is_symbol
-        or not row  # `cell` writes nothing for it
-        or pdf.str_alias_nb_pages in row
-        or pdf.will_page_break(line)
-    ):
-        return False
-    known = font_codes(font)
-    codes, units = [], 0.0
-    for char in row:
-        code_and_width = known.get(char)
-        if code_and_width is None:
-            unicode = ord(char)
-            if unicode not in font.glyph_ids:
-                return False
-            code_and_width = known[char] = (chr(font.subset.pick(unicode) or 0), font.cw[unicode])
-        codes.append(code_and_width[0])
-        units += code_and_width[1]
-    text_width = units * pdf.font_size_pt * 0.001 / pdf.k
-    if align == Align.R:
-        dx = width - pdf.c_margin - text_width
-    elif align == Align.C:
-        dx = (width - text_width) / 2
-    else:
-        dx = pdf.c_margin
-    if not pdf.current_font_is_set_on_page:  # set_font only notes the font; text sets it
-        pdf._out(pdf._set_font_for_page(font, pdf.font_size_pt))
-    k = pdf.k
-    baseline = pdf.h - pdf.y - 0.5 * line - 0.3 * pdf.font_size
-    pdf._out(
-        f"q BT {(pdf.x + dx) * k:.2f} {baseline * k:.2f} Td {_fill_operator(color)}"
-        f" ({font.escape_text(''.join(codes))}) Tj ET Q"
-    )
-    pdf._lasth = line
-    pdf.y += line
-    return True
-
-
-@lru_cache(maxsize=16)
-def _fill_operator(color: DeviceRGB | DeviceGray | DeviceCMYK) -> str:
-    """The operator that sets `color` for text, as `cell` writes it."""
-    return color.serialize().lower()
-
-
-def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    """Break `text` into lines no wider than `width` in the current font, at spaces.
-
-    fpdf2's multi_cell measures each candidate line again for every character it adds, which
-    made the long legal paragraphs the slowest part of a receipt; without kerning a line is as
-    wide as its words and spaces, so each word is measured once (and cached across receipts).
-    """
-    measure = partial(text_width, "B" in pdf.font_style, pdf.font_size_pt)
-    space = measure(" ")
+def _wrap(style: _Style, text: str, width: float) -> list[str]:
+    """Break `text` into lines no wider than `width` mm, at spaces (a longer word is cut)."""
+    space = style.width(" ")
     lines: list[str] = []
     words: list[str] = []
     used = 0.0
     for word in text.split(" "):
-        size = measure(word)
+        size = style.width(word)
         if words and used + space + size > width:
             lines.append(" ".join(words))
             words, used = [], 0.0
         if size > width:  # a word longer than a line (an e-mail address): cut it anywhere
-            *pieces, word = _cut(measure, word, width)
+            *pieces, word = _cut(style.width, word, width)
             lines.extend(pieces)
-            size = measure(word)
+            size = style.width(word)
         used += size + (space if words else 0.0)
         words.append(word)
     lines.append(" ".join(words))
@@ -268,132 +201,174 @@ def _cut(measure: Callable[[str], float], word: str, width: float) -> list[str]:
     return pieces
 
 
-def _draw(pdf: FPDF, block: c.Block) -> None:
-    """Lay one block out below the previous one."""
+def _draw(layout: _Layout, block: c.Block) -> None:
+    """Place one block below the previous one."""
     if isinstance(block, c.Title):
-        _draw_title(pdf, block)
+        _draw_title(layout, block)
     elif isinstance(block, c.Heading):
-        _gap(pdf, 2.5)
-        _style(pdf, size=10.5, bold=True)
-        _text(pdf, block.text, 5.2)
-        _gap(pdf, 1)
+        layout.gap(2.5)
+        layout.text(block.text, _Style(10.5, bold=True), 5.2)
+        layout.gap(1)
     elif isinstance(block, c.Paragraph):
-        _draw_paragraph(pdf, block)
+        _draw_paragraph(layout, block)
     elif isinstance(block, c.Fields):
-        _draw_fields(pdf, block)
+        _draw_fields(layout, block)
     elif isinstance(block, c.Party):
-        _draw_party(pdf, block)
+        _draw_party(layout, block)
     elif isinstance(block, c.Table):
-        _draw_table(pdf, block)
+        _draw_table(layout, block)
     elif isinstance(block, c.Signature):
-        _draw_signature(pdf, block)
+        _draw_signature(layout, block)
     elif isinstance(block, c.PageBreak):
-        pdf.add_page()
+        layout.new_page()
 
 
-def _draw_title(pdf: FPDF, block: c.Title) -> None:
+def _draw_title(layout: _Layout, block: c.Title) -> None:
     """The title, between two thin rules."""
-    _gap(pdf, 2)
-    _rule(pdf)
-    _gap(pdf, 2.5)
-    _style(pdf, size=11.5 if len(block.text) > 80 else 14, bold=True)
-    _text(pdf, block.text, 5.4 if len(block.text) > 80 else 7)
-    _gap(pdf, 2)
-    _rule(pdf)
-    _gap(pdf, 3)
+    long = len(block.text) > 80
+    layout.gap(2)
+    layout.rule()
+    layout.gap(2.5)
+    layout.text(block.text, _Style(11.5 if long else 14, bold=True), 5.4 if long else 7)
+    layout.gap(2)
+    layout.rule()
+    layout.gap(3)
 
 
-def _draw_paragraph(pdf: FPDF, block: c.Paragraph) -> None:
+def _draw_paragraph(layout: _Layout, block: c.Paragraph) -> None:
     """Running text; small print in grey."""
     if block.small:
-        _style(pdf, size=_SMALL, color=_MUTED)
-        _text(pdf, block.text, 3.5)
-        _gap(pdf, 1.5)
+        layout.text(block.text, _Style(_SMALL, color=_MUTED), 3.5)
+        layout.gap(1.5)
         return
-    _style(pdf, bold=block.bold)
-    _text(pdf, block.text, 4.6)
-    _gap(pdf, 2.2)
+    layout.text(block.text, _Style(bold=block.bold), 4.6)
+    layout.gap(2.2)
 
 
-def _draw_fields(pdf: FPDF, block: c.Fields) -> None:
+def _draw_fields(layout: _Layout, block: c.Fields) -> None:
     """Label (grey) and value side by side, one row each."""
+    value_x = _MARGIN + _LABEL_WIDTH
     for label, value in block.rows:
-        top = pdf.get_y()
-        _style(pdf, size=8.5, color=_MUTED)
-        _text(pdf, label, 4.6, width=_LABEL_WIDTH - 3)
-        bottom = pdf.get_y()
-        pdf.set_xy(_MARGIN + _LABEL_WIDTH, top)
-        _style(pdf)
-        _text(pdf, value, 4.6)
-        pdf.set_y(max(pdf.get_y(), bottom) + 0.6)
-    _gap(pdf, 2)
+        layout.room_for(4.6)
+        top = layout.y
+        layout.text(label, _Style(8.5, color=_MUTED), 4.6, width=_LABEL_WIDTH - 3)
+        bottom, layout.y = layout.y, top
+        layout.text(value, _Style(), 4.6, x=value_x, width=_PAGE_W - _MARGIN - value_x)
+        layout.y = max(layout.y, bottom) + 0.6
+    layout.gap(2)
 
 
-def _draw_party(pdf: FPDF, block: c.Party) -> None:
+def _draw_party(layout: _Layout, block: c.Party) -> None:
     """A name and address: the label small, the name bold."""
     if block.label:
-        _style(pdf, size=_SMALL, color=_MUTED)
-        _text(pdf, block.label, 3.6)
+        layout.text(block.label, _Style(_SMALL, color=_MUTED), 3.6)
     name, *rest = block.lines
-    _style(pdf, size=11 if not block.label else _BODY, bold=True)
-    _text(pdf, name, 5)
-    _style(pdf, size=8.8)
+    layout.text(name, _Style(11 if not block.label else _BODY, bold=True), 5)
     for line in rest:
-        _text(pdf, line, 4.1)
-    _gap(pdf, 3)
+        layout.text(line, _Style(8.8), 4.1)
+    layout.gap(3)
 
 
-def _draw_table(pdf: FPDF, block: c.Table) -> None:
+def _draw_table(layout: _Layout, block: c.Table) -> None:
     """Gifts in rows; the amount column right-aligned; the total bold under a rule."""
     others = len(block.columns) - 1
-    width = (pdf.epw - _AMOUNT_WIDTH) / others
+    width = (_TEXT_W - _AMOUNT_WIDTH) / others
     widths = (*([width] * others), _AMOUNT_WIDTH)
-    _style(pdf, size=_SMALL, bold=True, color=_MUTED)
-    _row(pdf, block.columns, widths, 3.6)
-    _rule(pdf)
-    _style(pdf, size=9)
+    _row(layout, block.columns, widths, _Style(_SMALL, bold=True, color=_MUTED), 3.6)
+    layout.rule()
     for row in block.rows:
-        _row(pdf, row, widths, 4.8)
-    _rule(pdf)
-    _style(pdf, size=9, bold=True)
-    _row(pdf, block.total, widths, 5.2)
-    _gap(pdf, 2)
+        _row(layout, row, widths, _Style(9), 4.8)
+    layout.rule()
+    _row(layout, block.total, widths, _Style(9, bold=True), 5.2)
+    layout.gap(2)
 
 
-def _row(pdf: FPDF, cells: tuple[str, ...], widths: tuple[float, ...], line: float) -> None:
+def _row(
+    layout: _Layout, cells: tuple[str, ...], widths: tuple[float, ...], style: _Style, line: float
+) -> None:
     """One table row; cells wrap, the row is as tall as its tallest cell."""
-    top, bottom = pdf.get_y(), pdf.get_y()
-    x = pdf.l_margin
+    layout.room_for(line)
+    top = bottom = layout.y
+    x = _MARGIN
     for index, (text, width) in enumerate(zip(cells, widths, strict=True)):
-        pdf.set_xy(x, top)
-        align = Align.R if index == len(cells) - 1 else Align.L
-        _text(pdf, text, line, width=width - 2, align=align)
-        bottom = max(bottom, pdf.get_y())
+        layout.y = top
+        right = index == len(cells) - 1
+        layout.text(text, style, line, x=x + _PAD, width=width - 2 * _PAD, right=right)
+        bottom = max(bottom, layout.y)
         x += width
-    pdf.set_xy(pdf.l_margin, bottom + 0.8)
+    layout.y = bottom + 0.8
 
 
-def _draw_signature(pdf: FPDF, block: c.Signature) -> None:
-    """Place and date, the signatory's name and title over a line, and the caption."""
-    _gap(pdf, 2)
-    _style(pdf)
-    _text(pdf, block.place_and_date, 4.6)
-    _gap(pdf, 1)
-    _style(pdf, bold=True)
-    _text(pdf, block.name, 4.6)
-    _style(pdf, size=8.8)
-    _text(pdf, block.title, 4.2)
-    pdf.set_draw_color(*_RULE)
-    pdf.line(_MARGIN, pdf.get_y() + 1, _MARGIN + 85, pdf.get_y() + 1)
-    _gap(pdf, 1.8)
+def _draw_signature(layout: _Layout, block: c.Signature) -> None:
+    """Place and date, the signatory's name and title, a line to sign on, and the caption."""
+    layout.room_for(30)  # the signature block stays together
+    layout.gap(2)
+    layout.text(block.place_and_date, _Style(), 4.6)
+    if block.sign_here:
+        layout.gap(9)  # room for a handwritten signature
+        layout.rule(_MARGIN, _MARGIN + 85)
+        layout.gap(1.5)
+    else:
+        layout.gap(1)
+    layout.text(block.name, _Style(bold=True), 4.6)
+    layout.text(block.title, _Style(8.8), 4.2)
+    layout.gap(1.8)
     if block.caption:
-        _style(pdf, size=_SMALL, color=_MUTED)
-        _text(pdf, block.caption, 3.6)
-    _gap(pdf, 2.5)
+        layout.text(block.caption, _Style(_SMALL, color=_MUTED), 3.6)
+    layout.gap(2.5)
 
 
-def _rule(pdf: FPDF) -> None:
-    """A thin grey line across the page."""
-    pdf.set_draw_color(*_RULE)
-    pdf.set_line_width(0.25)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+def _paint(
+    pages: list[_Page], footer: str, what: c.Content, document: ReceiptDocument, specimen: bool
+) -> bytes:
+    """Draw the laid-out pages, each with its footer (and the SPECIMEN mark if asked)."""
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, pageCompression=1, invariant=1, lang=what.language)
+    canvas.setTitle(what.title)
+    canvas.setAuthor(document.issuer.legal_name)
+    canvas.setCreator("donation-checkout")
+    footer_style = _Style(_SMALL, color=_MUTED)
+    for number, page in enumerate(pages, start=1):
+        if specimen:
+            _specimen_mark(canvas)
+        for rule in page.rules:
+            _line(canvas, rule.x1, rule.x2, rule.y)
+        text = f"{footer} · {number}/{len(pages)}"
+        x = (_PAGE_W - footer_style.width(text)) / 2
+        _write(canvas, [*page.lines, _Line(x, _PAGE_H - 14 + 2.5, text, footer_style)])
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def _write(canvas: Canvas, lines: list[_Line]) -> None:
+    """A page's lines in one text object, each run in the face that has its characters."""
+    text = canvas.beginText()
+    color: tuple[int, int, int] | None = None
+    for line in lines:
+        if line.style.color != color:
+            color = line.style.color
+            text.setFillColorRGB(*(part / 255 for part in color))
+        text.setTextOrigin(line.x * mm, (_PAGE_H - line.y) * mm)
+        for face, piece in typefaces.runs(line.text, line.style.face):
+            text.setFont(face, line.style.size)
+            text.textOut(piece)
+    canvas.drawText(text)
+
+
+def _line(canvas: Canvas, x1: float, x2: float, y: float) -> None:
+    canvas.setStrokeColorRGB(*(part / 255 for part in _RULE))
+    canvas.setLineWidth(0.25 * mm)
+    canvas.line(x1 * mm, (_PAGE_H - y) * mm, x2 * mm, (_PAGE_H - y) * mm)
+
+
+def _specimen_mark(canvas: Canvas) -> None:
+    """A large pale SPECIMEN across the page, under the text."""
+    canvas.saveState()
+    canvas.setFillColorRGB(0.85, 0.2, 0.2, alpha=0.18)
+    typefaces.covered(typefaces.BOLD)  # registered
+    canvas.setFont(typefaces.BOLD, 80)
+    canvas.translate(_PAGE_W / 2 * mm, _PAGE_H / 2 * mm)
+    canvas.rotate(45)
+    canvas.drawCentredString(0, -28, SPECIMEN)
+    canvas.restoreState()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
@@ -50,12 +50,21 @@ class ReceiptRefused(PermanentFailure):
 
 @dataclass(frozen=True)
 class ReceiptContext:
-    """What issuing needs besides the database: offices, the PDF renderer, today, mail domain."""
+    """What issuing needs besides the database: offices, the PDF renderer, today, mail domain.
+
+    `now` (the worker's clock) makes each office's today its own local day (an office in
+    Sydney is a day ahead of one in Toronto); without it, `today` is every office's day.
+    """
 
     offices: OfficeRegistry
     render: Renderer
     today: date
     message_domain: str
+    now: datetime | None = None
+
+    def today_for(self, office: Office) -> date:
+        """The office's calendar day now: receipt dates and numbers' years are its own."""
+        return office.local_date(self.now) if self.now is not None else self.today
 
 
 def active_receipt_for(session: Session, payment_id: int) -> Receipt | None:
@@ -79,54 +88,94 @@ def check_exemption(office: Office, today: date) -> None:
         )
 
 
+@dataclass
+class Issued:
+    """What numbering a set of payments came to, per payment id."""
+
+    #: Each payment's receipt: the one just numbered, or the one that covered it already.
+    receipts: dict[int, Receipt] = field(default_factory=dict)
+    #: Why a payment got no receipt when one was due (the outbox parks its message as dead).
+    refused: dict[int, Exception] = field(default_factory=dict)
+    #: The receipts numbered now, in the order of their offices' codes and payments' ids.
+    new: list[Receipt] = field(default_factory=list)
+
+
 def issue_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -> Receipt | None:
     """The receipt for one payment, once; None when none is due (refunded, or annual only)."""
-    found = session.execute(_payments_with_cover().where(Payment.id == payment_id)).first()
-    if found is None:
-        raise PermanentFailure(f"no payment {payment_id}")
-    payment, covered_by = found
-    if covered_by is not None:
-        return session.get(Receipt, covered_by)
-    office = _office_due(payment, ctx)
-    if office is None:
-        return None
-    return issue(session, office, [payment], ctx, recurring=payment.plan_id is not None)
+    issued = issue_for_payments(session, [payment_id], ctx)
+    if payment_id in issued.refused:
+        raise issued.refused[payment_id]
+    return issued.receipts.get(payment_id)
 
 
-def issue_for_payments(
-    session: Session, payment_ids: list[int], ctx: ReceiptContext
-) -> list[Receipt]:
-    """What `issue_for_payment` does for each payment, for many at once: the new receipts.
+def issue_for_payments(session: Session, payment_ids: list[int], ctx: ReceiptContext) -> Issued:
+    """What `issue_for_payment` does for each payment, for many at once.
 
-    The payments are read in one query; each office's serials are taken in one step, offices
-    in the order of their codes (as `numbering` asks of every transaction that takes several
-    offices' counters); the receipts, their items and their rendering messages are written in
-    a statement each. All or nothing: a refusal for any payment raises, and the caller runs
-    them one by one instead.
+    The payments are locked first (`lock_payments`), so a refund that lands meanwhile waits
+    for this transaction and its revision then finds the receipt, and what is read here is
+    their state under the lock; then each office's serials are taken in one step, offices in
+    the order of their codes (as `numbering` asks of every transaction that takes several
+    offices' counters). An office that may not issue (a German exemption notice too old)
+    refuses its payments only; an unknown payment is refused alone.
     """
+    lock_payments(session, payment_ids)
     found = session.execute(_payments_with_cover().where(Payment.id.in_(payment_ids))).all()
-    missing = set(payment_ids) - {payment.id for payment, _covered in found}
-    if missing:
-        raise PermanentFailure(f"no payments {sorted(missing)}")
+    issued = Issued()
+    for missing in set(payment_ids) - {payment.id for payment, _covered in found}:
+        issued.refused[missing] = PermanentFailure(f"no payment {missing}")
     due: dict[str, list[Payment]] = defaultdict(list)
     for payment, covered_by in found:
         office = _office_due(payment, ctx) if covered_by is None else None
-        if office is not None:
+        if covered_by is not None:
+            issued.receipts[payment.id] = session.get_one(Receipt, covered_by)
+        elif office is not None:
             due[office.code].append(payment)
-    receipts: list[Receipt] = []
     for code in sorted(due):
-        office = ctx.offices.get(code)
-        check_exemption(office, ctx.today)
         payments = sorted(due[code], key=lambda payment: payment.id)
-        serials = take_serials(session, code, ctx.today.year, len(payments))
-        receipts += [
-            _numbered(office, [payment], ctx, serial, recurring=payment.plan_id is not None)
-            for payment, serial in zip(payments, serials, strict=True)
-        ]
-    session.add_all(receipts)
+        try:
+            check_exemption(ctx.offices.get(code), ctx.today_for(ctx.offices.get(code)))
+        except ReceiptRefused as refusal:
+            issued.refused.update(dict.fromkeys((p.id for p in payments), refusal))
+            continue
+        issued.new += _number_all(session, ctx, code, payments)
+    session.add_all(issued.new)
     session.flush()  # the partial unique index refuses a payment already on an active receipt
-    enqueue_all(session, RENDER_RECEIPT, [_render_message(receipt) for receipt in receipts])
-    return receipts
+    enqueue_all(session, RENDER_RECEIPT, [render_message(receipt) for receipt in issued.new])
+    issued.receipts.update({receipt.items[0].payment_id: receipt for receipt in issued.new})
+    return issued
+
+
+def _number_all(
+    session: Session, ctx: ReceiptContext, code: str, payments: list[Payment]
+) -> list[Receipt]:
+    """One receipt each for `payments` of office `code`, their serials taken in one step."""
+    office = ctx.offices.get(code)
+    serials = take_serials(session, code, ctx.today_for(office).year, len(payments))
+    return [
+        numbered(office, [payment], ctx, serial, recurring=payment.plan_id is not None)
+        for payment, serial in zip(payments, serials, strict=True)
+    ]
+
+
+def lock_payments(session: Session, payment_ids: list[int]) -> list[Payment]:
+    """The payments, locked until the transaction ends (in the order of their ids) and read
+    afresh under the lock.
+
+    Issuing and revising a payment's receipt take this lock before anything else (before a
+    receipt counter): a refund that lands while a receipt is being numbered waits for the
+    number to be committed, and the revision it queues then finds the receipt; a numbering
+    that starts after the refund sees it. SQLite has one writer at a time, which serialises
+    the same way.
+    """
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.id.in_(payment_ids))
+            .order_by(Payment.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _payments_with_cover() -> Select[Payment, int]:
@@ -161,21 +210,30 @@ def issue(
     replaces: Receipt | None = None,
     period: tuple[date, date] | None = None,
     recurring: bool = False,
-) -> Receipt:
-    """Number a receipt for `payments` (one donor) and queue its rendering."""
-    check_exemption(office, ctx.today)
-    serial = next_serial(session, office.code, ctx.today.year)
-    receipt = _numbered(
+) -> Receipt | None:
+    """Number a receipt for those of `payments` (one donor) whose money is still kept, and
+    queue its rendering; None when none is.
+
+    The payments are locked and read afresh first (see `lock_payments`): one refunded since
+    the caller read it is left out.
+    """
+    check_exemption(office, ctx.today_for(office))
+    locked = lock_payments(session, [payment.id for payment in payments])
+    payments = [payment for payment in locked if Status(payment.status) in MONEY_KEPT]
+    if not payments:
+        return None
+    serial = next_serial(session, office.code, ctx.today_for(office).year)
+    receipt = numbered(
         office, payments, ctx, serial, replaces=replaces, period=period, recurring=recurring
     )
     session.add(receipt)
     session.flush()  # the partial unique index refuses a payment already on an active receipt
-    key, payload = _render_message(receipt)
+    key, payload = render_message(receipt)
     enqueue(session, RENDER_RECEIPT, key, payload)
     return receipt
 
 
-def _numbered(
+def numbered(
     office: Office,
     payments: list[Payment],
     ctx: ReceiptContext,
@@ -185,16 +243,18 @@ def _numbered(
     period: tuple[date, date] | None = None,
     recurring: bool = False,
 ) -> Receipt:
-    """Receipt `serial` of this year for `payments` (one donor), with its items."""
+    """Receipt `serial` of this year for `payments` (one donor), with its items (not added
+    to the session: the caller adds it, or many at once)."""
     donor = payments[0].donation.donor
     assert donor is not None
-    lines = tuple(documents.gift_line(payment) for payment in payments)
+    lines = tuple(documents.gift_line(payment, office) for payment in payments)
     language = documents.receipt_language(office, donor.locale)
-    number = format_number(office.code, ctx.today.year, serial)
+    year = ctx.today_for(office).year
+    number = format_number(office.code, year, serial)
     return Receipt(
         number=number,
         office_code=office.code,
-        year=ctx.today.year,
+        year=year,
         serial=serial,
         kind=office.receipt_kind,
         donor_id=donor.id,
@@ -207,6 +267,7 @@ def _numbered(
         period_end=period[1] if period else None,
         recurring=recurring,
         message_id=f"<receipt.{number}@{ctx.message_domain}>",
+        issued_at=ctx.now or utcnow(),  # the moment its number's year and its date come from
         items=[
             ReceiptItem(
                 payment_id=payment.id,
@@ -218,7 +279,7 @@ def _numbered(
     )
 
 
-def _render_message(receipt: Receipt) -> tuple[str, dict[str, int]]:
+def render_message(receipt: Receipt) -> tuple[str, dict[str, int]]:
     """The outbox key and payload that render a numbered receipt and email it."""
     return f"render-{receipt.number}", {"receipt_id": receipt.id}
 
@@ -246,7 +307,7 @@ def render(session: Session, receipt: Receipt, ctx: ReceiptContext) -> None:
         receipt.donor_snapshot,
         lines,
         receipt.number,
-        receipt.issued_at.date(),
+        office.local_date(as_utc(receipt.issued_at)),
         receipt.language,
         period=period,
         recurring=receipt.recurring,
@@ -306,9 +367,9 @@ def void_and_reissue(
     first) and each payment as it is now (a partial refund lowers the amount); it is skipped
     when nothing is left to confirm.
     """
-    payments = [session.get(Payment, item.payment_id) for item in receipt.items if item.active]
+    payments = lock_payments(session, [item.payment_id for item in receipt.items if item.active])
     void(session, receipt, reason)
-    kept = [p for p in payments if p is not None and Status(p.status) in MONEY_KEPT]
+    kept = [p for p in payments if Status(p.status) in MONEY_KEPT]
     if not kept:
         return None
     office = ctx.offices.get(receipt.office_code)
@@ -320,9 +381,56 @@ def void_and_reissue(
     return issue(session, office, kept, ctx, replaces=receipt, period=period)
 
 
+@dataclass(frozen=True)
+class Revision:
+    """What revising a payment's receipt did: the receipt voided, and its replacement."""
+
+    voided: Receipt | None = None
+    replacement: Receipt | None = None
+
+
+def revise_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -> Revision:
+    """A refund or lost dispute: void the payment's receipt, and reissue for what was kept.
+
+    The payment is locked first, as issuing locks it (`lock_payments`): a receipt being
+    numbered for it is committed before this reads, so "no receipt" here means none was or
+    will be issued for the money as it was (an issue that starts later sees the refund).
+    """
+    payments = lock_payments(session, [payment_id])
+    if not payments:
+        raise PermanentFailure(f"no payment {payment_id}")
+    payment = payments[0]
+    receipt = active_receipt_for(session, payment.id)
+    if receipt is None:
+        return Revision()
+    reason = f"payment {payment.id} is {payment.status}"
+    if Status(payment.status) in MONEY_KEPT:
+        return Revision(receipt, void_and_reissue(session, receipt, reason, ctx))
+    void(session, receipt, reason)
+    return Revision(receipt)
+
+
+def pdf_to_show(session: Session, receipt: Receipt, offices: OfficeRegistry) -> bytes:
+    """The receipt's PDF as staff or the donor download it again (the support console and the
+    portal call this): the stored bytes while it stands; for a void receipt, a copy stamped
+    VOID with the date it was voided and its replacement's number. The stored original is
+    never changed."""
+    if receipt.pdf is None:
+        raise ValueError(f"receipt {receipt.number} is not rendered yet, or its PDF was erased")
+    if receipt.status != VOID:
+        return receipt.pdf
+    from checkout.receipts import stamp  # ReportLab and pikepdf load only where PDFs are made
+
+    office = offices.get(receipt.office_code)
+    replacement = session.scalar(select(Receipt.number).where(Receipt.replaces_id == receipt.id))
+    voided_on = office.local_date(as_utc(receipt.voided_at or utcnow()))
+    words = stamp.stamp_text(receipt.kind, receipt.language, voided_on, replacement)
+    return stamp.stamped_void(receipt.pdf, words, office.local_date(as_utc(receipt.issued_at)))
+
+
 def resend(session: Session, receipt: Receipt, to: str | None = None) -> None:
     """Send the same stored PDF again (same Message-ID: a duplicate is recognisable), to the
-    donor or to another address `to` that the donor confirmed."""
+    donor or to another address `to` that the donor confirmed (support's copy)."""
     if receipt.status != ISSUED or receipt.pdf is None:
         raise ValueError(f"receipt {receipt.number} is void or not yet rendered")
     payload: dict[str, int | str] = {"receipt_id": receipt.id}

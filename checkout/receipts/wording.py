@@ -31,15 +31,15 @@ DE_TOTAL_FIGURES: Final = "Gesamtbetrag der Zuwendung – in Ziffern –"
 DE_GIFT_DATE: Final = "Tag der Zuwendung"
 DE_PERIOD: Final = "Zeitraum der Sammelbestätigung"
 DE_NO_WAIVER: Final = "Es handelt sich um den Verzicht auf Erstattung von Aufwendungen: Nein"
-#: Fields: purpose ("Förderung ..."), tax_office, tax_number, notice_date, period_clause.
+#: The BMF model's sentence for a body exempted by notice (Freistellungsbescheid), in full.
+#: Fields: purpose ("Förderung ..."), tax_office, tax_number, notice_date, assessment_period.
 DE_EXEMPTION: Final = (
     "Wir sind wegen {purpose} nach dem Freistellungsbescheid bzw. nach der Anlage zum "
-    "Körperschaftsteuerbescheid des {tax_office}, StNr. {tax_number}, vom {notice_date}"
-    "{period_clause} nach § 5 Abs. 1 Nr. 9 des Körperschaftsteuergesetzes von der "
-    "Körperschaftsteuer und nach § 3 Nr. 6 des Gewerbesteuergesetzes von der Gewerbesteuer "
-    "befreit."
+    "Körperschaftsteuerbescheid des {tax_office}, StNr. {tax_number}, vom {notice_date} für den "
+    "letzten Veranlagungszeitraum {assessment_period} nach § 5 Abs. 1 Nr. 9 des "
+    "Körperschaftsteuergesetzes von der Körperschaftsteuer und nach § 3 Nr. 6 des "
+    "Gewerbesteuergesetzes von der Gewerbesteuer befreit."
 )
-DE_PERIOD_CLAUSE: Final = " für den letzten Veranlagungszeitraum {assessment_period}"
 DE_USE: Final = "Es wird bestätigt, dass die Zuwendung nur zur {purpose} verwendet wird."
 DE_NO_OTHER_CONFIRMATIONS: Final = (
     "Es wird bestätigt, dass über die in der Gesamtsumme enthaltenen Zuwendungen keine weiteren "
@@ -51,7 +51,8 @@ DE_WAIVER_IN_ANNEX: Final = (
     "Sammelbestätigung zu entnehmen."
 )
 DE_SIGNATURE_CAPTION: Final = "(Ort, Datum und Unterschrift des Zuwendungsempfängers)"
-#: Allowed once the office has told its tax office that it issues receipts by machine.
+#: Printed only once the office has told its tax office that it issues receipts by machine
+#: (`machine_receipts_notified` in offices.toml); otherwise the receipt is signed by hand.
 DE_MACHINE_MADE: Final = (
     "Diese Bestätigung wurde maschinell erstellt und ist ohne Unterschrift gültig."
 )
@@ -83,6 +84,8 @@ DE_TOTAL: Final = "Gesamtsumme"
 
 COMMON: Final[Mapping[str, Mapping[str, str]]] = {
     "en": {
+        "void_stamp": "VOID since {date}",
+        "void_replaced_by": "replaced by receipt no. {number}",
         "number": "Receipt number",
         "issued_on": "Date of issue",
         "gift_date": "Date of gift",
@@ -97,6 +100,8 @@ COMMON: Final[Mapping[str, Mapping[str, str]]] = {
         "contact": "Questions? {email} · {phone}",
     },
     "de": {
+        "void_stamp": "VOID – ungültig seit {date}",
+        "void_replaced_by": "ersetzt durch Nr. {number}",
         "number": "Nr.",
         "issued_on": "Ausgestellt am",
         "gift_date": "Tag der Zuwendung",
@@ -111,6 +116,8 @@ COMMON: Final[Mapping[str, Mapping[str, str]]] = {
         "contact": "Fragen? {email} · {phone}",
     },
     "nl": {
+        "void_stamp": "VOID – ongeldig sinds {date}",
+        "void_replaced_by": "vervangen door nr. {number}",
         "number": "Nummer",
         "issued_on": "Datum",
         "gift_date": "Datum van je gift",
@@ -125,6 +132,8 @@ COMMON: Final[Mapping[str, Mapping[str, str]]] = {
         "contact": "Vragen? {email} · {phone}",
     },
     "fr": {
+        "void_stamp": "VOID – annulé depuis le {date}",
+        "void_replaced_by": "remplacé par le reçu no {number}",
         "number": "Numéro du reçu",
         "issued_on": "Date d'émission",
         "gift_date": "Date du don",
@@ -199,6 +208,14 @@ AU_GIFT: Final = (
     "{organisation} confirms that it received {amount} from you as a gift. You received "
     "nothing in return. Gifts of $2 or more to {organisation} are tax deductible."
 )
+
+AU_SUMMARY_TITLE: Final = "Summary of your gifts, {start} to {end}"
+AU_SUMMARY_NOT_A_RECEIPT: Final = (
+    "This is a summary for your records, not a receipt. Each gift listed here already has its "
+    "own receipt, named in the list; keep those receipts for your tax return."
+)
+AU_SUMMARY_COLUMNS: Final = ("Date of gift", "Receipt", "Amount")
+AU_SUMMARY_TOTAL: Final = "Total of the gifts receipted above"
 
 # --- Netherlands: ANBI ----------------------------------------------------------------------
 

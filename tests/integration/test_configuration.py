@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ from checkout.paths import CONFIG_DIR
 
 REGISTRY = load_registry(CONFIG_DIR / "offices.toml")
 PG_URL = "postgresql://checkout@db.internal/checkout"
+#: The shipped offices file as a charity would deploy it: its legal data filled in.
+FILLED_IN = Path(tempfile.mkdtemp()) / "offices.toml"
+FILLED_IN.write_text(
+    (CONFIG_DIR / "offices.toml")
+    .read_text(encoding="utf-8")
+    .replace("example = true", "example = false"),
+    encoding="utf-8",
+)
 
 
 def production_environ() -> dict[str, str]:
@@ -33,6 +42,7 @@ def production_environ() -> dict[str, str]:
         "CHECKOUT_SMTP_HOST": "smtp.charity.example",
         "CHECKOUT_MAIL_FROM": "IJM <receipts@ijm.charity>",
         "CHECKOUT_MAIL_MESSAGE_DOMAIN": "ijm.charity",
+        "CHECKOUT_OFFICES_FILE": str(FILLED_IN),
     }
     for office in REGISTRY:
         environ[office.stripe.secret_key_env] = f"sk_live_{office.code}"
@@ -147,6 +157,31 @@ def test_production_refuses_a_test_publishable_key() -> None:
     variable = REGISTRY.get("DE").stripe.publishable_key_env
     environ = production_environ() | {variable: "pk_test_123"}
     assert f"{variable} is a test key (office DE)" in refusal(environ)
+
+
+@pytest.mark.parametrize("code", ["DE", "AU"])
+def test_production_refuses_an_office_whose_legal_data_is_still_the_example(
+    tmp_path: Path, code: str
+) -> None:
+    shipped = (CONFIG_DIR / "offices.toml").read_text(encoding="utf-8")
+    one_left = tmp_path / "offices.toml"
+    marker = f"[offices.{code}]\nexample = true"
+    assert marker in shipped
+    filled = shipped.replace("example = true", "example = false")
+    one_left.write_text(filled.replace(f"[offices.{code}]\nexample = false", marker))
+    refused = refusal({**production_environ(), "CHECKOUT_OFFICES_FILE": str(one_left)})
+    assert f"office {code}: its legal data in the offices file is still the shipped EXAMPLE" in (
+        refused
+    )
+    others = [o.code for o in REGISTRY if o.code != code]
+    assert not any(f"office {other}: its legal data" in refused for other in others)
+
+
+def test_the_shipped_offices_file_is_refused_in_production() -> None:
+    shipped = str(CONFIG_DIR / "offices.toml")
+    refused = refusal({**production_environ(), "CHECKOUT_OFFICES_FILE": shipped})
+    for office in REGISTRY:
+        assert f"office {office.code}: its legal data" in refused
 
 
 def test_every_problem_is_listed_at_once() -> None:

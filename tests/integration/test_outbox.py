@@ -1,4 +1,5 @@
-"""The outbox: idempotent enqueue, retries with backoff, dead letters, leases, staff commands."""
+"""The outbox: idempotent enqueue, a transaction per message or per declared batch, retries
+with backoff, dead letters, leases, staff commands."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from checkout.db import get_database
-from checkout.outbox.effects import ConcurrentPerformer
 from checkout.outbox.models import OutboxMessage
-from checkout.outbox.registry import Later, PermanentFailure, enqueue, enqueue_all, register
+from checkout.outbox.registry import (
+    PermanentFailure,
+    enqueue,
+    enqueue_all,
+    register,
+    register_batch,
+)
 from checkout.outbox.worker import Worker, WorkerSettings, backoff
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -49,54 +55,32 @@ def _spawn(session, payload) -> None:
         raise ConnectionError("failed after writing")
 
 
-EFFECTS: list[object] = []
-
-
-@register("test.later")
-def _later(session, payload) -> Later:
-    """A side effect for the worker to perform, then a write that records it."""
-
-    def perform() -> None:
-        if payload.get("fail"):
-            raise ConnectionError("server said no")
-        EFFECTS.append(payload["n"])
-
-    def then() -> None:
-        enqueue(session, "test.record", f"after-{payload['n']}", {})
-        if payload.get("fail_then"):
-            raise RuntimeError("could not record it")
-
-    return Later(perform, then)
-
-
 @register("test.note_session")
 def _note_session(session, payload) -> None:
     SESSIONS.append(("note", session))
 
 
-GROUP_CALLS: list[list[object]] = []
+BATCH_CALLS: list[list[object]] = []
 
 
-def _spawn_all(session, payloads) -> None:
-    """Handles several messages at once: writes for each, then fails if one says so."""
-    GROUP_CALLS.append([payload["n"] for payload in payloads])
-    SESSIONS.append(("together", session))
+@register_batch("test.batch", 3)
+def _spawn_batch(session, payloads) -> list[Exception | None]:
+    """Several messages at once: writes for each but those it fails; raises if told to."""
+    BATCH_CALLS.append([payload["n"] for payload in payloads])
+    SESSIONS.append(("batch", session))
+    if any(payload.get("explode") for payload in payloads):
+        raise RuntimeError("the batch broke")
+    outcomes: list[Exception | None] = []
     for payload in payloads:
+        if payload.get("fail") == "dead":
+            outcomes.append(PermanentFailure("refused"))
+            continue
+        if payload.get("fail"):
+            outcomes.append(ConnectionError("this one failed"))
+            continue
         enqueue(session, "test.record", f"child-of-{payload['n']}", {"parent": payload["n"]})
-    if any(payload.get("fail") for payload in payloads):
-        raise ConnectionError("one of them failed")
-
-
-register("test.together", alone=True, together=_spawn_all)(_spawn)
-
-
-def _later_all(session, payloads) -> list[Later | None]:
-    """Effects for several messages at once; None where a message has nothing to do."""
-    GROUP_CALLS.append([payload["n"] for payload in payloads])
-    return [None if payload.get("nothing") else _later(session, payload) for payload in payloads]
-
-
-register("test.together_later", together=_later_all)(_later)
+        outcomes.append(None)
+    return outcomes
 
 
 class Clock:
@@ -181,45 +165,6 @@ def test_a_permanent_refusal_is_dead_at_once_with_its_reason(db_session, worker)
     assert "exemption notice older than 5 years" in (message.last_error or "")
 
 
-def test_side_effects_are_performed_after_the_handlers_and_then_recorded(
-    db_session, worker
-) -> None:
-    EFFECTS.clear()
-    messages = [
-        add(db_session, "test.later", "later-0", n=0),
-        add(db_session, "test.later", "later-1", n=1, fail=True),
-        add(db_session, "test.later", "later-2", n=2, fail_then=True),
-    ]
-    assert worker.run_once() == 1
-    assert EFFECTS == [0, 2]
-    assert keys_like(db_session, "after-%") == ["after-0"]  # a failed record is rolled back
-    outcomes = []
-    for message in messages:
-        db_session.refresh(message)
-        outcomes.append((message.status, message.attempts, message.last_error))
-    assert outcomes == [
-        ("done", 0, None),
-        ("pending", 1, "ConnectionError: server said no"),
-        ("pending", 1, "RuntimeError: could not record it"),
-    ]
-
-
-def test_a_concurrent_performer_performs_a_batchs_effects_at_once() -> None:
-    """Each effect waits for the others: performed one after the other, none would finish."""
-    arrived = threading.Barrier(3, timeout=5)
-    performer = ConcurrentPerformer(threads=3)
-
-    def refuse() -> None:
-        arrived.wait()
-        raise PermanentFailure("address refused")
-
-    try:
-        outcomes = performer([arrived.wait, refuse, arrived.wait])
-    finally:
-        performer.close()
-    assert [type(outcome) for outcome in outcomes] == [type(None), PermanentFailure, type(None)]
-
-
 def test_messages_are_claimed_in_the_order_they_fell_due(app, db_session, clock) -> None:
     """Due order (the index's): a retried message waits behind what fell due before it."""
     later = add(db_session, "test.record", "due-later", n=1)
@@ -246,15 +191,6 @@ def test_a_claimed_message_is_taken_again_only_after_its_lease(app, db_session, 
     assert CALLS == [{"n": 7}]
 
 
-@pytest.mark.parametrize("threads", [0, -2, "four"])
-def test_a_worker_refuses_a_send_thread_count_below_one(app, threads: object) -> None:
-    app.config["OUTBOX_SEND_THREADS"] = threads
-    with app.app_context():  # as the `flask` command gives every command
-        result = app.test_cli_runner().invoke(args=["worker", "--once"])
-    assert result.exit_code == 2  # a usage error, before any message is claimed
-    assert "OUTBOX_SEND_THREADS must be a whole number of at least 1" in result.output
-
-
 def test_staff_can_list_and_retry_dead_messages(app, db_session, worker) -> None:
     message = add(db_session, "test.refuse", "refuse-2")
     worker.run_once()
@@ -274,8 +210,8 @@ def keys_like(db_session, pattern: str) -> list[str]:
     )
 
 
-def test_a_failing_message_loses_its_own_writes_and_no_one_elses(db_session, worker) -> None:
-    """Messages of one name share a transaction, each in a savepoint of its own."""
+def test_each_message_runs_in_a_transaction_of_its_own(db_session, worker) -> None:
+    """A failing message loses its own writes and no one else's."""
     SESSIONS.clear()
     parents = [add(db_session, "test.spawn", f"spawn-{n}", n=n, fail=n == 2) for n in range(4)]
     assert worker.run_once() == 3
@@ -286,67 +222,32 @@ def test_a_failing_message_loses_its_own_writes_and_no_one_elses(db_session, wor
         statuses.append((parent.status, parent.attempts))
     assert statuses == [("done", 0), ("done", 0), ("pending", 1), ("done", 0)]
     assert "failed after writing" in (parents[2].last_error or "")
-    assert len({id(session) for _name, session in SESSIONS}) == 1  # one transaction
+    assert len({id(session) for _name, session in SESSIONS}) == 4  # a transaction each
 
 
-def test_messages_of_different_names_run_in_different_transactions(db_session, worker) -> None:
-    """A transaction keeps its locks to the end: one name's locks never wait on another's work."""
-    SESSIONS.clear()
-    for n in range(2):
-        add(db_session, "test.spawn", f"mixed-spawn-{n}", n=f"mixed-{n}")
-        add(db_session, "test.note_session", f"mixed-note-{n}")
-    assert worker.run_once() == 4
-    by_name: dict[str, set[int]] = {}
-    for name, session in SESSIONS:
-        by_name.setdefault(name, set()).add(id(session))
-    assert [len(ids) for ids in by_name.values()] == [1, 1]
-    assert by_name["spawn"].isdisjoint(by_name["note"])
-
-
-def test_a_long_transaction_commits_and_goes_on_in_a_new_one(app, db_session, clock) -> None:
-    """Past `transaction_seconds` the messages done so far commit; the rest run afterwards."""
-    SESSIONS.clear()
-    ticks = iter(range(0, 1000, 10))  # ten seconds pass between two looks at the timer
-    settings = WorkerSettings(transaction_seconds=15)
-    worker = Worker(
-        get_database(app).session_factory,
-        settings,
-        name="w1",
-        clock=clock,
-        timer=lambda: float(next(ticks)),
-    )
-    for n in range(5):
-        add(db_session, "test.note_session", f"long-{n}")
-    assert worker.run_once() == 5
-    sessions = [session for _name, session in SESSIONS]
-    # started at 0: message 1 at 10 s, message 2 at 20 s is past 15: a new transaction
-    assert [len({id(s) for s in sessions[i : i + 2]}) for i in (0, 2, 4)] == [1, 1, 1]
-    assert len({id(session) for session in sessions}) == 3
-
-
-def test_a_transaction_that_fails_to_commit_runs_its_messages_one_by_one(
+def test_a_transaction_that_fails_to_commit_counts_a_failed_attempt(
     app, db_session, worker
 ) -> None:
-    """Nothing of the failed transaction stands; each message runs again on its own."""
-    SESSIONS.clear()
-    failures = iter([False, True])  # the claim commits; the group's commit fails, later ones not
+    """Nothing of the failed transaction stands; the message is retried later."""
+    failures = iter([False, True])  # the claim commits; the message's commit fails
 
     def sessions():
         session = get_database(app).session_factory()
 
         @event.listens_for(session, "before_commit")
         def _refuse_once(session) -> None:
-            if not session.in_nested_transaction() and next(failures, False):
+            if next(failures, False):
                 raise OperationalError("COMMIT", {}, ConnectionError("server went away"))
 
         return session
 
     worker.sessions = sessions
-    for n in range(3):
-        add(db_session, "test.spawn", f"commit-{n}", n=f"commit-{n}")
-    assert worker.run_once() == 3
-    assert keys_like(db_session, "child-of-commit-%") == [f"child-of-commit-{n}" for n in range(3)]
-    assert len({id(session) for _name, session in SESSIONS}) == 4  # one for all, then one each
+    message = add(db_session, "test.spawn", "commit-0", n="commit-0")
+    assert worker.run_once() == 0
+    assert keys_like(db_session, "child-of-commit-%") == []
+    db_session.refresh(message)
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "server went away" in (message.last_error or "")
 
 
 @given(attempts=st.integers(1, 40), jitter=st.floats(0, 1, exclude_max=True))
@@ -392,70 +293,86 @@ def test_two_transactions_enqueuing_one_key_at_once_share_the_message(engine) ->
             cleanup.execute(delete(OutboxMessage).where(OutboxMessage.key.like("race-enqueue-%")))
 
 
-def test_a_group_handler_runs_a_transactions_messages_in_one_call(db_session, worker) -> None:
-    GROUP_CALLS.clear()
+def test_a_batch_handler_runs_up_to_its_size_in_one_transaction(db_session, worker) -> None:
+    BATCH_CALLS.clear()
     SESSIONS.clear()
-    messages = [add(db_session, "test.together", f"together-{n}", n=f"t{n}") for n in range(3)]
-    assert worker.run_once() == 3
-    assert GROUP_CALLS == [["t0", "t1", "t2"]]
-    assert [name for name, _session in SESSIONS] == ["together"]  # not the one-by-one handler
-    assert keys_like(db_session, "child-of-t%") == ["child-of-t0", "child-of-t1", "child-of-t2"]
+    messages = [add(db_session, "test.batch", f"batch-{n}", n=f"b{n}") for n in range(4)]
+    add(db_session, "test.note_session", "between")
+    assert worker.run_once() == 5
+    assert BATCH_CALLS == [["b0", "b1", "b2"], ["b3"]]  # batches of at most 3
+    batches = [session for name, session in SESSIONS if name == "batch"]
+    notes = [session for name, session in SESSIONS if name == "note"]
+    assert len({id(session) for session in batches + notes}) == 3
+    assert keys_like(db_session, "child-of-b%") == [f"child-of-b{n}" for n in range(4)]
     for message in messages:
         db_session.refresh(message)
         assert (message.status, message.attempts) == ("done", 0)
 
 
-def test_a_failing_group_handler_leaves_nothing_and_its_messages_run_one_by_one(
-    db_session, worker
-) -> None:
-    """All or nothing: then each message alone, so the failure is its own message's."""
-    GROUP_CALLS.clear()
-    SESSIONS.clear()
+def test_a_batch_handler_fails_its_messages_one_by_one(db_session, worker) -> None:
+    """Its outcomes say which failed: retried with backoff, or dead; the rest are done."""
+    BATCH_CALLS.clear()
     messages = [
-        add(db_session, "test.together", f"apart-{n}", n=f"a{n}", fail=n == 1) for n in range(3)
+        add(db_session, "test.batch", "own-0", n="o0"),
+        add(db_session, "test.batch", "own-1", n="o1", fail="retry"),
+        add(db_session, "test.batch", "own-2", n="o2", fail="dead"),
     ]
-    assert worker.run_once() == 2
-    assert GROUP_CALLS == [["a0", "a1", "a2"]]
-    # The group's writes were rolled back; each message then ran in a transaction of its own.
-    assert keys_like(db_session, "child-of-a%") == ["child-of-a0", "child-of-a2"]
-    assert [name for name, _session in SESSIONS] == ["together", "spawn", "spawn", "spawn"]
-    assert len({id(session) for _name, session in SESSIONS[1:]}) == 3
-    outcomes = []
-    for message in messages:
-        db_session.refresh(message)
-        outcomes.append((message.status, message.attempts))
-    assert outcomes == [("done", 0), ("pending", 1), ("done", 0)]
-
-
-def test_a_group_handlers_effects_are_performed_and_fail_one_by_one(db_session, worker) -> None:
-    GROUP_CALLS.clear()
-    EFFECTS.clear()
-    messages = [
-        add(db_session, "test.together_later", "gl-0", n=0),
-        add(db_session, "test.together_later", "gl-1", n=1, fail=True),
-        add(db_session, "test.together_later", "gl-2", n=2, nothing=True),
-        add(db_session, "test.together_later", "gl-3", n=3),
-    ]
-    assert worker.run_once() == 3
-    assert GROUP_CALLS == [[0, 1, 2, 3]]
-    assert EFFECTS == [0, 3]
-    assert keys_like(db_session, "after-%") == ["after-0", "after-3"]
-    outcomes = []
-    for message in messages:
-        db_session.refresh(message)
-        outcomes.append((message.status, message.attempts))
-    assert outcomes == [("done", 0), ("pending", 1), ("done", 0), ("done", 0)]
-
-
-def test_a_single_message_of_a_group_handler_runs_through_the_plain_handler(
-    db_session, worker
-) -> None:
-    GROUP_CALLS.clear()
-    SESSIONS.clear()
-    add(db_session, "test.together", "single-0", n="s0")
     assert worker.run_once() == 1
-    assert GROUP_CALLS == []
-    assert [name for name, _session in SESSIONS] == ["spawn"]
+    assert BATCH_CALLS == [["o0", "o1", "o2"]]
+    assert keys_like(db_session, "child-of-o%") == ["child-of-o0"]
+    outcomes = []
+    for message in messages:
+        db_session.refresh(message)
+        outcomes.append((message.status, message.attempts))
+    assert outcomes == [("done", 0), ("pending", 1), ("dead", 1)]
+    assert "this one failed" in (messages[1].last_error or "")
+
+
+def test_a_batch_handler_that_raises_leaves_nothing_and_fails_every_message(
+    db_session, worker
+) -> None:
+    messages = [
+        add(db_session, "test.batch", f"boom-{n}", n=f"x{n}", explode=n == 1) for n in range(3)
+    ]
+    assert worker.run_once() == 0
+    assert keys_like(db_session, "child-of-x%") == []
+    for message in messages:
+        db_session.refresh(message)
+        assert (message.status, message.attempts) == ("pending", 1)
+        assert "the batch broke" in (message.last_error or "")
+
+
+def test_a_batch_size_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        register_batch("test.empty", 0)
+
+
+def test_a_message_nobody_handles_fails_alone(db_session, worker) -> None:
+    unknown = add(db_session, "test.nobody", "nobody-1")
+    known = add(db_session, "test.record", "somebody-1", n=1)
+    assert worker.run_once() == 1
+    db_session.refresh(unknown)
+    db_session.refresh(known)
+    assert (unknown.status, unknown.attempts, known.status) == ("pending", 1, "done")
+
+
+def test_the_outbox_imports_no_feature_and_no_mail() -> None:
+    """Infrastructure: features register with it, never the other way round."""
+    import ast
+    from pathlib import Path
+
+    import checkout.outbox
+
+    imported = set()
+    for path in Path(checkout.outbox.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    ours = {name for name in imported if name.startswith("checkout.")}
+    allowed = ("checkout.outbox", "checkout.core", "checkout.db", "checkout.dbtypes")
+    assert {name for name in ours if not name.startswith(allowed)} == set()
 
 
 def test_enqueue_all_adds_messages_in_one_go_and_skips_keys_already_queued(db_session) -> None:

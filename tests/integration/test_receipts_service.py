@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from checkout.offices import OfficeRegistry, load_registry
 from checkout.outbox.models import OutboxMessage
 from checkout.paths import CONFIG_DIR
 from checkout.receipts import annual, services
-from checkout.receipts.models import ReceiptItem
+from checkout.receipts.models import Receipt, ReceiptItem
 from checkout.wizard.models import CheckoutDraft
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
@@ -55,6 +56,9 @@ def donor(session, office: str = "DE", **values) -> Donor:
     return person
 
 
+_SUBSCRIPTIONS = itertools.count(1)
+
+
 def payment(
     session,
     person: Donor,
@@ -79,7 +83,7 @@ def payment(
     if plan:
         made.plan = RecurringPlan(
             donation=donation,
-            stripe_subscription_id=f"sub_{id(made)}",
+            stripe_subscription_id=f"sub_{next(_SUBSCRIPTIONS)}",
             stripe_customer_id="cus_1",
             status="active",
             interval="month",
@@ -138,7 +142,7 @@ def test_many_payments_are_numbered_at_once_office_by_office(db_session) -> None
     # Office by office in code order; one step for DE, whose counter exists (the others' first
     # step finds no counter for the year, creates it and takes again).
     assert counters_taken == ["DE", "NL", "NL", "UK", "UK"]
-    numbers = {item.payment_id: r.number for r in made for item in r.items}
+    numbers = {item.payment_id: r.number for r in made.new for item in r.items}
     assert numbers == {
         paid[2].id: "DE-2026-000002",
         paid[4].id: "DE-2026-000003",
@@ -150,19 +154,24 @@ def test_many_payments_are_numbered_at_once_office_by_office(db_session) -> None
     queued = db_session.scalars(
         select(OutboxMessage.payload).where(OutboxMessage.name == "receipts.render")
     ).all()
-    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id] + [r.id for r in made])
-    assert services.issue_for_payments(db_session, ids, ctx()) == []  # nothing twice
+    new_ids = [receipt.id for receipt in made.new]
+    assert sorted(m["receipt_id"] for m in queued) == sorted([covered.id, *new_ids])
+    again = services.issue_for_payments(db_session, ids, ctx())
+    assert again.new == []  # nothing twice
+    assert again.receipts[already.id] is covered
 
 
-def test_numbering_many_at_once_is_all_or_nothing(db_session) -> None:
+def test_a_refusal_when_numbering_many_is_only_its_own_payments(db_session) -> None:
     dutch = payment(db_session, donor(db_session, "NL", email="nl@example.org"))
     german = payment(db_session, donor(db_session))
-    with pytest.raises(services.ReceiptRefused):
-        services.issue_for_payments(
-            db_session, [dutch.id, german.id], ctx(with_exemption(date(2021, 11, 1)))
-        )
-    with pytest.raises(services.PermanentFailure, match="no payments \\[999999\\]"):
-        services.issue_for_payments(db_session, [dutch.id, 999999], ctx())
+    issued = services.issue_for_payments(
+        db_session, [dutch.id, german.id, 999999], ctx(with_exemption(date(2021, 11, 1)))
+    )
+    assert [receipt.number for receipt in issued.new] == ["NL-2026-000001"]
+    assert isinstance(issued.refused[german.id], services.ReceiptRefused)
+    assert isinstance(issued.refused[999999], services.PermanentFailure)
+    assert "no payment 999999" in str(issued.refused[999999])
+    assert services.active_receipt_for(db_session, german.id) is None
 
 
 def test_no_receipt_for_money_not_kept(db_session) -> None:
@@ -279,7 +288,8 @@ def test_annual_statements_cover_what_no_receipt_did_and_never_twice(db_session)
         for month in (1, 2, 3)
     ]
     payment(db_session, person, minor=9900, status="refunded")
-    payment(db_session, person, minor=700, paid=datetime(2025, 12, 31, 23, tzinfo=UTC))
+    # 23:59 on New Year's Eve in Berlin: the year before
+    payment(db_session, person, minor=700, paid=datetime(2025, 12, 31, 22, 59, tzinfo=UTC))
     period = annual.tax_year(germany, 2026)
     groups = annual.grouped(annual.unreceipted(db_session, germany, period))
     assert [[p.id for p in group] for group in groups.values()] == [[p.id for p in monthly]]
@@ -299,3 +309,124 @@ def test_the_address_names_the_country_in_the_receipts_language(db_session) -> N
     assert receipt is not None
     assert receipt.language == "de"
     assert receipt.donor_snapshot["address"][-1] == "Deutschland"
+
+
+def test_new_year_in_berlin_starts_the_german_tax_year(db_session) -> None:
+    """00:30 on 1 January in Berlin is 23:30 on 31 December in UTC: the new year's gift."""
+    germany = OFFICES.get("DE")
+    person = donor(db_session)
+    new_year = payment(db_session, person, paid=datetime(2025, 12, 31, 23, 30, tzinfo=UTC))
+    found = annual.unreceipted(db_session, germany, annual.tax_year(germany, 2026))
+    assert [p.id for p in found] == [new_year.id]
+    assert annual.unreceipted(db_session, germany, annual.tax_year(germany, 2025)) == []
+
+
+def test_one_in_the_morning_of_1_july_in_sydney_belongs_to_the_new_australian_year(
+    db_session,
+) -> None:
+    """01:00 on 1 July 2026 in Sydney is 15:00 on 30 June in UTC."""
+    australia = OFFICES.get("AU")
+    person = donor(db_session, "AU", email="au@example.org")
+    gift = payment(db_session, person, paid=datetime(2026, 6, 30, 15, 0, tzinfo=UTC))
+    gift.currency = gift.donation.currency = "AUD"
+    old_year, new_year = annual.tax_year(australia, 2026), annual.tax_year(australia, 2027)
+    assert annual.unreceipted(db_session, australia, old_year) == []
+    assert [p.id for p in annual.unreceipted(db_session, australia, new_year)] == [gift.id]
+    receipt = rendered(db_session, services.issue_for_payment(db_session, gift.id, ctx()))
+    assert receipt.items[0].received_on == date(2026, 7, 1)  # the day it was in Sydney
+
+
+def test_receipts_are_dated_and_numbered_by_the_offices_own_day(db_session) -> None:
+    """At 23:30 UTC on 31 December it is already New Year in Berlin: a German receipt is
+    numbered in and dated the new year."""
+    person = donor(db_session)
+    gift = payment(db_session, person, paid=datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
+    late = services.ReceiptContext(
+        OFFICES,
+        render,
+        date(2026, 12, 31),
+        "test.invalid",
+        now=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+    )
+    receipt = services.issue_for_payment(db_session, gift.id, late)
+    assert receipt is not None
+    assert receipt.number == "DE-2027-000001"
+    services.render(db_session, receipt, late)
+    assert RENDERED[-1].issued_on == date(2027, 1, 1)
+    assert RENDERED[-1].gifts[0].received_on == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "year", "today", "allowed"),
+    [
+        ("DE", 2026, date(2026, 12, 31), False),
+        ("DE", 2026, date(2027, 1, 1), True),
+        ("AU", 2026, date(2026, 6, 30), False),
+        ("AU", 2026, date(2026, 7, 1), True),
+    ],
+)
+def test_a_statement_waits_for_the_end_of_its_period(
+    code: str, year: int, today: date, allowed: bool
+) -> None:
+    office = OFFICES.get(code)
+    period = annual.tax_year(office, year)
+    if allowed:
+        annual.check_period_over(office, period, today)
+    else:
+        with pytest.raises(annual.PeriodNotOver, match="can be issued from"):
+            annual.check_period_over(office, period, today)
+
+
+def _year_of_gifts(session, year: int, donors: int, gifts: int) -> None:
+    """`donors` German donors, each with `gifts` monthly gifts in `year` not yet receipted."""
+    for n in range(donors):
+        person = donor(session, email=f"year-{year}-{n}@example.org")
+        for month in range(1, gifts + 1):
+            paid = datetime(year, month, 2, tzinfo=UTC)
+            payment(session, person, minor=1000, plan=True, paid=paid)
+    session.flush()
+
+
+def _issue_year(session, year: int) -> tuple[int, list[int], int]:
+    """Issue `year`'s German statements in batches of two donors: how many, the batches'
+    sizes, and how many SELECTs it took."""
+    germany = OFFICES.get("DE")
+    reads: list[str] = []
+    batches: list[int] = []
+    engine = session.get_bind()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            reads.append(statement)
+
+    try:
+        issued = annual.issue_statements(
+            session,
+            germany,
+            annual.tax_year(germany, year),
+            ctx(today=date(2027, 1, 2)),
+            batch=2,
+            progress=batches.append,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", _note)
+    return issued, batches, len(reads)
+
+
+def test_a_year_is_issued_in_batches_of_donors_with_a_fixed_number_of_queries(
+    db_session,
+) -> None:
+    """Five donors in batches of two: three batches, each committed and the session emptied;
+    twice the gifts take no more queries (no lazy load per donation or donor)."""
+    _year_of_gifts(db_session, 2025, 5, gifts=3)
+    _year_of_gifts(db_session, 2026, 5, gifts=6)
+    db_session.commit()
+    few = _issue_year(db_session, 2025)
+    assert len(db_session.identity_map) == 0  # emptied after each batch
+    many = _issue_year(db_session, 2026)
+    assert few[:2] == many[:2] == (5, [2, 2, 1])
+    assert few[2] == many[2]
+    made = db_session.scalars(select(Receipt).where(Receipt.period_start.is_not(None))).all()
+    assert sorted(len(r.items) for r in made) == [3] * 5 + [6] * 5
+    assert _issue_year(db_session, 2026)[:2] == (0, [])  # never twice

@@ -16,15 +16,15 @@ from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
-from checkout.payments import confirm_views, defences, webhooks, wiring
+from checkout.payments import defences, webhooks, wiring
 from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
-from checkout.payments import views as pay_views
 from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers
 from checkout.settings import is_production, load_config, refuse_unsafe_production
 from checkout.site import access_log, errors, headers, i18n
 from checkout.site.views import blueprint as site_blueprint
 from checkout.staff import web as staff_web
 from checkout.support import web as support_web
+from checkout.wizard import pay_views
 from checkout.wizard import thanks as wizard_thanks
 from checkout.wizard import views as wizard_views
 
@@ -90,7 +90,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(wizard_views.blueprint)
     app.register_blueprint(wizard_thanks.blueprint)
     app.register_blueprint(pay_views.blueprint)
-    app.register_blueprint(confirm_views.blueprint)
+    app.register_blueprint(pay_views.confirm_blueprint)
     app.jinja_env.globals["proof_of_work_challenge"] = defences.review_challenge
     app.jinja_env.globals["proof_of_work_texts"] = defences.proof_of_work_texts
     app.register_blueprint(webhooks.blueprint)

@@ -32,7 +32,19 @@ def make_donation(session: Session, draft: CheckoutDraft | None = None, **values
     values.setdefault("amount_minor", 5000)
     values.setdefault("frequency", "once")
     values.setdefault("method", "card")
-    donation = Donation(draft=draft or make_draft(session), **values)
+    donation = Donation(draft_id=(draft or make_draft(session)).id, **values)
     session.add(donation)
     session.flush()
     return donation
+
+
+def stored_draft(session: Session, **values: Any) -> int:
+    """The id of a new draft, added and flushed (a donation keeps only its draft's id)."""
+    from checkout.wizard.models import CheckoutDraft
+
+    values.setdefault("locale", "en")
+    values.setdefault("data", {})
+    draft = CheckoutDraft(**values)
+    session.add(draft)
+    session.flush()
+    return int(draft.id)

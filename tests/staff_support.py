@@ -24,7 +24,7 @@ from checkout.outbox.models import DEAD, OutboxMessage
 from checkout.receipts.models import Receipt, ReceiptItem
 from checkout.staff import services
 from checkout.staff.models import StaffAccount
-from checkout.wizard.models import CheckoutDraft
+from tests.factories import stored_draft
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple 42"
@@ -142,7 +142,7 @@ def make_donor_records(
     paid_at = datetime(2026, 3, 1, 10, tzinfo=UTC)
     suffix = f"{office}{abs(hash(email)) % 10**8}"
     donation = Donation(
-        draft=CheckoutDraft(locale="en", data={}, frozen_at=paid_at),
+        draft_id=stored_draft(session, frozen_at=paid_at),
         donor=person,
         office_code=office,
         currency=currency,
@@ -164,7 +164,7 @@ def make_donor_records(
         card_brand="visa",
     )
     monthly = Donation(
-        draft=CheckoutDraft(locale="en", data={}),
+        draft_id=stored_draft(session),
         donor=person,
         office_code=office,
         currency=currency,

@@ -23,6 +23,8 @@ SAMPLE_ADDRESSES = {
     "AU": ("AU", "2000", "Sydney", "02 9876 5432"),
     "INT": ("US", "20001", "Washington", "202 555 0143"),
 }
+#: The state or province where the country's addresses need one (Google's address data).
+SAMPLE_REGIONS = {"CA": "ON", "AU": "NSW", "INT": "DC"}
 
 
 def sample_country(office: Office) -> str:
@@ -71,6 +73,7 @@ def amount_data(office: Office, **changes: str) -> dict[str, str]:
     rules = office.currencies[office.default_currency]
     preset = rules.presets[0]
     data = {
+        "country": sample_country(office),
         "currency": office.default_currency,
         "frequency": office.frequencies[0],
         "amount": f"{preset.currency}:{preset.minor}",
@@ -91,6 +94,7 @@ def details_data(office: Office, notice: str, **changes: str) -> dict[str, str]:
         "address_line1": "1 Main Street",
         "postcode": postcode,
         "city": city,
+        "region": SAMPLE_REGIONS.get(office.code, ""),
         "shown_notice": notice,
     }
     if office.donor.middle_initial:

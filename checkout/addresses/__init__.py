@@ -21,6 +21,7 @@ from checkout.addresses.postal import (
     UnknownCountry,
     country_rules,
     format_lines,
+    normalise,
     validate,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "UnknownCountry",
     "country_rules",
     "format_lines",
+    "normalise",
     "validate",
 ]

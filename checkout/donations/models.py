@@ -18,7 +18,6 @@ from checkout.core.money import Money
 from checkout.db import Base
 from checkout.dbtypes import UtcDateTime
 from checkout.donations.states import Status
-from checkout.wizard.models import CheckoutDraft
 
 STATUSES = tuple(status.value for status in Status)
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")"
@@ -126,7 +125,6 @@ class Donation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
-    draft: Mapped[CheckoutDraft] = relationship()
     donor: Mapped[Donor | None] = relationship()
     plan: Mapped[RecurringPlan | None] = relationship(back_populates="donation")
     payments: Mapped[list[Payment]] = relationship(back_populates="donation", order_by="Payment.id")

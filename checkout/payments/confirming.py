@@ -55,6 +55,7 @@ class Context:
     guard: Guard
     breaker: Breaker
     address: str
+    draft: str  # the draft's public id (declines are counted per draft too)
     return_url: str
 
 
@@ -69,7 +70,7 @@ def _identity(donation: Donation, context: Context, fingerprint: str | None) -> 
     donor = donation.donor
     return Attempt(
         intent=intent_of(donation) or "",
-        draft=donation.draft.public_id,
+        draft=context.draft,
         address=context.address,
         email=donor.email if donor is not None else "",
         fingerprint=fingerprint,

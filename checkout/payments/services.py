@@ -7,6 +7,8 @@ same idempotency key: Stripe returns the same PaymentIntent instead of making a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,9 +16,12 @@ from sqlalchemy.orm import Session
 from checkout.consent import services as consent
 from checkout.consent.services import Evidence, MandateShown
 from checkout.core.clock import utcnow
+from checkout.core.errors import CheckoutError
 from checkout.db import upsert_insert
+from checkout.donations.mandates import mandate_reference
 from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.donations.states import Status
+from checkout.donations.values import DonorDetails, Gift, total_token
 from checkout.offices import Office
 from checkout.offices.models import DEBIT_METHODS
 from checkout.payments.gateway import (
@@ -24,24 +29,65 @@ from checkout.payments.gateway import (
     PaymentGateway,
     RecurringPlanRequest,
 )
-from checkout.wizard.context import DonorDetails, Gift
-from checkout.wizard.models import CheckoutDraft
 
 INTERVALS = {"monthly": "month", "yearly": "year"}
 
 
-def donation_for_draft(session: Session, draft: CheckoutDraft) -> Donation | None:
+class TotalChanged(CheckoutError):
+    """The total the review page showed is not what would be charged now."""
+
+
+class MandateChanged(CheckoutError):
+    """The direct-debit mandate the review page showed is not the office's current one."""
+
+
+@dataclass(frozen=True, slots=True)
+class DonationStart:
+    """A complete draft's gift as the review page showed it, when "Donate" is pressed."""
+
+    draft_id: int
+    locale: str  # the language the draft was filled in (the donor's emails)
+    language: str  # the page's language now (the mandate's text was shown in it)
+    office: Office
+    gift: Gift
+    donor: DonorDetails
+    method: str
+    shown_total: str  # total_token of what the review page said would be charged
+    shown_mandate: str  # mandate_reference of the mandate it showed ("" for none)
+
+
+def donation_for_draft(session: Session, draft_id: int | None) -> Donation | None:
     """The donation a draft already started, if any."""
-    return session.scalar(select(Donation).where(Donation.draft_id == draft.id))
+    if draft_id is None:
+        return None
+    return session.scalar(select(Donation).where(Donation.draft_id == draft_id))
+
+
+def start_donation(
+    session: Session,
+    start: DonationStart,
+    evidence: Evidence,
+    mandate: MandateShown | None,
+    hash_key: str,
+) -> Donation:
+    """The checks before money can move, then the donation row (once per draft).
+
+    The charge must be what the review page showed, and a debit's mandate the text it showed:
+    otherwise TotalChanged or MandateChanged, and the donor looks again.
+    """
+    existing = donation_for_draft(session, start.draft_id)
+    if existing is not None:
+        return existing
+    if start.shown_total != total_token(start.gift.total):
+        raise TotalChanged(start.shown_total)
+    if start.shown_mandate != mandate_reference(start.office, start.method, start.language):
+        raise MandateChanged(start.shown_mandate)
+    return create_donation(session, start, evidence, hash_key, mandate)
 
 
 def create_donation(
     session: Session,
-    draft: CheckoutDraft,
-    office: Office,
-    gift: Gift,
-    donor: DonorDetails,
-    method: str,
+    start: DonationStart,
     evidence: Evidence,
     hash_key: str,
     mandate: MandateShown | None = None,
@@ -50,31 +96,26 @@ def create_donation(
 
     The consent the details step collected goes into the ledger in the same transaction.
     """
-    office_code = office.code
-    locked = _lock_draft(session, draft)
-    existing = donation_for_draft(session, locked)
-    if existing is not None:
-        return existing
+    office, gift, donor = start.office, start.gift, start.donor
     donation = Donation(
-        draft=locked,
-        donor=upsert_donor(session, office_code, donor, locked.locale),
-        office_code=office_code,
+        draft_id=start.draft_id,
+        donor=upsert_donor(session, office.code, donor, start.locale),
+        office_code=office.code,
         currency=gift.currency,
         amount_minor=gift.amount.minor,
         fee_minor=gift.fee.minor,
         frequency=gift.frequency,
-        method=method,
+        method=start.method,
         status=Status.PENDING.value,
         gift_aid_declared_at=utcnow() if donor.gift_aid else None,
     )
-    locked.frozen_at = utcnow()  # nothing typed may change once money can move
     session.add(donation)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
         # Another request created it between our check and our insert (SQLite has no row lock).
-        found = donation_for_draft(session, locked)
+        found = donation_for_draft(session, start.draft_id)
         assert found is not None
         return found
     assert donation.donor is not None
@@ -89,15 +130,9 @@ def create_donation(
         donation_id=donation.id,
         evidence=evidence,
         hash_key=hash_key,
-        mandate=mandate if method in DEBIT_METHODS else None,
+        mandate=mandate if start.method in DEBIT_METHODS else None,
     )
     return donation
-
-
-def _lock_draft(session: Session, draft: CheckoutDraft) -> CheckoutDraft:
-    """Serialise concurrent pay clicks on one draft (a row lock on PostgreSQL)."""
-    statement = select(CheckoutDraft).where(CheckoutDraft.id == draft.id).with_for_update()
-    return session.scalars(statement.execution_options(populate_existing=True)).one()
 
 
 def upsert_donor(session: Session, office_code: str, details: DonorDetails, locale: str) -> Donor:
@@ -129,6 +164,7 @@ def upsert_donor(session: Session, office_code: str, details: DonorDetails, loca
     donor.middle_initial, donor.country = details.middle_initial, details.country
     donor.address_line1, donor.address_line2 = details.address_line1, details.address_line2
     donor.postcode, donor.city, donor.phone = details.postcode, details.city, details.phone
+    donor.region = details.region or None
     donor.locale = locale
     return donor
 

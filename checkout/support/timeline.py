@@ -23,6 +23,7 @@ from checkout.outbox.models import DEAD, DONE, OutboxMessage
 from checkout.receipts.models import Receipt
 from checkout.staff.permissions import Scope
 from checkout.support.models import StaffRefund, SupportNote
+from checkout.wizard.models import CheckoutDraft
 
 #: Two kept charges of the same amount this close together look like one gift paid twice.
 DOUBLE_CHARGE_WINDOW = timedelta(hours=24)
@@ -81,6 +82,7 @@ class DonorPage:
     notes: list[SupportNote]
     refunds: list[StaffRefund]
     charges: list[ChargeRow]
+    drafts: dict[int, Any] = field(default_factory=dict)  # draft id -> (created_at, frozen_at)
     timeline: list[Entry] = field(default_factory=list)
 
 
@@ -92,7 +94,6 @@ def donor_page(session: Session, donor: Donor, scope: Scope, domain: str) -> Don
             select(Donation)
             .where(Donation.donor_id == donor.id)
             .options(
-                joinedload(Donation.draft),
                 selectinload(Donation.payments),
                 joinedload(Donation.plan),
             )
@@ -123,6 +124,7 @@ def donor_page(session: Session, donor: Donor, scope: Scope, domain: str) -> Don
         ),
         refunds=_refunds(session, donations),
         charges=charges_for_address(session, donor.email, scope),
+        drafts=_drafts(session, donations),
     )
     page.timeline = _timeline(page)
     return page
@@ -241,11 +243,25 @@ def _kept(payment: Payment) -> bool:
     return Status(payment.status) in MONEY_KEPT
 
 
+def _drafts(session: Session, donations: list[Donation]) -> dict[int, Any]:
+    """When each donation's draft was begun and reached payment (a donation keeps only its
+    draft's id)."""
+    ids = [donation.draft_id for donation in donations]
+    rows = session.execute(
+        select(CheckoutDraft.id, CheckoutDraft.created_at, CheckoutDraft.frozen_at).where(
+            CheckoutDraft.id.in_(ids)
+        )
+    )
+    return {row.id: row for row in rows}
+
+
 def _timeline(page: DonorPage) -> list[Entry]:
     """Everything with a moment, newest first."""
     entries: list[Entry] = []
     for donation in page.donations:
-        entries.append(Entry(as_utc(donation.draft.created_at), "draft", donation))
+        draft = page.drafts.get(donation.draft_id)
+        if draft is not None:
+            entries.append(Entry(as_utc(draft.created_at), "draft", draft))
         entries.append(Entry(as_utc(donation.created_at), "donation", donation))
         if donation.plan is not None:
             entries.append(Entry(as_utc(donation.plan.created_at), "plan", donation.plan))

@@ -1,71 +1,24 @@
-"""Step 2, your details: country first (it picks the office), then what that office needs."""
+"""Step 2, your details: what the office of the donor's country (chosen on step 1) needs."""
 
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
 from typing import Any
 
 import phonenumbers
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from markupsafe import Markup, escape
-from wtforms import BooleanField, HiddenField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, HiddenField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length
 
+from checkout.addresses import PostalAddress, UnknownCountry, country_rules, normalise, validate
 from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.donations.values import DonorDetails
 from checkout.site.i18n import lazy_gettext as _l
-from checkout.wizard.context import DonorDetails, StepContext
+from checkout.wizard.context import StepContext
+from checkout.wizard.countries import country_choices
 from checkout.wizard.forms import StepForm
-from checkout.wizard.postcodes import is_valid_postcode, normalise_postcode
 
 NAME_MAX = 100
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
-
-
-@cache
-def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
-    """Every country by its name in the donor's language, sorted for that language.
-
-    Cached per locale: sorting Babel's ~250 territory names took a millisecond per page.
-    """
-    names = Locale.parse(locale).territories
-    codes = [
-        code
-        for code in names
-        if isinstance(code, str)
-        and len(code) == 2
-        and code.isalpha()
-        and code not in _NOT_COUNTRIES
-    ]
-    pairs = ((code, str(names[code])) for code in codes)
-    return tuple(sorted(pairs, key=lambda item: item[1].casefold()))
-
-
-def option_tag(value: str, label: object, selected: bool) -> str:
-    """One <option>, as the select_field macro writes it."""
-    mark = " selected" if selected else ""
-    return f'<option value="{escape(value)}"{mark}>{escape(label)}</option>'
-
-
-@cache
-def _country_options(locale: str) -> tuple[str, frozenset[str]]:
-    """The <option> tags of every country in `locale`, none selected, and their codes.
-
-    Cached per locale: writing ~250 escaped options took the template half a millisecond.
-    """
-    choices = country_choices(locale)
-    tags = "\n    ".join(option_tag(code, name, selected=False) for code, name in choices)
-    return tags, frozenset(code for code, _name in choices)
-
-
-def country_options(locale: str, selected: object) -> str:
-    """Every country's <option> in `locale`, with `selected` (a code) marked."""
-    tags, codes = _country_options(locale)
-    if isinstance(selected, str) and selected in codes:
-        plain = option_tag(selected, "", selected=False).removesuffix("</option>")
-        tags = tags.replace(plain, plain.removesuffix(">") + " selected>", 1)
-    return tags
 
 
 def _printable(text: str) -> bool:
@@ -80,7 +33,6 @@ def _required(message: Any) -> list[Any]:
 class DetailsForm(StepForm):
     """Who gives: name, email, the address the office's receipt needs, consent choices."""
 
-    country = SelectField(_l("Country"), validate_choice=False)
     first_name = StringField(_l("First name"), _required(_l("Please enter your first name.")))
     middle_initial = StringField(_l("Middle initial"))
     no_middle_name = BooleanField(_l("I have no middle name"))
@@ -91,26 +43,18 @@ class DetailsForm(StepForm):
     address_line2 = StringField(_l("Address line 2 (optional)"), [Length(max=NAME_MAX)])
     postcode = StringField(_l("Postcode"), [Length(max=20)])
     city = StringField(_l("Town or city"), [Length(max=NAME_MAX)])
+    region = StringField(_l("State, province or region"), [Length(max=NAME_MAX)])
     email_opt_in = BooleanField()
     gift_aid = BooleanField()
     # Which office's notice, in which version and language, the donor had in front of them.
     shown_notice = HiddenField()
 
     def configure(self, context: StepContext) -> None:
-        """Countries in the donor's language; the notice of the office being shown."""
-        self.country.choices = [("", _l("Choose your country")), *country_choices(context.locale)]
-        if self.country.data is None and context.country:
-            self.country.data = context.country  # nothing typed yet: preselect the guess
+        """The notice of the office being shown, and the country's address rules."""
         # What the submitted page showed is evidence; what this page shows goes out now.
         self.acknowledged_notice = str(self.shown_notice.data or "")
         self.shown_notice.data = self.notice_reference(context)
-
-    def country_option_tags(self) -> Markup:
-        """The country select's options: the prompt, then every country (cached per locale)."""
-        prompt_value, prompt = (self.country.choices or [("", "")])[0]
-        head = option_tag(prompt_value, prompt, selected=prompt_value == self.country.data)
-        tail = country_options(self.context.locale, self.country.data)
-        return Markup(f"{head}\n    {tail}")  # noqa: S704 - every part escaped in option_tag
+        self.address_rules = _rules(context.country)
 
     @staticmethod
     def notice_reference(context: StepContext) -> str:
@@ -118,20 +62,27 @@ class DetailsForm(StepForm):
         notice = data_notice(context)
         return f"{context.office.code}:{notice.version}:{context.locale}"
 
-    # --- field rules ------------------------------------------------------------------------
+    @property
+    def moved(self) -> bool:
+        """True when the submitted page showed another office's notice (the country changed on
+        the first step since): the page says so in one sentence, not as a field's error."""
+        return bool(self.acknowledged_notice) and not self._notice_was_shown()
 
-    def validate_country(self, field: SelectField) -> None:
-        """A real country; and the page must have shown that country's office's notice."""
-        if field.data not in {code for code, _name in field.choices or [] if code}:
-            raise ValidationError(_l("Please choose your country."))
-        if not self._notice_was_shown():
-            raise ValidationError(
-                _l(
-                    "Your gift goes to %(office)s. Please check the details "
-                    "below for your country, then continue.",
-                    office=self.context.office.name,
-                )
-            )
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' rules, and the notice shown must be this office's current one."""
+        valid = bool(super().validate(extra_validators))
+        return valid and self._notice_was_shown()
+
+    def region_choices(self) -> tuple[tuple[str, str], ...]:
+        """The country's states or provinces to choose from; empty where it is free text."""
+        return self.address_rules.region_choices if self.address_rules else ()
+
+    def asks_region(self) -> bool:
+        """Whether the country's addresses have a state, province or region at all."""
+        rules = self.address_rules
+        return rules is not None and ("region" in rules.required or bool(rules.region_choices))
+
+    # --- field rules ------------------------------------------------------------------------
 
     def validate_first_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
@@ -174,23 +125,32 @@ class DetailsForm(StepForm):
 
     def validate_address_line1(self, field: StringField) -> None:
         """Required when the office's receipt needs the address."""
-        self._require_if_address_needed(field, _l("Please enter your street and number."))
+        self._require_if_address_needed(
+            field, _l("Please enter your street and number."), "street_lines"
+        )
 
     def validate_city(self, field: StringField) -> None:
         """Required when the office's receipt needs the address."""
-        self._require_if_address_needed(field, _l("Please enter your town or city."))
+        self._require_if_address_needed(field, _l("Please enter your town or city."), "city")
 
     def validate_postcode(self, field: StringField) -> None:
-        """Required when the address is needed; checked against the country's format."""
-        self._require_if_address_needed(field, _l("Please enter your postcode."))
-        text = (field.data or "").strip()
-        if text and not is_valid_postcode(str(self.country.data), text):
+        """Required where the country has postcodes; checked against its format."""
+        self._require_if_address_needed(field, _l("Please enter your postcode."), "postcode")
+        if (field.data or "").strip() and self._address_error("postcode") == "invalid":
             raise ValidationError(
                 _l(
                     "This does not look like a postcode in %(country)s.",
                     country=self._country_name(),
                 )
             )
+
+    def validate_region(self, field: StringField) -> None:
+        """Required where the country's addresses carry one (a US state, a Canadian province)."""
+        self._require_if_address_needed(
+            field, _l("Please choose your state, province or region."), "region"
+        )
+        if (field.data or "").strip() and self._address_error("region") == "invalid":
+            raise ValidationError(_l("Please choose your state, province or region."))
 
     # --- outcome ----------------------------------------------------------------------------
 
@@ -203,19 +163,35 @@ class DetailsForm(StepForm):
         """The phone number in E.164, or "" when absent or not valid."""
         text = (self.phone.data or "").strip()
         try:
-            number = phonenumbers.parse(text, str(self.country.data or "") or None)
+            number = phonenumbers.parse(text, self.context.country or None)
         except phonenumbers.NumberParseException:
             return ""
         if not phonenumbers.is_valid_number(number):
             return ""
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+    def postal_address(self) -> PostalAddress:
+        """The address as typed, for the country chosen on the first step."""
+        street = tuple(
+            line
+            for line in (_clean(self.address_line1.data), _clean(self.address_line2.data))
+            if line
+        )
+        return PostalAddress(
+            self.context.country,
+            street,
+            _clean(self.city.data),
+            _clean(self.postcode.data),
+            _clean(self.region.data),
+        )
+
     def details(self) -> DonorDetails:
         """The validated, normalised outcome of this step."""
         office_code, version, language = self.acknowledged_notice.split(":")
         wants_middle = self.context.office.donor.middle_initial
+        address = normalise(self.postal_address())
         return DonorDetails(
-            country=str(self.country.data),
+            country=self.context.country,
             first_name=_clean(self.first_name.data),
             middle_initial=_clean(self.middle_initial.data).rstrip(".").upper()
             if wants_middle
@@ -225,8 +201,9 @@ class DetailsForm(StepForm):
             phone=self.e164_phone(),
             address_line1=_clean(self.address_line1.data),
             address_line2=_clean(self.address_line2.data),
-            postcode=normalise_postcode(self.postcode.data or ""),
+            postcode=address.postcode,
             city=_clean(self.city.data),
+            region=address.region,
             email_opt_in=bool(self.email_opt_in.data),
             gift_aid=bool(self.gift_aid.data) and self.context.office.donor.gift_aid,
             notice_office=office_code,
@@ -242,16 +219,38 @@ class DetailsForm(StepForm):
         current = data_notice(self.context)
         return parts[0] == self.context.office.code and parts[1] == current.version
 
-    def _require_if_address_needed(self, field: StringField, message: Any) -> None:
+    def _require_if_address_needed(self, field: StringField, message: Any, part: str) -> None:
+        """Printable text; present when the receipt needs the address and the country's
+        addresses have this part (Google's address data says which)."""
         text = (field.data or "").strip()
         if text and not _printable(text):
             raise ValidationError(_l("Please remove the special characters."))
-        if self.address_needed() and not text:
+        if self.address_needed() and not text and self._country_requires(part):
             raise ValidationError(message)
 
+    def _country_requires(self, part: str) -> bool:
+        rules = self.address_rules
+        if rules is None:
+            return part in ("street_lines", "city")
+        return part in rules.required
+
+    def _address_error(self, part: str) -> str | None:
+        """Google's verdict (`required`, `invalid`) on one part of the address, or None."""
+        if self.address_rules is None:
+            return None
+        return validate(self.postal_address()).get(part)
+
     def _country_name(self) -> str:
-        names = dict(self.country.choices or [])
-        return str(names.get(self.country.data, self.country.data))
+        names = dict(country_choices(self.context.locale))
+        return str(names.get(self.context.country, self.context.country))
+
+
+def _rules(country: str) -> Any:
+    """The country's address rules, or None for a code Google's data does not know."""
+    try:
+        return country_rules(country) if country else None
+    except UnknownCountry:
+        return None
 
 
 def data_notice(context: StepContext) -> Any:

@@ -1,47 +1,124 @@
-"""The wizard as an ordered tuple of steps, and the assessment that finds the first unfinished one.
+"""The wizard as an ordered tuple of step objects, and the assessment that walks them in order.
 
 What the donor typed is the single source of truth: each step's stored input is validated again,
 against the office of the donor's country, every time the wizard is assessed. So a change of
-country that moves the gift to another office re-checks the amount and the method without any
-bookkeeping, and no step can be skipped.
+country that moves the gift to another office re-checks the amount, the details and the method
+without any bookkeeping, and no step can be skipped.
+
+A step knows its form, its template, whether it is complete for a draft, and what it adds to
+the context the later steps are validated against. `assess` is a loop over them: adding a step
+(a separate Gift Aid page, say) means adding one object to `STEPS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from checkout.offices import OfficeRegistry
 from checkout.site.i18n import lazy_gettext as _l
+from checkout.wizard import step_pages
 from checkout.wizard.context import StepContext
 from checkout.wizard.details import DetailsForm
 from checkout.wizard.forms import AmountForm, MethodForm, ReviewForm, StepForm
 
 
 @dataclass(frozen=True, slots=True)
+class DraftView:
+    """What assessing needs of a draft: what was typed, and whether payment has started."""
+
+    data: Mapping[str, Any]
+    frozen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
-    """One page of the wizard."""
+    """One page of the wizard.
+
+    `form_class` is None for a page with nothing to type (the pay step). `adds` turns a valid
+    form into the context the next steps see. `complete_when_frozen` marks the step that is
+    done once payment has started (review), whatever its form says.
+    """
 
     name: str  # also the URL segment: /donate/<name>
     title: Any  # lazy, translated when shown
     template: str
-    form_class: type[StepForm]
-    # The details step holds the country, which can invalidate the amount (another office,
-    # another currency). It stays open while the amount is fixed, since it does not need it.
-    independent: bool = False
+    form_class: type[StepForm] | None = None
+    adds: Callable[[Any, StepContext], StepContext] = lambda form, context: context
+    complete_when_frozen: bool = False
+    endpoint: str = "wizard.step"  # where its page is served (the pay step has its own view)
+    page_values: Callable[[Any, Any], dict[str, Any]] = field(default=lambda form, assessment: {})
+
+    def form(self, context: StepContext, fields: Mapping[str, str] | None = None) -> StepForm:
+        """The step's form for `context`, filled with `fields` (stored input, no CSRF)."""
+        assert self.form_class is not None, f"the {self.name} step has no form"
+        return self.form_class(context, formdata=MultiDict(fields or {}), meta={"csrf": False})
+
+    def complete(self, draft: DraftView, context: StepContext) -> StepContext | None:
+        """The context with this step's outcome, or None while the step is not done."""
+        if self.complete_when_frozen:
+            return context if draft.frozen else None
+        if self.form_class is None:
+            return None  # a page to act on (pay): never "complete" from what was typed
+        form = self.form(context, stored_fields(draft.data, self.name))
+        if not form.validate():
+            return None
+        return self.adds(form, context)
+
+
+def _with_gift(form: AmountForm, context: StepContext) -> StepContext:
+    return replace(
+        context, gift=form.gift(), country=form.chosen_country(), office=form.context.office
+    )
+
+
+def _with_donor(form: DetailsForm, context: StepContext) -> StepContext:
+    return replace(context, donor=form.details())
+
+
+def _with_method(form: MethodForm, context: StepContext) -> StepContext:
+    return replace(context, method=str(form.method.data))
 
 
 STEPS: tuple[Step, ...] = (
-    Step("amount", _l("Amount"), "wizard/amount.html", AmountForm),
-    Step("details", _l("Your details"), "wizard/details.html", DetailsForm, independent=True),
-    Step("method", _l("Payment method"), "wizard/method.html", MethodForm),
-    Step("review", _l("Review and donate"), "wizard/review.html", ReviewForm),
+    Step(
+        "amount",
+        _l("Your gift"),
+        "wizard/amount.html",
+        AmountForm,
+        _with_gift,
+        page_values=step_pages.amount_values,
+    ),
+    Step(
+        "details",
+        _l("Your details"),
+        "wizard/details.html",
+        DetailsForm,
+        _with_donor,
+        page_values=step_pages.details_values,
+    ),
+    Step(
+        "method",
+        _l("Payment method"),
+        "wizard/method.html",
+        MethodForm,
+        _with_method,
+        page_values=step_pages.method_values,
+    ),
+    Step(
+        "review",
+        _l("Review and donate"),
+        "wizard/review.html",
+        ReviewForm,
+        complete_when_frozen=True,
+        page_values=step_pages.review_values,
+    ),
+    Step("pay", _l("Payment"), "wizard/pay.html", endpoint="pay.page"),
 )
 STEP_BY_NAME: Mapping[str, Step] = {step.name: step for step in STEPS}
-REVIEW = STEPS[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +128,19 @@ class Assessment:
     context: StepContext
     first_incomplete: Step
     submitted: frozenset[str] = frozenset()
-    method: str | None = None
 
     def allows(self, step: Step) -> bool:
-        """A step may be shown when every step before it is complete (or, for an independent
-        step, at least submitted once)."""
-        earlier = STEPS[: STEPS.index(step)]
-        if step.independent and all(s.name in self.submitted for s in earlier):
-            return True
+        """A step may be shown when every step before it is complete."""
         return STEPS.index(step) <= STEPS.index(self.first_incomplete)
+
+    def reached(self, name: str) -> bool:
+        """True when the step called `name` and every one before it are complete."""
+        return STEPS.index(STEP_BY_NAME[name]) < STEPS.index(self.first_incomplete)
+
+    @property
+    def method(self) -> str | None:
+        """The payment method chosen, once the method step is complete."""
+        return self.context.method
 
 
 def stored_fields(data: Mapping[str, Any], step: str) -> dict[str, str]:
@@ -76,46 +157,55 @@ def stored_locale(data: Mapping[str, Any], step: str, default: str) -> str:
     return locale if isinstance(locale, str) and locale else default
 
 
-def chosen_country(data: Mapping[str, Any], registry: OfficeRegistry) -> str:
-    """The country from the details step, or the guess made when the draft began."""
-    country = stored_fields(data, "details").get("country", "")
+def chosen_country(data: Mapping[str, Any]) -> str:
+    """The country chosen on the first step, or the guess made when the draft began."""
+    country = stored_fields(data, "amount").get("country", "")
     if isinstance(country, str) and len(country) == 2 and country.isalpha():
         return country.upper()
     guess = data.get("country_guess", "")
     return guess if isinstance(guess, str) else ""
 
 
-def base_context(
-    data: Mapping[str, Any], registry: OfficeRegistry, locale: str, country: str | None = None
-) -> StepContext:
-    """The context before any step: the office of the chosen (or given) country."""
-    country = chosen_country(data, registry) if country is None else country
+def base_context(data: Mapping[str, Any], registry: OfficeRegistry, locale: str) -> StepContext:
+    """The context before any step: the office of the chosen (or guessed) country."""
+    country = chosen_country(data)
     office = registry.office_for_country(country) if country else registry.fallback
     amount_locale = stored_locale(data, "amount", locale)
-    return StepContext(office=office, locale=locale, input_locale=amount_locale, country=country)
+    return StepContext(
+        office=office,
+        locale=locale,
+        input_locale=amount_locale,
+        country=country,
+    )
 
 
-def stored_form(step: Step, context: StepContext, data: Mapping[str, Any]) -> StepForm:
-    """`step`'s form filled with the stored input, without CSRF (it is not a request)."""
-    formdata = MultiDict(stored_fields(data, step.name))
-    return step.form_class(context, formdata=formdata, meta={"csrf": False})
-
-
-def assess(data: Mapping[str, Any], registry: OfficeRegistry, locale: str) -> Assessment:
-    """Validate the stored steps in order and return the first one that is not complete."""
+def assess(
+    data: Mapping[str, Any], registry: OfficeRegistry, locale: str, frozen: bool = False
+) -> Assessment:
+    """Validate the stored steps in order; the context so far and the first step not done."""
+    draft = DraftView(data, frozen)
     submitted = frozenset(step.name for step in STEPS if stored_fields(data, step.name))
     context = base_context(data, registry, locale)
-    amount = stored_form(STEPS[0], context, data)
-    if not amount.validate():
-        return Assessment(context, STEPS[0], submitted)
-    assert isinstance(amount, AmountForm)
-    context = replace(context, gift=amount.gift())
-    details = stored_form(STEPS[1], context, data)
-    if not details.validate():
-        return Assessment(context, STEPS[1], submitted)
-    assert isinstance(details, DetailsForm)
-    context = replace(context, donor=details.details())
-    method = stored_form(STEPS[2], context, data)
-    if not method.validate():
-        return Assessment(context, STEPS[2], submitted)
-    return Assessment(context, REVIEW, submitted, method=str(method.data["method"]))
+    for step in STEPS:
+        advanced = step.complete(draft, context)
+        if advanced is None:
+            return Assessment(context, step, submitted)
+        context = advanced
+    return Assessment(context, STEPS[-1], submitted)
+
+
+def context_for(
+    step: Step,
+    assessment: Assessment,
+    data: Mapping[str, Any],
+    registry: OfficeRegistry,
+    locale: str,
+) -> StepContext:
+    """The context `step`'s form is validated against: every earlier step's outcome.
+
+    The first step is validated against the office of the country typed on it, as stored
+    now: choosing another country is what that step is for.
+    """
+    if step is STEPS[0]:
+        return base_context(data, registry, locale)
+    return assessment.context

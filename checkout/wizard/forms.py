@@ -9,15 +9,30 @@ from babel.support import NullTranslations, Translations
 from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, ValidationError
+from markupsafe import Markup
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
 from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
 
 from checkout.core.errors import AmountParseError
 from checkout.core.money import Money, format_money, parse_amount
 from checkout.donations.fees import covered_fee
+from checkout.donations.values import Gift
 from checkout.site.i18n import lazy_gettext as _l
-from checkout.wizard.context import Gift, StepContext
+from checkout.wizard.context import StepContext
+from checkout.wizard.countries import (
+    country_choices,
+    country_options,
+    option_tag,
+    preferred_currency,
+)
 from checkout.wizard.labels import FREQUENCY_LABELS, METHOD_HINTS, METHOD_LABELS
 
 OTHER = "other"
@@ -68,26 +83,74 @@ class StepForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hint
 
 
 class AmountForm(StepForm):
-    """Step 1: how much, in which currency, how often, and whether to cover the fee."""
+    """Step 1: where the donor lives (it picks the office and the currency), how much, how
+    often, and whether to cover the fee."""
 
+    country = SelectField(_l("Country"), validate_choice=False)
     currency = SelectField(_l("Currency"), validate_choice=True)
     frequency = RadioField(_l("How often would you like to give?"))
     amount = RadioField(_l("Amount"), validate_choice=False)
     other_amount = StringField(_l("Your amount"))
     cover_fee = BooleanField(_l("I'll cover the processing fee"))
+    # "OFFICE:CURRENCY" whose amounts the page showed: when the country or currency chosen moves
+    # the gift elsewhere, the donor sees the new amounts before the step is complete.
+    shown = HiddenField()
 
     def configure(self, context: StepContext) -> None:
-        """Offer the office's currencies, frequencies and this currency's presets."""
+        """The office's currencies, frequencies and this currency's presets; the donor's
+        country preselected from the browser until they choose."""
         office = context.office
+        self.country.choices = [("", _l("Choose your country")), *country_choices(context.locale)]
+        if not self.country.data and context.country:
+            self.country.data = context.country
         self.currency.choices = [(code, code) for code in office.currencies]
         if self.currency.data not in office.currencies:
-            self.currency.data = office.default_currency
+            self.currency.data = preferred_currency(office, str(self.country.data or ""))
         self.frequency.choices = [(f, FREQUENCY_LABELS[f]) for f in office.frequencies]
-        if self.frequency.data is None:
-            self.frequency.data = office.frequencies[0]  # nothing chosen yet: show the first
+        if self.frequency.data not in office.frequencies:
+            self.frequency.data = office.frequencies[0]  # nothing (or nothing offered) chosen
         rules = office.currencies[self.currency.data]
         presets = [(_preset_value(m), format_money(m, context.locale)) for m in rules.presets]
         self.amount.choices = [*presets, (OTHER, _l("Other amount"))]
+        self.shown_before = str(self.shown.data or "")
+        self.shown.data = self.showing()
+
+    def showing(self) -> str:
+        """What this page shows: the office and the currency of its amounts."""
+        return f"{self.context.office.code}:{self.currency.data}"
+
+    @property
+    def moved(self) -> bool:
+        """True when the page the donor submitted showed another office or currency."""
+        return bool(self.shown_before) and self.shown_before != self.showing()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' rules; a gift that moved is shown again with its new amounts instead of
+        errors the donor could not explain (the page says in one sentence what changed)."""
+        valid = bool(super().validate(extra_validators))
+        if not self.moved:
+            return valid
+        for field in (self.amount, self.other_amount, self.frequency, self.currency):
+            field.errors = []
+        if str(self.amount.data or "").split(":")[0] not in (self.currency.data, OTHER):
+            self.amount.data = None  # a preset of the old currency: choose again
+        return False
+
+    def validate_country(self, field: SelectField) -> None:
+        """A real country: it decides the office, the currency and what the receipt needs."""
+        if field.data not in {code for code, _name in field.choices or [] if code}:
+            raise ValidationError(_l("Please choose your country."))
+
+    def chosen_country(self) -> str:
+        """The country chosen (call after a successful validate())."""
+        return str(self.country.data)
+
+    def country_option_tags(self) -> Markup:
+        """The country select's options: the prompt, then every country (cached per locale)."""
+        prompt_value, prompt = (self.country.choices or [("", "")])[0]
+        head = option_tag(prompt_value, prompt, selected=prompt_value == self.country.data)
+        tail = country_options(self.context.locale, self.country.data)
+        return Markup(f"{head}\n    {tail}")  # noqa: S704 - every part escaped in option_tag
 
     def validate_frequency(self, field: RadioField) -> None:
         """Only the frequencies this office offers."""

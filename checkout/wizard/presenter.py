@@ -5,18 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from checkout.core.money import format_money
+from checkout.donations.values import Gift
 from checkout.offices import OfficeRegistry
-from checkout.wizard.context import Gift, StepContext
-from checkout.wizard.details import data_notice
+from checkout.wizard.context import StepContext
 from checkout.wizard.flow import STEPS, Assessment, Step
-from checkout.wizard.labels import (
-    FREQUENCY_LABELS,
-    FREQUENCY_SUMMARIES,
-    METHOD_HINTS,
-    METHOD_LABELS,
-    PAY_BUTTONS,
-)
-from checkout.wizard.mandates import mandate_notice, mandate_reference
+from checkout.wizard.labels import FREQUENCY_SUMMARIES
 
 
 def page_values(
@@ -36,7 +29,7 @@ def page_values(
         if current is not STEPS[0]
         else None,
     }
-    values.update(_STEP_VALUES.get(current.name, _nothing)(form, assessment))
+    values.update(current.page_values(form, assessment))
     return values
 
 
@@ -72,53 +65,3 @@ def gift_summary(gift: Gift | None, locale: str) -> str | None:
     if gift is None:
         return None
     return str(FREQUENCY_SUMMARIES[gift.frequency] % {"amount": format_money(gift.total, locale)})
-
-
-def _details_values(form: Any, assessment: Assessment) -> dict[str, Any]:
-    context: StepContext = form.context
-    notices = context.office.notices
-    opt_in = notices.get("email_fundraising")
-    gift_aid = notices.get("gift_aid_declaration")
-    return {
-        "data_notice": data_notice(context).text(context.locale),
-        "email_opt_in_text": opt_in.text(context.locale) if opt_in else None,
-        "gift_aid_text": gift_aid.text(context.locale) if gift_aid else None,
-        "address_rule": context.office.donor.address,
-        "asks_middle_initial": context.office.donor.middle_initial,
-    }
-
-
-def _method_values(form: Any, assessment: Assessment) -> dict[str, Any]:
-    return {"hints": {method: METHOD_HINTS[method] for method in form.offered()}}
-
-
-def _review_values(form: Any, assessment: Assessment) -> dict[str, Any]:
-    context = assessment.context
-    gift, method = context.gift, assessment.method or ""
-    assert gift is not None
-    total = format_money(gift.total, context.locale)
-    mandate = mandate_notice(context.office, method)
-    return {
-        "gift": gift,
-        "donor": context.donor,
-        "method_label": METHOD_LABELS.get(method, method),
-        "frequency_text": FREQUENCY_LABELS[gift.frequency],
-        "amount_text": format_money(gift.amount, context.locale),
-        "fee_text": format_money(gift.fee, context.locale) if gift.cover_fee else None,
-        "total_text": total,
-        "pay_label": PAY_BUTTONS[gift.frequency] % {"amount": total},
-        "total_token": f"{gift.total.currency}:{gift.total.minor}",
-        "mandate_text": mandate.text(context.locale) if mandate else None,
-        "mandate_reference": mandate_reference(context.office, method, context.locale),
-    }
-
-
-def _nothing(form: Any, assessment: Assessment) -> dict[str, Any]:
-    return {}
-
-
-_STEP_VALUES = {
-    "details": _details_values,
-    "method": _method_values,
-    "review": _review_values,
-}

@@ -31,6 +31,11 @@ def start_draft(session: Session, locale: str, country_guess: str) -> CheckoutDr
     return draft
 
 
+def draft_of(session: Session, draft_id: int) -> CheckoutDraft:
+    """The draft a donation was started from (it keeps only the draft's id)."""
+    return session.get_one(CheckoutDraft, draft_id)
+
+
 def find_live_draft(
     session: Session, public_id: str, idle_limit: timedelta, now: datetime | None = None
 ) -> CheckoutDraft | None:
@@ -68,6 +73,17 @@ def copy_draft(session: Session, original: CheckoutDraft, **changes: str) -> Che
     session.add(draft)
     session.flush()
     return draft
+
+
+def lock_draft(session: Session, draft: CheckoutDraft) -> CheckoutDraft:
+    """`draft`, re-read under a row lock (PostgreSQL): concurrent "Donate" clicks queue here."""
+    statement = select(CheckoutDraft).where(CheckoutDraft.id == draft.id).with_for_update()
+    return session.scalars(statement.execution_options(populate_existing=True)).one()
+
+
+def freeze(draft: CheckoutDraft) -> None:
+    """Payment has started: nothing typed may change any more."""
+    draft.frozen_at = utcnow()
 
 
 def purge_expired(session: Session, idle_limit: timedelta, now: datetime | None = None) -> int:

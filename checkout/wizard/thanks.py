@@ -72,7 +72,9 @@ def show(public_id: str) -> str:
     donation = _donation(public_id)
     office = registry().get(donation.office_code)
     outcome = outcome_of(donation)
-    email = stored_fields(donation.draft.data, "details").get("email", "")
+    email = stored_fields(services.draft_of(db_session(), donation.draft_id).data, "details").get(
+        "email", ""
+    )
     feedback = current_app.config["FEEDBACK_URL"] or f"mailto:{office.support.email}"
     return render_template(
         "wizard/thanks.html",
@@ -100,7 +102,8 @@ def give_again(public_id: str) -> Any:
     donation = _own_donation(public_id)
     if outcome_of(donation) != "failed":
         abort(400)  # a gift that went through (or is going through) is not given twice this way
-    return _continue_with(services.copy_draft(db_session(), donation.draft))
+    draft = services.draft_of(db_session(), donation.draft_id)
+    return _continue_with(services.copy_draft(db_session(), draft))
 
 
 @blueprint.post("/<public_id>/monthly")
@@ -109,7 +112,8 @@ def make_monthly(public_id: str) -> Any:
     donation = _own_donation(public_id)
     if not _can_go_monthly(donation, outcome_of(donation)):
         abort(400)
-    return _continue_with(services.copy_draft(db_session(), donation.draft, frequency="monthly"))
+    draft = services.draft_of(db_session(), donation.draft_id)
+    return _continue_with(services.copy_draft(db_session(), draft, frequency="monthly"))
 
 
 def _continue_with(draft: Any) -> Any:

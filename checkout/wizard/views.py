@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,15 +24,13 @@ from checkout.db import db_session
 from checkout.extensions import limiter
 from checkout.offices import OfficeRegistry
 from checkout.wizard import services
-from checkout.wizard.assessments import AssessmentCache
 from checkout.wizard.flow import (
-    REVIEW,
     STEP_BY_NAME,
     Assessment,
     Step,
-    base_context,
+    assess,
+    context_for,
     stored_fields,
-    stored_form,
 )
 from checkout.wizard.forms import StepForm, field_names
 from checkout.wizard.models import CheckoutDraft
@@ -42,8 +39,7 @@ from checkout.wizard.presenter import page_values
 blueprint = Blueprint("wizard", __name__, url_prefix="/donate")
 DRAFT_KEY = "draft"
 SWITCH_LANGUAGE = "_lang"
-#: Each draft revision is validated once, not on every page view (see assessments.py).
-ASSESSMENTS = AssessmentCache()
+REVIEW = STEP_BY_NAME["review"]
 
 
 def registry() -> OfficeRegistry:
@@ -63,7 +59,7 @@ def country_guess() -> str:
         parts = tag.replace("_", "-").split("-")
         if len(parts) > 1 and len(parts[1]) == 2 and parts[1].isalpha():
             return parts[1].upper()
-    by_language = {"de": "DE", "nl": "NL"}
+    by_language = {"de": "DE", "nl": "NL", "fr": "FR"}
     return by_language.get(language(), "")
 
 
@@ -87,19 +83,23 @@ def current_draft(*, create: bool = True) -> CheckoutDraft:
     return draft
 
 
+def assessment_of(draft: CheckoutDraft) -> Assessment:
+    """Where `draft` stands now, assessed from what was typed (nothing kept between requests:
+    no process-wide cache holds what donors typed)."""
+    return assess(draft.data, registry(), language(), frozen=draft.frozen_at is not None)
+
+
 def step_url(step: Step) -> str:
     """The URL of `step`."""
-    return url_for("wizard.step", name=step.name)
+    if step.endpoint == "wizard.step":
+        return url_for("wizard.step", name=step.name)
+    return url_for(step.endpoint)
 
 
 @blueprint.get("")
 def index() -> WerkzeugResponse:
     """Send the donor to the first step that is not complete."""
-    draft = current_draft(create=False)
-    if draft.frozen_at is not None:
-        return redirect(step_url(REVIEW))
-    assessment = ASSESSMENTS.assess(draft.data, registry(), language())
-    return redirect(step_url(assessment.first_incomplete))
+    return redirect(step_url(assessment_of(current_draft(create=False)).first_incomplete))
 
 
 @blueprint.get("/<name>")
@@ -118,26 +118,27 @@ def submit(name: str) -> Any:
 
 def _step(name: str) -> Any:
     """Show a step, or take its submission; steps cannot be skipped."""
-    current = STEP_BY_NAME.get(name) or abort(404)
+    current = STEP_BY_NAME.get(name)
+    if current is None or current.endpoint != "wizard.step":
+        abort(404)
     draft = current_draft(create=request.method == "POST")
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))
-    revision = ASSESSMENTS.revision(draft.data, registry(), language())
-    assessment = revision.assessment
+    assessment = assessment_of(draft)
     if not assessment.allows(current):
         return redirect(url_for("wizard.index"))
     if request.method == "POST":
         return _submit(current, draft, assessment)
-    form = revision.shown_form(current.name, lambda: _shown_form(current, draft, assessment))
-    return _render(current, form, assessment)
+    return _render(current, _shown_form(current, draft, assessment), assessment)
 
 
 def _shown_form(current: Step, draft: CheckoutDraft, assessment: Assessment) -> StepForm:
     """The step's form with what was stored; validated (to show why) if it was submitted."""
-    context = _context_for(current, draft.data, assessment)
-    form = stored_form(current, context, draft.data)
-    if stored_fields(draft.data, current.name):
+    context = context_for(current, assessment, draft.data, registry(), language())
+    fields = stored_fields(draft.data, current.name)
+    form = current.form(context, fields)
+    if fields:
         form.validate()
     return form
 
@@ -151,30 +152,17 @@ def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:
         return redirect(url_for("wizard.step", name=current.name, lang=switch_to))
     if current is REVIEW:
         return redirect(url_for("wizard.index"))
-    context = _context_for(current, draft.data, assessment)
-    form = current.form_class(context)
+    assert current.form_class is not None
+    form = current.form_class(context_for(current, assessment, draft.data, registry(), language()))
     if form.validate():
         return redirect(url_for("wizard.index"))
     return _render(current, form, assessment)
 
 
-def _context_for(current: Step, data: dict[str, Any], assessment: Assessment) -> Any:
-    """The context a step's form is validated against: earlier steps' outcome."""
-    if current.name == "amount":
-        return base_context(data, registry(), language())
-    if current.name == "details":
-        # The country just chosen picks the office whose rules and notice apply.
-        return _with_office_of(base_context(data, registry(), language()), assessment)
-    return assessment.context
-
-
-def _with_office_of(context: Any, assessment: Assessment) -> Any:
-    """Keep the gift decided so far on the details step's context."""
-    return replace(context, gift=assessment.context.gift)
-
-
 def _posted_fields(current: Step) -> dict[str, str]:
     """The submitted values of this step's own fields only (never the CSRF token)."""
+    if current.form_class is None:
+        return {}
     posted: MultiDict[str, str] = request.form
     return {name: posted[name] for name in field_names(current.form_class) if name in posted}
 

@@ -36,7 +36,7 @@ def test_a_german_donor_reaches_review_for_50_euros_once_by_card(
     expect(page.locator("html")).to_have_attribute("lang", "de")
     choose(page, "50,00 €")
     continue_(page, "Weiter")
-    expect(page.get_by_text("Schritt 2 von 4")).to_be_visible()
+    expect(page.get_by_text("Schritt 2 von 5")).to_be_visible()
     expect(page.get_by_text("Du spendest 50,00 € einmalig.")).to_be_visible()
     fill_german_details(page)
     continue_(page, "Weiter")

@@ -20,7 +20,7 @@ from checkout.outbox.worker import Worker, WorkerSettings
 from checkout.paths import CONFIG_DIR
 from checkout.receipts import services
 from checkout.receipts.models import Receipt
-from checkout.wizard.models import CheckoutDraft
+from tests.factories import stored_draft
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 COUNTRIES = {"DE": "DE", "NL": "NL", "UK": "GB", "CA": "CA", "AU": "AU", "INT": "US"}
@@ -51,7 +51,7 @@ def seed(session, office_code: str, n: int = 0) -> Payment:
         locale="en",
     )
     donation = Donation(
-        draft=CheckoutDraft(locale="en", data={}),
+        draft_id=stored_draft(session),
         donor=donor,
         office_code=office_code,
         currency=currency,

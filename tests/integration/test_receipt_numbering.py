@@ -25,6 +25,7 @@ from checkout.receipts import annual, handlers, services
 from checkout.receipts.models import Receipt, ReceiptCounter, ReceiptItem
 from checkout.receipts.numbering import format_number, next_serial, take_serials
 from checkout.wizard.models import CheckoutDraft
+from tests.factories import stored_draft
 from tests.integration import test_receipts_service
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
@@ -123,9 +124,8 @@ def seed_payments(session: Session, office: str, count: int) -> list[int]:
     session.add(donor)
     ids = []
     for n in range(count):
-        draft = CheckoutDraft(locale="en", data={})
         donation = Donation(
-            draft=draft,
+            draft_id=stored_draft(session),
             donor=donor,
             office_code=office,
             currency="EUR",
@@ -142,7 +142,7 @@ def seed_payments(session: Session, office: str, count: int) -> list[int]:
             paid_at=datetime(2026, 11, 1, tzinfo=UTC),
             stripe_payment_intent_id=f"pi_numbering_{office}_{n}",
         )
-        session.add_all([draft, donation, payment])
+        session.add_all([donation, payment])
     session.flush()
     ids = [
         p.id

@@ -17,7 +17,7 @@ from checkout.outbox.models import OutboxMessage
 from checkout.paths import CONFIG_DIR
 from checkout.receipts import annual, services
 from checkout.receipts.models import Receipt, ReceiptItem
-from checkout.wizard.models import CheckoutDraft
+from tests.factories import stored_draft
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 TODAY = date(2026, 11, 29)
@@ -68,7 +68,7 @@ def payment(
     plan: bool = False,
 ) -> Payment:
     donation = Donation(
-        draft=CheckoutDraft(locale="de", data={}),
+        draft_id=stored_draft(session, locale="de"),
         donor=person,
         office_code=person.office_code,
         currency="EUR",

@@ -20,6 +20,7 @@ from checkout.paths import CONFIG_DIR
 from checkout.receipts.models import Receipt
 from checkout.transfers.models import OfficeExportBatch
 from checkout.wizard.models import CheckoutDraft
+from tests.factories import stored_draft
 
 OFFICES = load_registry(CONFIG_DIR / "offices.toml")
 NOW = datetime.now(UTC)
@@ -46,10 +47,11 @@ def donor_with_gift(session, office_code: str, paid_at: datetime, email: str, **
         phone="+4930123456",
         created_at=paid_at,
     )
-    draft = CheckoutDraft(locale="en", data={"details": {"fields": {"email": email}}})
-    draft.frozen_at = paid_at
+    draft_id = stored_draft(
+        session, data={"details": {"fields": {"email": email}}}, frozen_at=paid_at
+    )
     donation = Donation(
-        draft=draft,
+        draft_id=draft_id,
         donor=donor,
         office_code=office_code,
         currency=OFFICES.get(office_code).default_currency,
@@ -166,7 +168,10 @@ def test_a_run_erases_what_is_past_its_period_and_keeps_tax_records_within_it(
     for row in rows:
         assert (row.email, row.ip_hash, row.user_agent) == ("", None, None)
         assert row.notice.text  # what was shown still resolves
-    draft = db_session.scalars(select(Donation).where(Donation.donor_id == gone.id)).one().draft
+    draft_id = (
+        db_session.scalars(select(Donation).where(Donation.donor_id == gone.id)).one().draft_id
+    )
+    draft = db_session.get(CheckoutDraft, draft_id)
     assert draft.data == {} and draft.purged_at is not None
     assert db_session.scalars(select(Suppression.office_code)).all() == ["DE"]  # outlives it
 

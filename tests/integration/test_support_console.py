@@ -25,6 +25,7 @@ from checkout.payments.credentials import standin_keys
 from checkout.receipts.models import Receipt
 from checkout.support.models import StaffRefund
 from tests.conftest import test_settings
+from tests.factories import stored_draft
 from tests.integration.test_receipt_delivery import drain
 from tests.payments_support import Office, client_secret, pay
 from tests.staff_support import Console, DonorRecords, make_donor_records, make_staff
@@ -116,10 +117,9 @@ def test_results_come_a_page_at_a_time(app, db_session) -> None:
 
 
 def test_the_donor_page_shows_one_timeline_and_double_charges(app, db_session, records) -> None:
-    donation = records.payment.donation
     twin = Payment(
         donation=Donation(
-            draft=donation.draft.__class__(locale="en", data={}),
+            draft_id=stored_draft(db_session),
             donor=records.donor,
             office_code="DE",
             currency="EUR",

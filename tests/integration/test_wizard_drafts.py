@@ -191,7 +191,7 @@ def test_progress_says_which_step_of_how_many(client) -> None:
     donor = WizardDriver(client)
     reach_details(donor, registry_of(client).get("DE"))
     html = donor.get("/donate/details").get_data(as_text=True)
-    assert "Step 2 of 4" in html
+    assert "Step 2 of 5" in html
     assert re.search(r'aria-current="step">2', html)
 
 

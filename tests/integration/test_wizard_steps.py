@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 from checkout.core.money import format_amount
 from checkout.offices import load_registry
 from checkout.paths import CONFIG_DIR
-from checkout.wizard.details import DetailsForm
 from checkout.wizard.flow import base_context
+from checkout.wizard.forms import AmountForm
 from tests.wizard_driver import (
     WizardDriver,
     amount_data,
@@ -244,10 +244,10 @@ def test_the_kept_country_options_are_what_the_select_macro_writes(app, language
     kept = app.jinja_env.from_string(
         macro + "{{ select_field(form.country, options=form.country_option_tags()) }}"
     )
-    with app.test_request_context(f"/donate/details?lang={language}"):
-        context = base_context({}, REGISTRY, language, country="DE")
+    with app.test_request_context(f"/donate/amount?lang={language}"):
+        context = base_context({"country_guess": "DE"}, REGISTRY, language)
         formdata = MultiDict({} if typed is None else {"country": typed})
-        form = DetailsForm(context, formdata=formdata, meta={"csrf": False})
+        form = AmountForm(context, formdata=formdata, meta={"csrf": False})
         expected, html = generic.render(form=form), kept.render(form=form)
     assert re.sub(r">\s+<", "><", html) == re.sub(r">\s+<", "><", expected)
     assert html.count(" selected") == (0 if typed in ("de", "ZZ", 'x"><b>') else 1)
@@ -314,36 +314,70 @@ def test_the_details_page_shows_the_offices_notice_and_unticked_opt_ins(donor, o
 # --- country decides the office ---------------------------------------------------------------
 
 
-def test_changing_country_shows_the_new_offices_notice_before_accepting(donor) -> None:
-    germany, uk = REGISTRY.get("DE"), REGISTRY.get("UK")
-    notice = reach_details(donor, germany)
-    response = donor.post(
-        "details", details_data(germany, notice, country="GB", postcode="SW1A 1AA")
-    )
-    assert response.status_code == 200
-    assert uk.name in field_errors(response)["country"]
-    html = response.get_data(as_text=True)
-    assert uk.notices["data_transfer"].text("en")[:50] in html
-    assert 'value="Alex"' in html  # nothing typed is lost
+def shown_on(html: str) -> str:
+    found = re.search(r'name="shown" value="([^"]*)"', html)
+    assert found, html
+    return found.group(1)
 
 
-def test_changing_country_rechecks_the_amount(donor) -> None:
+def test_changing_country_moves_the_gift_and_says_so_in_one_sentence(donor) -> None:
     germany, uk = REGISTRY.get("DE"), REGISTRY.get("UK")
     notice = reach_details(donor, germany)
     donor.post("details", details_data(germany, notice))
     assert donor.get("/donate").headers["Location"] == "/donate/method"
-    # Moving to the UK: the UK office takes GBP, so the euro amount no longer holds.
-    response = donor.post(
-        "details", details_data(germany, notice, country="GB", postcode="SW1A 1AA")
+    # Back on the first step, the donor says they live in the UK and presses Continue.
+    moved = donor.post(
+        "amount", amount_data(germany, country="GB", frequency="monthly", shown="DE:EUR")
     )
-    uk_notice = re.search(r'name="shown_notice" value="([^"]*)"', response.get_data(as_text=True))
-    assert uk_notice is not None
-    assert uk_notice.group(1).startswith("UK:")
-    response = donor.post("details", details_data(uk, uk_notice.group(1)))
-    assert response.headers["Location"] == "/donate"
-    assert donor.get("/donate").headers["Location"] == "/donate/amount"
-    html = donor.get("/donate/amount").get_data(as_text=True)
-    assert 'value="GBP:' in html
+    assert moved.status_code == 200
+    html = moved.get_data(as_text=True)
+    assert f"Your gift now goes to {uk.name} and is given in British pounds" in html
+    assert "error-summary" not in html  # a sentence, not an error the donor cannot explain
+    assert 'value="GBP:' in html and 'value="EUR:' not in html
+    assert re.search(r'value="monthly"\s+checked', html)  # what can be kept is kept
+    assert shown_on(html) == "UK:GBP"
+    preset = uk.currencies["GBP"].presets[0]
+    chosen = amount_data(uk, frequency="monthly", amount=f"GBP:{preset.minor}", shown="UK:GBP")
+    assert donor.post("amount", chosen).status_code == 302
+    # The details were given for Germany's office: the page says why it asks again.
+    assert donor.get("/donate").headers["Location"] == "/donate/details"
+    details = donor.get("/donate/details").get_data(as_text=True)
+    assert f"Your gift goes to {uk.name}. Please check the details below" in details
+    assert 'value="Alex"' in details  # nothing typed is lost
+    response = donor.post("details", details_data(uk, donor.shown_notice()))
+    assert response.status_code == 302
+    assert donor.get("/donate").headers["Location"] == "/donate/method"
+
+
+@pytest.mark.parametrize(
+    ("browser", "office", "currency"),
+    [
+        ("en-GB", "UK", "GBP"),
+        ("fr-FR", "INT", "EUR"),
+        ("de-DE", "DE", "EUR"),
+        ("en-US", "INT", "USD"),
+    ],
+)
+def test_the_first_step_starts_in_the_browsers_country_and_its_currency(
+    client, browser: str, office: str, currency: str
+) -> None:
+    html = client.get("/donate/amount", headers={"Accept-Language": browser}).get_data(as_text=True)
+    assert shown_on(html) == f"{office}:{currency}"
+    assert re.search(rf'value="{browser[-2:]}" selected', html)
+    assert f'value="{currency}:' in html
+
+
+def test_choosing_another_currency_shows_its_amounts_before_continuing(client) -> None:
+    donor = WizardDriver(client, headers={"Accept-Language": "en-US"})
+    office = REGISTRY.get("INT")
+    response = donor.post(
+        "amount", amount_data(office, currency="EUR", amount="USD:2500", shown="INT:USD")
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "is given in euros" in html
+    assert 'value="EUR:' in html and 'value="USD:' not in html
+    assert shown_on(html) == "INT:EUR"
 
 
 # --- method ---------------------------------------------------------------------------------

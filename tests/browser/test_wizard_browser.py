@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
@@ -186,3 +187,44 @@ def test_every_step_fits_a_320_pixel_screen(live_server: LiveServer, open_page) 
         continue_(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     expect(page).to_have_url(re.compile(r"/donate/review$"))
+
+
+ENTER_DONORS = {
+    "en-GB": ("1 Main Street", "SW1A 1AA", "London"),
+    "de-DE": ("Hauptstraße 1", "10115", "Berlin"),
+    "nl-NL": ("Damrak 1", "1011 AB", "Amsterdam"),
+    "fr-FR": ("1 rue de Rivoli", "75001", "Paris"),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(ENTER_DONORS))
+def test_enter_in_any_field_continues_in_the_same_language(
+    live_server: LiveServer, open_page, locale: str
+) -> None:
+    """The header's language buttons belong to the step's form; Enter must not press them."""
+    page = open_page(locale)
+    language = locale.split("-")[0]
+    page.goto(live_server.url("/donate"))
+    page.locator("input[name=amount][value=other]").check()
+    page.locator("#other_amount").fill("30")
+    page.locator("#other_amount").press("Enter")
+    expect(page).to_have_url(re.compile(r"/donate/details$"))
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    street, postcode, city = ENTER_DONORS[locale]
+    for field, value in (
+        ("first_name", "Sam"),
+        ("last_name", "Lee"),
+        ("email", "sam@example.org"),
+        ("address_line1", street),
+        ("postcode", postcode),
+        ("city", city),
+    ):
+        page.locator(f"#{field}").fill(value)
+    page.locator("#email").press("Enter")
+    expect(page).to_have_url(re.compile(r"/donate/method$"))
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    first_method = page.locator("input[name=method]").first
+    first_method.check()
+    first_method.press("Enter")
+    expect(page).to_have_url(re.compile(r"/donate/review$"))
+    expect(page.locator("html")).to_have_attribute("lang", language)

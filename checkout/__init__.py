@@ -20,7 +20,7 @@ from checkout.payments import defences, webhooks, wiring
 from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
 from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers
 from checkout.settings import is_production, load_config, refuse_unsafe_production
-from checkout.site import access_log, errors, headers, i18n
+from checkout.site import access_log, contact, errors, headers, i18n
 from checkout.site.views import blueprint as site_blueprint
 from checkout.staff import web as staff_web
 from checkout.support import web as support_web
@@ -86,6 +86,7 @@ def _register_features(app: Flask) -> None:
     errors.init_app(app)
     headers.init_app(app, is_production(app.config))
     access_log.init_app(app)
+    contact.init_app(app)
     app.register_blueprint(site_blueprint)
     app.register_blueprint(wizard_views.blueprint)
     app.register_blueprint(wizard_thanks.blueprint)

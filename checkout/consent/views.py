@@ -20,6 +20,7 @@ from checkout.db import db_session
 from checkout.donations.models import Donation
 from checkout.extensions import csrf
 from checkout.offices import Office, OfficeRegistry
+from checkout.site.contact import show_office
 
 blueprint = Blueprint("consent", __name__, url_prefix="/consent")
 
@@ -55,7 +56,9 @@ def _donation(action: LinkAction, token: str) -> Donation:
 
 def _office(donation: Donation) -> Office:
     registry: OfficeRegistry = current_app.extensions["checkout.offices"]
-    return registry.get(donation.office_code)
+    office = registry.get(donation.office_code)
+    show_office(office)  # the footer names this office's contact, privacy notice and imprint
+    return office
 
 
 def _evidence(action: LinkAction, how: str = "email_link") -> Evidence:

@@ -358,13 +358,18 @@ def _people(sec: Section) -> tuple[Signatory, Support]:
     """Read the signatory and the support contact."""
     signatory, support = sec.table("signatory"), sec.table("support")
     signatory.only({"name", "title"})
-    support.only({"email", "phone"})
+    support.only({"email", "phone", "privacy_url", "imprint_url"})
     email, phone = support.text("email"), support.text("phone")
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         support.fail("email", f"{email!r} is not an email address")
     if not re.fullmatch(r"\+[0-9][0-9 ()-]{5,}", phone):
         support.fail("phone", f"{phone!r} is not an international number like +44 20 7946 0000")
-    return Signatory(signatory.text("name"), signatory.text("title")), Support(email, phone)
+    links = {key: support.text(key) for key in ("privacy_url", "imprint_url")}
+    for key, url in links.items():
+        if not url.startswith("https://"):
+            support.fail(key, f"{url!r} is not an https:// address")
+    people = Support(email, phone, links["privacy_url"], links["imprint_url"])
+    return Signatory(signatory.text("name"), signatory.text("title")), people
 
 
 def _donor(sec: Section, receipt_kind: str | None) -> DonorRequirements:

@@ -98,6 +98,8 @@ class Support:
 
     email: str
     phone: str  # as printed, international format ("+44 20 7946 0000")
+    privacy_url: str  # the office's privacy notice (linked from every page)
+    imprint_url: str  # its legal imprint (Impressum, "about us": who runs this service)
 
 
 @dataclass(frozen=True, slots=True)

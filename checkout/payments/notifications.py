@@ -99,6 +99,8 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
             "mandate_reference": plan.mandate_reference,
             "creditor_id": office.stripe.sepa_creditor_id or "",
             "debit_dates": next_debit_dates(plan),
+            # Offices that send one annual statement say so, rather than "a receipt each time".
+            "annual_statement": not office.receipt_per_instalment,
         },
         message_id=stable_message_id("plan", str(plan.id), domain),
         reply_to=office.support.email,

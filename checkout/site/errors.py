@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Response, abort, render_template, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from checkout.core.ids import new_reference
+from checkout.extensions import limiter
 from checkout.site.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
@@ -23,7 +29,7 @@ _MESSAGES = {
     413: (_l("Too much data"), _l("What was sent is larger than we accept.")),
     429: (
         _l("Too many attempts"),
-        _l("You have tried this too often in a short time. Please wait a minute and try again."),
+        _l("You have tried this too often in a short time. Please wait a while and try again."),
     ),
     500: (
         _l("Something went wrong on our side"),
@@ -32,9 +38,10 @@ _MESSAGES = {
 }
 
 
-def render_error(status: int, reference: str) -> tuple[str, int]:
+def render_error(status: int, reference: str, message: Any = None) -> tuple[str, int]:
     """Render the error page for `status`, showing `reference` for support."""
-    title, message = _MESSAGES.get(status, _MESSAGES[500])
+    title, default_message = _MESSAGES.get(status, _MESSAGES[500])
+    message = message or default_message
     page = render_template(
         "errors/error.html", status=status, title=title, message=message, reference=reference
     )
@@ -50,7 +57,24 @@ def handle_http_exception(error: HTTPException) -> tuple[str, int] | Response:
     reference = new_reference()
     # The path only, never the query string: it may carry what a donor typed.
     log.info("HTTP %s on %s %s, reference %s", error.code, request.method, request.path, reference)
-    return render_error(error.code or 500, reference)
+    message = _wait_message() if error.code == 429 else None
+    return render_error(error.code or 500, reference, message)
+
+
+def _wait_message() -> str | None:
+    """ "Please wait 47 minutes": the real wait of the limit that was reached (Flask-Limiter's
+    current limit knows when its window lets the next attempt through)."""
+    current = limiter.current_limit
+    if current is None:
+        return None
+    seconds = max(60, int(current.reset_at - time.time()))
+    wait = format_timedelta(timedelta(seconds=seconds), threshold=1, add_direction=False)
+    return str(
+        _(
+            "You have tried this too often in a short time. Please wait %(wait)s and try again.",
+            wait=wait,
+        )
+    )
 
 
 def handle_unexpected(error: Exception) -> tuple[str, int]:

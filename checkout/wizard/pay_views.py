@@ -43,11 +43,13 @@ from checkout.payments.confirming import Context, Outcome
 from checkout.payments.gateway import GatewayError
 from checkout.payments.messages import decline_messages
 from checkout.payments.wiring import gateway
+from checkout.site.contact import show_office
 from checkout.site.links import public_url
 from checkout.wizard import services
-from checkout.wizard.flow import Assessment
+from checkout.wizard.flow import STEP_BY_NAME, STEPS, Assessment
 from checkout.wizard.labels import PAY_BUTTONS
 from checkout.wizard.models import CheckoutDraft
+from checkout.wizard.presenter import progress
 from checkout.wizard.thanks import remember_gift
 from checkout.wizard.views import (
     REVIEW,
@@ -138,18 +140,31 @@ def _evidence(form: str, url: str) -> Evidence:
 @blueprint.get("/pay")
 def page() -> Any:
     """The Payment Element for the draft's donation."""
-    donation = payments.donation_for_draft(db_session(), current_draft(create=False).id)
+    draft = current_draft(create=False)
+    donation = payments.donation_for_draft(db_session(), draft.id)
     if donation is None:
         return redirect(url_for("wizard.index"))
     if donation.status not in (Status.PENDING.value, Status.FAILED.value):
         return redirect(url_for("thanks.show", public_id=donation.public_id))
     if not donation.stripe_client_secret:
         return render_template("wizard/pay_unavailable.html", donation=donation), 503
-    return render_template("wizard/pay.html", **_pay_values(donation))
+    return render_template("wizard/pay.html", **_pay_values(donation), **_where(draft))
+
+
+def _where(draft: CheckoutDraft) -> dict[str, Any]:
+    """The pay step's place among the steps, for the same progress line every step shows."""
+    pay = STEP_BY_NAME["pay"]
+    return {
+        "step": pay,
+        "step_number": STEPS.index(pay) + 1,
+        "step_count": len(STEPS),
+        "progress": progress(pay, assessment_of(draft)),
+    }
 
 
 def _pay_values(donation: Donation) -> dict[str, Any]:
     """What the pay page's Payment Element needs: no client secret, our server confirms."""
+    show_office(registry().get(donation.office_code))
     total = format_money(donation.total, language())
     donor = donation.donor
     return {

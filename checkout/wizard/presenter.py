@@ -25,8 +25,10 @@ def page_values(
         "form": form,
         "office": context.office,
         "errors": error_list(form),
+        # The box "You give €50 once" on the steps between: the first step asks it, and the
+        # review shows the gift itself.
         "gift_summary": gift_summary(assessment.context.gift, context.locale)
-        if current is not STEPS[0]
+        if current.name in ("details", "method")
         else None,
     }
     values.update(current.page_values(form, assessment))
@@ -36,8 +38,10 @@ def page_values(
 def progress(current: Step, assessment: Assessment) -> list[dict[str, Any]]:
     """Each step with its number and whether it is done, current, or still ahead."""
     items = []
+    fixed = assessment.first_incomplete.name == "pay"
     for number, step in enumerate(STEPS, start=1):
-        reachable = assessment.allows(step)
+        # Once "Donate" was pressed only the review (what is paid) and the payment can be shown.
+        reachable = assessment.allows(step) and (not fixed or step.name in ("review", "pay"))
         items.append(
             {
                 "number": number,
@@ -55,9 +59,19 @@ def error_list(form: Any) -> list[dict[str, str]]:
     for field in form:
         if field.errors:
             found.append(
-                {"id": field.id, "label": str(field.label.text), "message": str(field.errors[0])}
+                {
+                    "id": _target(field),
+                    "label": str(field.label.text),
+                    "message": str(field.errors[0]),
+                }
             )
     return found
+
+
+def _target(field: Any) -> str:
+    """Where a summary link leads: a radio group's first option (a fieldset takes no focus;
+    templates/macros/forms.html numbers the options from 1), else the field itself."""
+    return f"{field.id}-1" if field.type == "RadioField" else str(field.id)
 
 
 def gift_summary(gift: Gift | None, locale: str) -> str | None:

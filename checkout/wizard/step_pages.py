@@ -11,6 +11,7 @@ from typing import Any
 from babel.numbers import get_currency_name
 from markupsafe import Markup
 
+from checkout.addresses import PostalAddress, format_lines
 from checkout.core.money import format_money
 from checkout.donations.mandates import mandate_notice, mandate_reference
 from checkout.donations.values import total_token
@@ -67,6 +68,7 @@ def review_values(form: Any, assessment: Any) -> dict[str, Any]:
     return {
         "gift": gift,
         "donor": context.donor,
+        "address_lines": address_lines(context.donor),
         "method_label": METHOD_LABELS.get(method, method),
         "frequency_text": FREQUENCY_LABELS[gift.frequency],
         "amount_text": format_money(gift.amount, context.locale),
@@ -74,6 +76,8 @@ def review_values(form: Any, assessment: Any) -> dict[str, Any]:
         "total_text": total,
         "pay_label": PAY_BUTTONS[gift.frequency] % {"amount": total},
         "total_token": total_token(gift.total),
+        # "Donate" was pressed: what the review shows is what is being paid, and stays so.
+        "fixed": assessment.first_incomplete.name == "pay",
         "mandate_text": mandate.text(context.locale) if mandate else None,
         "mandate_reference": mandate_reference(context.office, method, context.locale),
     }
@@ -84,3 +88,12 @@ def region_options(choices: tuple[tuple[str, str], ...], selected: object) -> Ma
     tags = [option_tag("", "—", selected=not selected)]
     tags += [option_tag(code, name, selected=code == selected) for code, name in choices]
     return Markup("\n".join(tags))  # noqa: S704 - every part escaped in option_tag
+
+
+def address_lines(donor: Any) -> list[str]:
+    """The donor's address as their country writes it (Google's address data), if given."""
+    if donor is None or not (donor.address_line1 or donor.postcode or donor.city):
+        return []
+    street = tuple(line for line in (donor.address_line1, donor.address_line2) if line)
+    address = PostalAddress(donor.country, street, donor.city, donor.postcode, donor.region)
+    return format_lines(address)

@@ -11,6 +11,7 @@ from checkout.db import db_session
 from checkout.donations.models import Donation
 from checkout.donations.services import find_by_public_id
 from checkout.donations.states import Status
+from checkout.site.contact import show_office
 from checkout.wizard import services
 from checkout.wizard.flow import stored_fields
 from checkout.wizard.labels import FREQUENCY_SUMMARIES
@@ -71,6 +72,7 @@ def show(public_id: str) -> str:
         return render_template("wizard/thanks_elsewhere.html")
     donation = _donation(public_id)
     office = registry().get(donation.office_code)
+    show_office(office)
     outcome = outcome_of(donation)
     email = stored_fields(services.draft_of(db_session(), donation.draft_id).data, "details").get(
         "email", ""
@@ -86,6 +88,8 @@ def show(public_id: str) -> str:
         % {"amount": format_money(donation.total, language())},
         feedback_url=feedback,
         can_go_monthly=_can_go_monthly(donation, outcome),
+        # Monthly gifts to offices that send one annual statement get no receipt each month.
+        annual_statement=donation.is_recurring and not office.receipt_per_instalment,
     )
 
 

@@ -23,6 +23,7 @@ from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.db import db_session
 from checkout.extensions import limiter
 from checkout.offices import OfficeRegistry
+from checkout.site.contact import show_office
 from checkout.wizard import services
 from checkout.wizard.flow import (
     STEP_BY_NAME,
@@ -102,6 +103,18 @@ def index() -> WerkzeugResponse:
     return redirect(step_url(assessment_of(current_draft(create=False)).first_incomplete))
 
 
+@blueprint.post("/restart")
+@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]))
+def restart() -> WerkzeugResponse:
+    """Start a new payment with everything this draft holds: after "Donate" the details are
+    fixed for that payment, so changing anything (another method after a decline) starts
+    afresh from a copy."""
+    draft = current_draft(create=False)
+    if draft.id is not None and draft.frozen_at is not None:
+        session[DRAFT_KEY] = services.copy_draft(db_session(), draft).public_id
+    return redirect(url_for("wizard.index"))
+
+
 @blueprint.get("/<name>")
 def step(name: str) -> Any:
     """Show a step; steps cannot be skipped."""
@@ -122,6 +135,9 @@ def _step(name: str) -> Any:
     if current is None or current.endpoint != "wizard.step":
         abort(404)
     draft = current_draft(create=request.method == "POST")
+    switch_to = request.form.get(SWITCH_LANGUAGE) if request.method == "POST" else None
+    if draft.frozen_at is not None and switch_to in SUPPORTED_LANGUAGES:
+        return redirect(url_for("wizard.step", name=current.name, lang=switch_to))
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))
@@ -169,5 +185,6 @@ def _posted_fields(current: Step) -> dict[str, str]:
 
 def _render(current: Step, form: Any, assessment: Assessment) -> str:
     """Render `current` with the progress and summary every step shows."""
+    show_office(form.context.office)
     values = page_values(current, form, assessment, registry())
     return render_template(current.template, **values)

@@ -16,9 +16,11 @@ Field names are ours: `country` (ISO 3166 alpha-2), `street_lines`, `city`, `pos
 """
 
 from checkout.addresses.postal import (
+    Checked,
     CountryRules,
     PostalAddress,
     UnknownCountry,
+    check,
     country_rules,
     format_lines,
     normalise,
@@ -26,9 +28,11 @@ from checkout.addresses.postal import (
 )
 
 __all__ = [
+    "Checked",
     "CountryRules",
     "PostalAddress",
     "UnknownCountry",
+    "check",
     "country_rules",
     "format_lines",
     "normalise",

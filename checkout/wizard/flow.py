@@ -57,16 +57,21 @@ class Step:
         assert self.form_class is not None, f"the {self.name} step has no form"
         return self.form_class(context, formdata=MultiDict(fields or {}), meta={"csrf": False})
 
-    def complete(self, draft: DraftView, context: StepContext) -> StepContext | None:
-        """The context with this step's outcome, or None while the step is not done."""
-        if self.complete_when_frozen:
-            return context if draft.frozen else None
+    def check(
+        self, draft: DraftView, context: StepContext
+    ) -> tuple[StepContext | None, StepForm | None]:
+        """The context with this step's outcome (None while the step is not done), and the
+        form of what was stored, validated (None when nothing was stored)."""
         if self.form_class is None:
-            return None  # a page to act on (pay): never "complete" from what was typed
-        form = self.form(context, stored_fields(draft.data, self.name))
+            return None, None  # a page to act on (pay): never "complete" from what was typed
+        fields = stored_fields(draft.data, self.name)
+        form = self.form(context, fields) if fields or not self.complete_when_frozen else None
+        if self.complete_when_frozen:
+            return (context if draft.frozen else None), form
+        assert form is not None
         if not form.validate():
-            return None
-        return self.adds(form, context)
+            return None, (form if fields else None)
+        return self.adds(form, context), form
 
 
 def _with_gift(form: AmountForm, context: StepContext) -> StepContext:
@@ -123,11 +128,16 @@ STEP_BY_NAME: Mapping[str, Step] = {step.name: step for step in STEPS}
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """Where a draft stands: the context built so far and the first step still to do."""
+    """Where a draft stands: the context built so far and the first step still to do.
+
+    `forms` holds each step's form of what was stored, as validated on the way (a page shows
+    it again rather than build and validate it a second time).
+    """
 
     context: StepContext
     first_incomplete: Step
     submitted: frozenset[str] = frozenset()
+    forms: Mapping[str, StepForm] = field(default_factory=dict)
 
     def allows(self, step: Step) -> bool:
         """A step may be shown when every step before it is complete."""
@@ -180,18 +190,31 @@ def base_context(data: Mapping[str, Any], registry: OfficeRegistry, locale: str)
 
 
 def assess(
-    data: Mapping[str, Any], registry: OfficeRegistry, locale: str, frozen: bool = False
+    data: Mapping[str, Any],
+    registry: OfficeRegistry,
+    locale: str,
+    frozen: bool = False,
+    until: Step | None = None,
 ) -> Assessment:
-    """Validate the stored steps in order; the context so far and the first step not done."""
+    """Validate the stored steps in order; the context so far and the first step not done.
+
+    With `until`, stop there: what a submission of that step is validated against, without
+    validating the step itself or those after it.
+    """
     draft = DraftView(data, frozen)
     submitted = frozenset(step.name for step in STEPS if stored_fields(data, step.name))
     context = base_context(data, registry, locale)
+    forms: dict[str, StepForm] = {}
     for step in STEPS:
-        advanced = step.complete(draft, context)
+        if step is until:
+            return Assessment(context, step, submitted, forms)
+        advanced, form = step.check(draft, context)
+        if form is not None:
+            forms[step.name] = form
         if advanced is None:
-            return Assessment(context, step, submitted)
+            return Assessment(context, step, submitted, forms)
         context = advanced
-    return Assessment(context, STEPS[-1], submitted)
+    return Assessment(context, STEPS[-1], submitted, forms)
 
 
 def context_for(

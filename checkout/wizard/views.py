@@ -84,10 +84,11 @@ def current_draft(*, create: bool = True) -> CheckoutDraft:
     return draft
 
 
-def assessment_of(draft: CheckoutDraft) -> Assessment:
+def assessment_of(draft: CheckoutDraft, until: Step | None = None) -> Assessment:
     """Where `draft` stands now, assessed from what was typed (nothing kept between requests:
-    no process-wide cache holds what donors typed)."""
-    return assess(draft.data, registry(), language(), frozen=draft.frozen_at is not None)
+    no process-wide cache holds what donors typed); `until` stops before that step."""
+    frozen = draft.frozen_at is not None
+    return assess(draft.data, registry(), language(), frozen=frozen, until=until)
 
 
 def step_url(step: Step) -> str:
@@ -141,7 +142,8 @@ def _step(name: str) -> Any:
     if draft.frozen_at is not None and (current is not REVIEW or request.method == "POST"):
         # Payment has started: nothing may change; the review page shows what is being paid.
         return redirect(step_url(REVIEW))
-    assessment = assessment_of(draft)
+    # A submission needs only the steps before it; a page also shows which steps are done.
+    assessment = assessment_of(draft, until=current if request.method == "POST" else None)
     if not assessment.allows(current):
         return redirect(url_for("wizard.index"))
     if request.method == "POST":
@@ -150,13 +152,13 @@ def _step(name: str) -> Any:
 
 
 def _shown_form(current: Step, draft: CheckoutDraft, assessment: Assessment) -> StepForm:
-    """The step's form with what was stored; validated (to show why) if it was submitted."""
+    """The step's form with what was stored, validated (to show why) if it was submitted:
+    the one the assessment validated on its way, or an empty one."""
+    kept = assessment.forms.get(current.name)
+    if kept is not None:
+        return kept
     context = context_for(current, assessment, draft.data, registry(), language())
-    fields = stored_fields(draft.data, current.name)
-    form = current.form(context, fields)
-    if fields:
-        form.validate()
-    return form
+    return current.form(context, stored_fields(draft.data, current.name))
 
 
 def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:

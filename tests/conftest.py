@@ -109,6 +109,24 @@ def app(connection: Connection, database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def bound_apps(connection: Connection, database_url: str) -> Iterator[Any]:
+    """Make apps with settings and an environment of the test's own, inside the test's
+    transaction: `bound_apps(environ={...}, SETTING=value)`. Engines are disposed afterwards
+    (/healthz and the like connect outside the transaction)."""
+    made: list[Flask] = []
+
+    def maker(environ: dict[str, str] | None = None, **settings: Any) -> Flask:
+        app = create_app(test_settings(database_url, **settings), environ=environ or {})
+        get_database(app).bind_to(connection)
+        made.append(app)
+        return app
+
+    yield maker
+    for app in made:
+        get_database(app).engine.dispose()
+
+
+@pytest.fixture
 def mailing_app(app: Flask, smtp_server: Any) -> Iterator[Flask]:
     """`app` sending its email to the loopback SMTP server, with links to a public address;
     the SMTP connections it kept are closed afterwards."""

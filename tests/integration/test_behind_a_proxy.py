@@ -3,44 +3,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from checkout import create_app
 from checkout.consent.models import ConsentRecord
 from checkout.consent.services import keyed_ip_hash
-from checkout.db import get_database
-from tests.conftest import test_settings
 from tests.wizard_driver import WizardDriver, amount_data, pay_form, reach_review, registry_of
 
 PROXY = "10.0.0.2"  # what the app sees as the peer: the proxy itself
 
 
 @pytest.fixture
-def make_app(connection, database_url, stripe_standin) -> Iterator[Callable[..., Flask]]:
+def make_app(bound_apps, stripe_standin) -> Callable[..., Flask]:
     """Apps inside the test's transaction, talking to the stand-in, with settings of the test's."""
-    made: list[Flask] = []
 
     def maker(**settings) -> Flask:
-        app = create_app(
-            test_settings(
-                database_url,
-                STRIPE_API_BASE=stripe_standin.base_url,
-                STRIPE_MAX_NETWORK_RETRIES=0,
-                **settings,
-            ),
-            environ={},
+        return bound_apps(
+            STRIPE_API_BASE=stripe_standin.base_url, STRIPE_MAX_NETWORK_RETRIES=0, **settings
         )
-        get_database(app).bind_to(connection)
-        made.append(app)
-        return app
 
-    yield maker
-    for app in made:
-        get_database(app).engine.dispose()
+    return maker
 
 
 def donor(app: Flask, forwarded_for: str) -> WizardDriver:

@@ -20,12 +20,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from checkout import create_app
-from checkout.db import get_database
 from checkout.donations.models import Donation
 from checkout.payments.models import PaymentAttempt
 from tests.card_support import CARDS, DECLINING, card_token, confirm, csrf_of, sepa_token, solve
-from tests.conftest import test_settings
 from tests.payments_support import Office, account_environ
 from tests.wizard_driver import (
     WizardDriver,
@@ -43,32 +40,22 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture
-def make_app(
-    connection, database_url, stripe_standin, standin_account
-) -> Iterator[Callable[..., Flask]]:
+def make_app(bound_apps, stripe_standin, standin_account) -> Callable[..., Flask]:
     """Apps with DE on a fresh stand-in account, inside the test's transaction."""
-    made: list[Flask] = []
+    environ = account_environ(
+        "DE", standin_account.secret_key, standin_account.publishable_key, "whsec_ct"
+    )
 
     def maker(**settings: Any) -> Flask:
-        app = create_app(
-            test_settings(
-                database_url,
-                STRIPE_API_BASE=stripe_standin.base_url,
-                STRIPE_MAX_NETWORK_RETRIES=0,
-                PUBLIC_BASE_URL="https://give.example.org",
-                **settings,
-            ),
-            environ=account_environ(
-                "DE", standin_account.secret_key, standin_account.publishable_key, "whsec_ct"
-            ),
+        return bound_apps(
+            environ,
+            STRIPE_API_BASE=stripe_standin.base_url,
+            STRIPE_MAX_NETWORK_RETRIES=0,
+            PUBLIC_BASE_URL="https://give.example.org",
+            **settings,
         )
-        get_database(app).bind_to(connection)
-        made.append(app)
-        return app
 
-    yield maker
-    for app in made:
-        get_database(app).engine.dispose()
+    return maker
 
 
 def browser(app: Flask, address: str) -> FlaskClient:

@@ -15,11 +15,8 @@ import pytest
 import redis
 from flask import Flask
 
-from checkout import create_app
 from checkout.counters import Counters
-from checkout.db import get_database
 from checkout.paths import PROJECT_ROOT
-from tests.conftest import test_settings
 from tests.wizard_driver import WizardDriver, amount_data, registry_of
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -45,28 +42,18 @@ def redis_prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def web_process(connection, database_url: str) -> Iterator[Callable[..., Flask]]:
-    """Apps as gunicorn processes would be, inside the test's transaction (engines disposed)."""
-    made: list[Flask] = []
+def web_process(bound_apps) -> Callable[..., Flask]:
+    """Apps as gunicorn processes would be, inside the test's transaction."""
 
     def maker(storage: str, prefix: str, **extra) -> Flask:
-        app = create_app(
-            test_settings(
-                database_url,
-                RATELIMIT_STORAGE_URI=storage,
-                RATELIMIT_KEY_PREFIX=prefix,
-                COUNTERS_PREFIX=prefix,
-                **extra,
-            ),
-            environ={},
+        return bound_apps(
+            RATELIMIT_STORAGE_URI=storage,
+            RATELIMIT_KEY_PREFIX=prefix,
+            COUNTERS_PREFIX=prefix,
+            **extra,
         )
-        get_database(app).bind_to(connection)
-        made.append(app)
-        return app
 
-    yield maker
-    for app in made:
-        get_database(app).engine.dispose()  # /healthz connects outside the transaction
+    return maker
 
 
 def test_two_processes_share_the_wizard_limit_through_redis(web_process, redis_prefix: str) -> None:

@@ -20,6 +20,7 @@ from checkout.testing.stripe_standin import (
     payment_methods,
     products,
     refunds,
+    setup_intents,
     subscriptions,
 )
 from checkout.testing.stripe_standin.app import create_app
@@ -36,6 +37,7 @@ _MODULES = (
     payment_methods,
     confirmation_tokens,
     payment_intents,
+    setup_intents,
     charges,
     products,
     subscriptions,
@@ -78,4 +80,5 @@ def build(debit_settle_seconds: int = 180) -> Standin:
     app = create_app(store, all_routes())
     control_api.register(app, store)
     pages.register(app, store)
+    setup_intents.register_pages(app, store)
     return Standin(app, store, Deliverer(store), Ticker(store))

@@ -91,10 +91,17 @@ class PauseForm(PortalForm):
     """How many months to pause a recurring gift."""
 
     months = RadioField(
-        _l("Pause for"),
-        choices=[("1", _l("One month")), ("2", _l("Two months")), ("3", _l("Three months"))],
-        validators=[InputRequired(_l("Please choose how long to pause."))],
+        _l("Pause for"), validators=[InputRequired(_l("Please choose how long to pause."))]
     )
+
+    def __init__(self, **kwargs: Any) -> None:
+        """One, two or three months."""
+        super().__init__(**kwargs)
+        self.months.choices = [
+            ("1", _l("One month")),
+            ("2", _l("Two months")),
+            ("3", _l("Three months")),
+        ]
 
 
 def _required(message: Any) -> list[Any]:

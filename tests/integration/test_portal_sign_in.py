@@ -28,7 +28,9 @@ def test_the_answer_is_the_same_for_known_and_unknown_addresses(
     assert known.get_data() == unknown.get_data()
     assert _headers(known) == _headers(unknown)
     # The same work was done for both: a row and an outbox message each.
-    assert db_session.scalar(select(SignInLink.id).where(SignInLink.email == "stranger@example.org"))
+    assert db_session.scalar(
+        select(SignInLink.id).where(SignInLink.email == "stranger@example.org")
+    )
     drain(mailing_app)
     assert [m["To"] for m in smtp_server.messages] == ["known@example.org"]
 

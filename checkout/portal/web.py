@@ -12,7 +12,7 @@ from checkout.core.clock import as_utc
 from checkout.core.money import Money, format_money
 from checkout.offices import Office
 from checkout.portal import data_views, gift_views, labels, method_views, receipt_views, views
-from checkout.portal import handlers as _handlers  # noqa: F401 - registers outbox handlers
+from checkout.portal.handlers import portal_url
 from checkout.portal.access import signed_in
 from checkout.portal.cookies import PortalAwareSessionInterface
 from checkout.portal.history import Gift
@@ -35,6 +35,8 @@ def init_app(app: Flask) -> None:
     """Give /account its own cookie and register the portal's pages."""
     app.session_interface = PortalAwareSessionInterface()
     app.register_blueprint(views.blueprint)
+    # Emails (receipts, a plan's start) and the thank-you page link to the portal.
+    app.jinja_env.globals["portal_url"] = portal_url
 
 
 def money(minor: int, currency: str) -> str:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from checkout.audit.models import AuditEvent
 from checkout.receipts.models import Receipt
-from tests.portal_support import sign_in
+from tests.integration.test_receipt_delivery import drain, seed
+from tests.portal_support import ask_for_link, csrf_of, sign_in
 from tests.staff_support import make_donor_records
 
 
@@ -107,3 +108,60 @@ def test_every_portal_route_answers_404_for_another_donors_ids(
         select(AuditEvent).where(AuditEvent.outcome == "denied", AuditEvent.actor_kind == "donor")
     ).all()
     assert len(denied) == len(tried)
+
+
+def test_odd_requests_to_every_portal_route_never_answer_5xx(
+    mailing_app: Flask, db_session, smtp_server, records
+) -> None:
+    from tests.routes_support import BODIES
+
+    mine, _other = records
+    values = {
+        "public_id": mine.plan.donation.public_id,
+        "number": mine.receipt.number,
+        "office_code": "DE",
+        "year": "2025",
+        "action": "declare_gift_aid",
+        "token": "x" * 43,
+    }
+    client = sign_in(mailing_app, mailing_app.test_client(), smtp_server, "mine@example.org")
+    failures = []
+    for rule in mailing_app.url_map.iter_rules():
+        if not rule.rule.startswith(("/account", "/signup")) or "sign-out" in rule.rule:
+            continue
+        for body, content_type in BODIES:
+            for method in ("GET", "POST"):
+                answer = client.open(
+                    _fill(rule.rule, values), method=method, data=body, content_type=content_type
+                )
+                if answer.status_code >= 500:
+                    failures.append((method, rule.rule, body[:30], answer.status_code))
+    assert failures == []
+
+
+def test_sign_in_requests_per_client_address_are_limited(mailing_app, db_session) -> None:
+    mailing_app.config["PORTAL_ADDRESS_RATE_LIMIT"] = "2 per hour"
+    client = mailing_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    answers = [ask_for_link(client, f"someone{n}@example.org") for n in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    token = csrf_of(client.get("/account/sign-in?lang=de"))
+    german = client.post(
+        "/account/sign-in?lang=de", data={"csrf_token": token, "email": "x@example.org"}
+    )
+    assert german.status_code == 429 and "Zu viele Versuche" in german.get_data(as_text=True)
+
+
+def test_receipt_emails_and_the_thank_you_page_link_to_the_portal(
+    mailing_app, db_session, smtp_server
+) -> None:
+    payment = seed(db_session, "UK")
+    drain(mailing_app)
+    [email] = smtp_server.messages
+    assert "https://give.example.org/account/" in email.get_body(("plain",)).get_content()
+    assert 'href="https://give.example.org/account/"' in email.get_body(("html",)).get_content()
+    client = mailing_app.test_client()
+    with client.session_transaction() as kept:
+        kept["gifts"] = [payment.donation.public_id]  # this browser made the gift
+    thanks = client.get(f"/donate/thanks/{payment.donation.public_id}").get_data(as_text=True)
+    assert 'href="/account/sign-in"' in thanks and 'href="/signup"' in thanks

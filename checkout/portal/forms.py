@@ -3,10 +3,8 @@ tokens come with every form (Flask-WTF)."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, ValidationError
@@ -15,6 +13,7 @@ from wtforms.validators import InputRequired, Length
 from checkout.core.errors import AmountParseError
 from checkout.core.money import Money, format_money, parse_amount
 from checkout.site.i18n import lazy_gettext as _l
+from checkout.wizard.details import check_name, clean, e164, printable
 from checkout.wizard.forms import AMOUNT_ERRORS
 from checkout.wizard.postcodes import is_valid_postcode, normalise_postcode
 
@@ -128,11 +127,11 @@ class ContactForm(PortalForm):
 
     def validate_first_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
-        _check_name(field.data or "")
+        check_name(field.data or "")
 
     def validate_last_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
-        _check_name(field.data or "")
+        check_name(field.data or "")
 
     def validate_middle_initial(self, field: StringField) -> None:
         """One letter, or nothing."""
@@ -164,46 +163,24 @@ class ContactForm(PortalForm):
 
     def e164_phone(self) -> str:
         """The phone number in E.164, or "" when absent or not valid."""
-        try:
-            number = phonenumbers.parse((self.phone.data or "").strip(), self.country or None)
-        except phonenumbers.NumberParseException:
-            return ""
-        if not phonenumbers.is_valid_number(number):
-            return ""
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164(self.phone.data or "", self.country)
 
     def cleaned(self) -> dict[str, str]:
         """The validated values, as the donor row keeps them."""
         return {
-            "first_name": _clean(self.first_name.data),
-            "middle_initial": _clean(self.middle_initial.data).rstrip(".").upper(),
-            "last_name": _clean(self.last_name.data),
-            "address_line1": _clean(self.address_line1.data),
-            "address_line2": _clean(self.address_line2.data),
+            "first_name": clean(self.first_name.data),
+            "middle_initial": clean(self.middle_initial.data).rstrip(".").upper(),
+            "last_name": clean(self.last_name.data),
+            "address_line1": clean(self.address_line1.data),
+            "address_line2": clean(self.address_line2.data),
             "postcode": normalise_postcode(self.postcode.data or ""),
-            "city": _clean(self.city.data),
+            "city": clean(self.city.data),
             "phone": self.e164_phone(),
         }
 
     def _needed(self, field: StringField, message: Any) -> None:
         text = (field.data or "").strip()
-        if text and not _printable(text):
+        if text and not printable(text):
             raise ValidationError(_l("Please remove the special characters."))
         if self.address_needed and not text:
             raise ValidationError(message)
-
-
-def _printable(text: str) -> bool:
-    """No control characters (they have no place in a name or an address)."""
-    return not any(unicodedata.category(char).startswith("C") for char in text)
-
-
-def _check_name(text: str) -> None:
-    if not _printable(text):
-        raise ValidationError(_l("Please remove the special characters."))
-    if not any(char.isalpha() for char in text):
-        raise ValidationError(_l("Please enter your name in letters."))
-
-
-def _clean(value: object) -> str:
-    return " ".join(str(value or "").split())

@@ -12,9 +12,9 @@ from checkout.core.clock import as_utc
 from checkout.core.money import Money, format_money
 from checkout.offices import Office
 from checkout.portal import data_views, gift_views, labels, method_views, receipt_views, views
-from checkout.portal.handlers import portal_url
 from checkout.portal.access import signed_in
 from checkout.portal.cookies import PortalAwareSessionInterface
+from checkout.portal.handlers import portal_url
 from checkout.portal.history import Gift
 from checkout.site.i18n import current_language
 from checkout.site.i18n import lazy_gettext as _l

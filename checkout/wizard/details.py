@@ -68,7 +68,7 @@ def country_options(locale: str, selected: object) -> str:
     return tags
 
 
-def _printable(text: str) -> bool:
+def printable(text: str) -> bool:
     """No control characters (they have no place in a name or address)."""
     return not any(unicodedata.category(char).startswith("C") for char in text)
 
@@ -135,11 +135,11 @@ class DetailsForm(StepForm):
 
     def validate_first_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
-        _check_name(field.data or "")
+        check_name(field.data or "")
 
     def validate_last_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
-        _check_name(field.data or "")
+        check_name(field.data or "")
 
     def validate_middle_initial(self, field: StringField) -> None:
         """Required where the office's receipt carries it (Canada), unless there is none."""
@@ -201,14 +201,7 @@ class DetailsForm(StepForm):
 
     def e164_phone(self) -> str:
         """The phone number in E.164, or "" when absent or not valid."""
-        text = (self.phone.data or "").strip()
-        try:
-            number = phonenumbers.parse(text, str(self.country.data or "") or None)
-        except phonenumbers.NumberParseException:
-            return ""
-        if not phonenumbers.is_valid_number(number):
-            return ""
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164(self.phone.data or "", str(self.country.data or ""))
 
     def details(self) -> DonorDetails:
         """The validated, normalised outcome of this step."""
@@ -216,17 +209,17 @@ class DetailsForm(StepForm):
         wants_middle = self.context.office.donor.middle_initial
         return DonorDetails(
             country=str(self.country.data),
-            first_name=_clean(self.first_name.data),
-            middle_initial=_clean(self.middle_initial.data).rstrip(".").upper()
+            first_name=clean(self.first_name.data),
+            middle_initial=clean(self.middle_initial.data).rstrip(".").upper()
             if wants_middle
             else "",
-            last_name=_clean(self.last_name.data),
+            last_name=clean(self.last_name.data),
             email=validate_email(self.email.data or "", check_deliverability=False).normalized,
             phone=self.e164_phone(),
-            address_line1=_clean(self.address_line1.data),
-            address_line2=_clean(self.address_line2.data),
+            address_line1=clean(self.address_line1.data),
+            address_line2=clean(self.address_line2.data),
             postcode=normalise_postcode(self.postcode.data or ""),
-            city=_clean(self.city.data),
+            city=clean(self.city.data),
             email_opt_in=bool(self.email_opt_in.data),
             gift_aid=bool(self.gift_aid.data) and self.context.office.donor.gift_aid,
             notice_office=office_code,
@@ -244,7 +237,7 @@ class DetailsForm(StepForm):
 
     def _require_if_address_needed(self, field: StringField, message: Any) -> None:
         text = (field.data or "").strip()
-        if text and not _printable(text):
+        if text and not printable(text):
             raise ValidationError(_l("Please remove the special characters."))
         if self.address_needed() and not text:
             raise ValidationError(message)
@@ -260,12 +253,26 @@ def data_notice(context: StepContext) -> Any:
     return notices.get("data_transfer") or notices["privacy"]
 
 
-def _check_name(text: str) -> None:
-    if not _printable(text):
+def e164(text: str, country: str) -> str:
+    """A phone number typed for `country` (or with its country code) in E.164, or "" when
+    absent or not a valid number."""
+    try:
+        number = phonenumbers.parse(text.strip(), country or None)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_name(text: str) -> None:
+    """A name: printable text with at least one letter (ValidationError otherwise)."""
+    if not printable(text):
         raise ValidationError(_l("Please remove the special characters."))
     if not any(char.isalpha() for char in text):
         raise ValidationError(_l("Please enter your name in letters."))
 
 
-def _clean(value: object) -> str:
+def clean(value: object) -> str:
+    """What was typed, with runs of blanks made one space and none around it."""
     return " ".join(str(value or "").split())

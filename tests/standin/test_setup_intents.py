@@ -22,8 +22,10 @@ def _get(url: str) -> str:
 
 
 def _post(url: str, data: dict[str, str]) -> int:
-    """Submit the page's form; the status."""
-    body = urllib.parse.urlencode(data).encode()
+    """Submit the page's form as Stripe.js's dialog shows it (framed by the checkout's
+    origin, which it then tells by postMessage); the status."""
+    framed = {"frame": "1", "origin": "https://give.example", **data}
+    body = urllib.parse.urlencode(framed).encode()
     with urllib.request.urlopen(urllib.request.Request(url, data=body)) as response:  # noqa: S310
         return int(response.status)
 
@@ -135,7 +137,7 @@ def test_3d_secure_waits_for_the_donor_in_the_page(standin_account: StandinAccou
     assert intent.status == "requires_action"
     assert intent.next_action is not None and intent.next_action.type == "use_stripe_sdk"
     page = str(intent.next_action.use_stripe_sdk["stripe_js"])  # type: ignore[index]
-    assert "/_standin/authenticate_setup/" in page
+    assert "/_standin/authenticate/" in page and intent.id in page
     secret = str(intent.client_secret)
     assert intent.id in _get(page)
     assert _post(page, {"client_secret": secret, "action": "complete"}) == 200

@@ -80,5 +80,4 @@ def build(debit_settle_seconds: int = 180) -> Standin:
     app = create_app(store, all_routes())
     control_api.register(app, store)
     pages.register(app, store)
-    setup_intents.register_pages(app, store)
     return Standin(app, store, Deliverer(store), Ticker(store))

@@ -7,22 +7,19 @@ server confirms), retrieve (Stripe.js: the publishable key and the client secret
 confirm, cancel and list. A successful setup attaches the PaymentMethod to the customer and
 readies it for off-session use; a debit gets its mandate from `mandate_data` (the token's);
 a card that wants 3-D Secure leaves the intent in `requires_action` with the stand-in's
-authentication page, which Stripe.js shows in its dialog (`handleNextAction`); a card that
-is always declined fails the setup (402, `last_setup_error`), one declined only on charge
+authentication page (pages.py), which Stripe.js shows in its dialog (`handleNextAction`); a
+card that is always declined fails the setup (402, `last_setup_error`), one declined only on charge
 (4000 0000 0000 0341) sets up fine. Events: setup_intent.created, .requires_action,
 .succeeded, .setup_failed, .canceled.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import secrets
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from flask import Flask, Response, request
-from werkzeug.wrappers import Response as BaseResponse
+from flask import request
 
 from checkout.testing.stripe_standin import confirmation_tokens
 from checkout.testing.stripe_standin.charges import create_mandate
@@ -52,7 +49,7 @@ from checkout.testing.stripe_standin.payment_methods import (
     resolve,
 )
 from checkout.testing.stripe_standin.routing import Call, Router
-from checkout.testing.stripe_standin.store import Account, Store, new_id, public
+from checkout.testing.stripe_standin.store import Account, new_id, public
 from checkout.testing.stripe_standin.store import Obj as Json
 
 router = Router()
@@ -354,7 +351,7 @@ def _fail(account: Account, intent: Json, method: Json, code: str) -> StripeErro
 
 def _require_action(account: Account, intent: Json) -> None:
     """3-D Secure: the page Stripe.js shows in its dialog (or a redirect with a return_url)."""
-    url = f"{account.base_url}_standin/authenticate_setup/{account.id}/{intent['id']}?" + urlencode(
+    url = f"{account.base_url}_standin/authenticate/{account.id}/{intent['id']}?" + urlencode(
         {"client_secret": intent["client_secret"]}
     )
     if intent.get("_return_url") and not intent.get("_use_stripe_sdk"):
@@ -390,106 +387,3 @@ def complete_setup_action(account: Account, intent: Json, approved: bool) -> Non
         status="requires_payment_method", next_action=None, last_setup_error=error.body()["error"]
     )
     emit(account, "setup_intent.setup_failed", intent)
-
-
-# --- the 3-D Secure page ------------------------------------------------------------------------
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>3-D Secure test page</title></head>
-<body><main><h1>3-D Secure test page</h1>
-<p>Stripe stand-in: save a card for SetupIntent <code>{intent}</code>.</p>
-<form method="post"><input type="hidden" name="client_secret" value="{secret}">{frame_fields}
-<button name="action" value="complete" id="standin-complete">Complete</button>
-<button name="action" value="fail" id="standin-fail">Fail</button></form></main></body></html>
-"""
-_NOWHERE = "'none'"
-_FINISHED = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Authentication finished</title></head>
-<body><main><p>Authentication finished.</p></main>
-<script>window.parent.postMessage({message}, {origin});</script></body></html>
-"""
-
-
-def register_pages(app: Flask, store: Store) -> None:
-    """Serve the SetupIntents' 3-D Secure page (full page, or in Stripe.js's dialog)."""
-
-    def page(account_id: str, intent_id: str) -> BaseResponse:
-        secret = request.values.get("client_secret", "")
-        try:
-            framer = _framing_origin()
-            with store.lock:
-                account, intent = _find(store, account_id, intent_id, secret)
-                if request.method == "GET":
-                    return _framed(_render(intent, framer), framer)
-                if intent["status"] == "requires_action" or not framer:
-                    complete_setup_action(account, intent, request.form.get("action") == "complete")
-        except StripeError as error:
-            return Response(html.escape(error.message), status=error.status)
-        if framer:
-            message = {"standin": "authentication_finished", "setup_intent": intent["id"]}
-            body = _FINISHED.format(message=_script_json(message), origin=_script_json(framer))
-            return _framed(body, framer)
-        return Response("Done: return to the page that opened this one.")
-
-    app.add_url_rule(
-        "/_standin/authenticate_setup/<account_id>/<intent_id>",
-        "setup_action_page",
-        page,
-        methods=["GET", "POST"],
-    )
-
-
-def _find(store: Store, account_id: str, intent_id: str, secret: str) -> tuple[Account, Json]:
-    for account in store.accounts.values():
-        if account.id == account_id:
-            intent = account.find(intent_id)
-            if (
-                intent
-                and intent.get("object") == "setup_intent"
-                and _secret_matches(intent, secret)
-            ):
-                return account, intent
-    raise StripeError(404, "No such setup_intent for this page.")
-
-
-def _secret_matches(intent: Json, secret: str) -> bool:
-    """True when `secret` is the intent's client secret."""
-    return secrets.compare_digest(str(intent["client_secret"]), secret)
-
-
-def _framing_origin() -> str | None:
-    """The checkout origin whose dialog shows this page, or None for a full-page visit."""
-    if request.values.get("frame") != "1":
-        return None
-    given = request.values.get("origin", "")
-    parts = urlsplit(given)
-    if parts.scheme not in ("http", "https") or given != f"{parts.scheme}://{parts.netloc}":
-        raise StripeError(400, "origin must be the embedding page's origin, e.g. https://x.test")
-    return given
-
-
-def _framed(body: str, framer: str | None) -> Response:
-    response = Response(body, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {framer or _NOWHERE}"
-    return response
-
-
-def _render(intent: Json, framer: str | None) -> str:
-    fields = (
-        '<input type="hidden" name="frame" value="1">'
-        f'<input type="hidden" name="origin" value="{html.escape(framer)}">'
-        if framer
-        else ""
-    )
-    return _PAGE.format(
-        intent=html.escape(intent["id"]),
-        secret=html.escape(intent["client_secret"]),
-        frame_fields=fields,
-    )
-
-
-def _script_json(value: object) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(value).replace("<", "\\u003c")

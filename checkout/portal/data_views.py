@@ -29,6 +29,7 @@ from checkout.portal.forms import ButtonForm, ContactForm
 from checkout.portal.views import blueprint
 from checkout.retention import access, periods, requests
 from checkout.retention.commands import erasure_settings
+from checkout.signup import services as signup_services
 from checkout.site.i18n import current_language
 from checkout.site.i18n import gettext as _
 from checkout.staff.forms import error_list
@@ -234,7 +235,8 @@ def erase() -> Any:
     log_each("portal.erase", signed.donors)
     answer = requests.erase_on_request(db_session(), email, erasure_settings(), now)
     answer.changes.apply()  # files first: a crash before the commit is redone next time
-    services.end_all_for(db_session(), email, now)
+    services.forget_address(db_session(), email)
+    signup_services.forget_address(db_session(), email)
     db_session().commit()
     session.clear()
     forget()

@@ -98,11 +98,13 @@ def link_for_token(session: Session, token: str, now: datetime) -> SignInLink | 
     return link if as_utc(link.expires_at) > now else None
 
 
-def forget_old(session: Session, now: datetime) -> None:
-    """Delete links and sessions older than a day: no address is kept longer."""
+def forget_old(session: Session, now: datetime) -> int:
+    """Delete links and sessions older than a day: no address is kept longer (each request
+    for a link does this, and so does the nightly retention run). How many rows went."""
     before = now - KEEP_ROWS
-    session.execute(delete(SignInLink).where(SignInLink.created_at < before))
-    session.execute(delete(PortalSession).where(PortalSession.created_at < before))
+    links = session.execute(delete(SignInLink).where(SignInLink.created_at < before))
+    sessions = session.execute(delete(PortalSession).where(PortalSession.created_at < before))
+    return int(getattr(links, "rowcount", 0) or 0) + int(getattr(sessions, "rowcount", 0) or 0)
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -148,13 +150,9 @@ def end_session(row: PortalSession, now: datetime) -> None:
     row.ended_at = row.ended_at or now
 
 
-def end_all_for(session: Session, email: str, now: datetime) -> None:
-    """Sign the address out everywhere and drop its links (after an erasure request)."""
+def forget_address(session: Session, email: str) -> None:
+    """Delete every link and session of the address (after its erasure request): each
+    browser signed in with it is signed out for good."""
     address = normalise_email(email)
     session.execute(delete(SignInLink).where(SignInLink.email == address))
-    for row in session.scalars(
-        select(PortalSession).where(
-            PortalSession.email == address, PortalSession.ended_at.is_(None)
-        )
-    ):
-        row.ended_at = now
+    session.execute(delete(PortalSession).where(PortalSession.email == address))

@@ -56,7 +56,7 @@ def sign_up(
     """Record the sign-up, or (double opt-in, a suppressed address) wait for its confirmation;
     the pending request when an email must confirm it."""
     now = utcnow()
-    session.execute(delete(PendingSignup).where(PendingSignup.expires_at < now))
+    forget_expired(session, now)
     notice = stored_notice(session, office, office.notices[EMAIL], language)
     if office.notices[EMAIL].double_opt_in or is_suppressed(session, office.code, email, hash_key):
         pending = PendingSignup(
@@ -77,6 +77,18 @@ def sign_up(
         return pending
     record(session, office, notice, email, country, language, evidence)
     return None
+
+
+def forget_expired(session: Session, now: datetime) -> int:
+    """Delete sign-ups whose confirmation link ran out (each sign-up does this, and so does
+    the nightly retention run): an unconfirmed address is kept no longer. How many went."""
+    gone = session.execute(delete(PendingSignup).where(PendingSignup.expires_at < now))
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def forget_address(session: Session, email: str) -> None:
+    """Delete the address's sign-ups still waiting for confirmation (its erasure request)."""
+    session.execute(delete(PendingSignup).where(PendingSignup.email == email.strip().lower()))
 
 
 def record(

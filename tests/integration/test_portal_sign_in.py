@@ -112,3 +112,51 @@ def test_links_per_address_are_limited_with_the_same_answer(
 def _headers(response) -> dict[str, str]:
     """The headers but the cookie (its signature differs) and the rate limit's reset moment."""
     return {k: v for k, v in response.headers if k not in ("Set-Cookie", "X-RateLimit-Reset")}
+
+
+def test_the_nightly_run_forgets_old_links_sessions_and_unconfirmed_sign_ups(
+    app, db_session, runner
+) -> None:
+    from checkout.signup.models import PendingSignup
+
+    now = utcnow()
+    old, recent = now - timedelta(days=2), now - timedelta(hours=1)
+    db_session.add_all(
+        [
+            SignInLink(email="old@example.org", language="en", created_at=old),
+            SignInLink(email="new@example.org", language="en", created_at=recent),
+            PortalSession(token_hash="a" * 64, email="old@example.org", created_at=old),
+            PortalSession(token_hash="b" * 64, email="new@example.org", created_at=recent),
+        ]
+    )
+    db_session.commit()
+    notice_id = _some_notice(db_session)
+    db_session.add_all(
+        PendingSignup(
+            office_code="DE",
+            email=f"{name}@example.org",
+            country="DE",
+            language="en",
+            notice_id=notice_id,
+            expires_at=expires,
+        )
+        for name, expires in (
+            ("stale", now - timedelta(minutes=1)),
+            ("fresh", now + timedelta(days=3)),
+        )
+    )
+    db_session.commit()
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    db_session.expire_all()
+    assert db_session.scalars(select(SignInLink.email)).all() == ["new@example.org"]
+    assert db_session.scalars(select(PortalSession.email)).all() == ["new@example.org"]
+    assert db_session.scalars(select(PendingSignup.email)).all() == ["fresh@example.org"]
+
+
+def _some_notice(db_session) -> int:
+    from checkout.consent.services import stored_notice
+    from tests.transfers_support import OFFICES
+
+    office = OFFICES.get("DE")
+    return stored_notice(db_session, office, office.notices["email_fundraising"], "en").id

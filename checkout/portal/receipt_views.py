@@ -42,7 +42,7 @@ def receipts() -> str:
     """Every receipt and statement, and the statements the donor may ask for."""
     signed = current()
     found = history.receipts_of(db_session(), signed.donor_ids)
-    offers = statements.offers(db_session(), signed.donors, _offices(), utcnow().date())
+    offers = statements.offers(db_session(), signed.donors, _offices(), utcnow())
     log_each("portal.view_receipts", signed.donors)
     return render_template(
         "portal/receipts.html",

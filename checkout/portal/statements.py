@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -40,12 +40,14 @@ class Offer:
 
 
 def offers(
-    session: Session, donors: Sequence[Donor], offices: OfficeRegistry, today: date
+    session: Session, donors: Sequence[Donor], offices: OfficeRegistry, now: datetime
 ) -> list[Offer]:
-    """For each donor, the ended periods with kept gifts that no receipt covers yet."""
+    """For each donor, the periods ended (in the office's time zone) with kept gifts that no
+    receipt covers yet."""
     found = []
     for donor in donors:
         office = offices.get(donor.office_code)
+        today = office.local_date(now)
         for year, payments in sorted(_uncovered_by_year(session, donor, office).items()):
             period = annual.tax_year(office, year)
             if period[1] < today:

@@ -165,3 +165,17 @@ def test_receipt_emails_and_the_thank_you_page_link_to_the_portal(
         kept["gifts"] = [payment.donation.public_id]  # this browser made the gift
     thanks = client.get(f"/donate/thanks/{payment.donation.public_id}").get_data(as_text=True)
     assert 'href="/account/sign-in"' in thanks and 'href="/signup"' in thanks
+
+
+def test_a_dutch_cancel_page_warns_about_periodic_gifts(
+    mailing_app, db_session, smtp_server, records
+) -> None:
+    dutch = make_donor_records(db_session, "NL", "dutch@example.org")
+    db_session.commit()
+    client = sign_in(mailing_app, mailing_app.test_client(), smtp_server, "dutch@example.org")
+    page = client.get(f"/account/gifts/{dutch.plan.donation.public_id}/cancel?lang=nl")
+    assert "periodieke gift" in page.get_data(as_text=True)
+    mine, _other = records
+    german = sign_in(mailing_app, mailing_app.test_client(), smtp_server, "mine@example.org")
+    other = german.get(f"/account/gifts/{mine.plan.donation.public_id}/cancel")
+    assert "data-periodic-gift" not in other.get_data(as_text=True)

@@ -53,9 +53,6 @@ class PortalSession(Base):
     ip_hash: Mapped[str | None] = mapped_column(String(64), comment="Keyed hash, never the IP")
 
 
-PLAN_CHANGES = ("amount", "pause", "resume", "cancel", "method")
-
-
 class PlanChange(Base):
     """A donor's change to a recurring gift: our row first (committed), then Stripe with an
     idempotency key from it; the confirmation email is sent from it."""

@@ -179,3 +179,19 @@ def test_a_dutch_cancel_page_warns_about_periodic_gifts(
     german = sign_in(mailing_app, mailing_app.test_client(), smtp_server, "mine@example.org")
     other = german.get(f"/account/gifts/{mine.plan.donation.public_id}/cancel")
     assert "data-periodic-gift" not in other.get_data(as_text=True)
+
+
+def test_the_plan_started_email_links_to_the_portal(mailing_app, db_session, smtp_server) -> None:
+    from checkout.outbox.registry import enqueue
+    from checkout.payments.sync import PLAN_STARTED
+    from tests.portal_support import give_monthly, make_donor
+
+    plan = give_monthly(db_session, make_donor(db_session, "sepa@example.org"), "sub_s", "cus_s")
+    plan.mandate_reference = "MANDATE-1"
+    enqueue(db_session, PLAN_STARTED, f"plan-started-{plan.id}", {"plan_id": plan.id})
+    db_session.commit()
+    drain(mailing_app)
+    [email] = smtp_server.messages
+    assert "has started" in str(email["Subject"])
+    assert "https://give.example.org/account/" in email.get_body(("plain",)).get_content()
+    assert 'href="https://give.example.org/account/"' in email.get_body(("html",)).get_content()

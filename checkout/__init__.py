@@ -18,8 +18,10 @@ from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
 from checkout.payments import defences, webhooks, wiring
 from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
+from checkout.portal import web as portal_web
 from checkout.receipts import handlers as _receipt_handlers  # noqa: F401 - registers handlers
 from checkout.settings import is_production, load_config, refuse_unsafe_production
+from checkout.signup import web as signup_web
 from checkout.site import access_log, contact, errors, headers, i18n
 from checkout.site.views import blueprint as site_blueprint
 from checkout.staff import web as staff_web
@@ -98,4 +100,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(consent_views.blueprint)
     staff_web.init_app(app)
     support_web.init_app(app)
+    portal_web.init_app(app)  # after the consoles: its cookie interface extends theirs
+    signup_web.init_app(app)
     cli.init_app(app)

@@ -11,7 +11,9 @@ from checkout.db import Base
 from checkout.donations import models as _donation_models  # noqa: F401 - registers tables
 from checkout.outbox import models as _outbox_models  # noqa: F401 - registers tables
 from checkout.payments import models as _payment_models  # noqa: F401 - registers tables
+from checkout.portal import models as _portal_models  # noqa: F401 - registers tables
 from checkout.receipts import models as _receipt_models  # noqa: F401 - registers tables
+from checkout.signup import models as _signup_models  # noqa: F401 - registers tables
 from checkout.staff import models as _staff_models  # noqa: F401 - registers tables
 from checkout.support import models as _support_models  # noqa: F401 - registers tables
 from checkout.transfers import models as _transfer_models  # noqa: F401 - registers tables

@@ -208,3 +208,24 @@ STAFF_PASSKEY_RP_ID = ""
 STAFF_PASSKEY_ORIGIN = ""
 # How long the link works that lets a donor confirm another address for a copy of a receipt.
 SUPPORT_ADDRESS_LINK_HOURS = 72
+
+# The donor portal (/account). Donors sign in with a link emailed to them: usable once, for
+# PORTAL_LINK_MINUTES. The portal's session cookie is its own (name, path /account), holds
+# only a random token whose hash the database keeps, and ends after this many idle minutes or
+# hours in all.
+PORTAL_SESSION_COOKIE_NAME = "checkout_portal"
+PORTAL_LINK_MINUTES = 20
+PORTAL_IDLE_MINUTES = 30
+PORTAL_ABSOLUTE_HOURS = 12
+# Sign-in links asked for per typed address (known or not: the answer is the same, and over
+# the limit no email goes) and sign-in requests per client address (Flask-Limiter syntax).
+PORTAL_EMAIL_RATE_LIMIT = "3 per 20 minutes;10 per day"
+PORTAL_ADDRESS_RATE_LIMIT = "10 per hour;50 per day"
+# Changes to recurring gifts per client address, and attempts to save a new card or bank
+# account (each reaches Stripe) per client address.
+PORTAL_CHANGE_RATE_LIMIT = "30 per hour"
+PORTAL_SETUP_RATE_LIMIT = "5 per hour;10 per day"
+# Email sign-up (/signup) without a gift: per typed address (the same answer over the limit,
+# and no email) and per client address.
+SIGNUP_EMAIL_RATE_LIMIT = "3 per day"
+SIGNUP_ADDRESS_RATE_LIMIT = "10 per hour;50 per day"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,12 +21,15 @@ from checkout.consent.services import (
     lift_suppression,
     record_with_notice,
     stored_notice,
+    years_later,
 )
 from checkout.donations.models import Donation, Donor
 from checkout.offices import Office
 
 EMAIL = "email_fundraising"
 GIFT_AID = "gift_aid_declaration"
+#: A Gift Aid declaration covers the gifts of this many years before it (and all after it).
+GIFT_AID_YEARS_BACK = 4
 
 
 class Outcome(StrEnum):
@@ -74,8 +77,12 @@ def confirm_email(
     session: Session, donation: Donation, evidence: Evidence, hash_key: str
 ) -> Outcome:
     """The donor clicked the double opt-in link: their email opt-in now counts."""
-    donor = _donor(donation)
-    last = latest(session, donor.id, donation.office_code, EMAIL)
+    return confirm_email_of(session, _donor(donation), evidence, hash_key)
+
+
+def confirm_email_of(session: Session, donor: Donor, evidence: Evidence, hash_key: str) -> Outcome:
+    """The donor confirms their pending email opt-in at their office (link or portal)."""
+    last = latest(session, donor.id, donor.office_code, EMAIL)
     if last is None:
         return Outcome.NOTHING
     if last.decision == "confirmed":
@@ -83,7 +90,7 @@ def confirm_email(
     if last.decision == "withdrawn":
         return Outcome.WITHDRAWN
     _follow_up(session, last, donor, "confirmed", evidence)
-    lift_suppression(session, donation.office_code, donor.email, hash_key)
+    lift_suppression(session, donor.office_code, donor.email, hash_key)
     return Outcome.DONE
 
 
@@ -91,7 +98,18 @@ def withdraw_email(
     session: Session, office: Office, donation: Donation, evidence: Evidence, hash_key: str
 ) -> Outcome:
     """The donor objects to fundraising email: a withdrawal row, and the suppression list."""
-    donor = _donor(donation)
+    return withdraw_email_of(session, office, _donor(donation), evidence, hash_key, donation.id)
+
+
+def withdraw_email_of(
+    session: Session,
+    office: Office,
+    donor: Donor,
+    evidence: Evidence,
+    hash_key: str,
+    donation_id: int | None = None,
+) -> Outcome:
+    """The donor objects to fundraising email at `office` (a link, or the portal)."""
     suppress(session, office.code, donor.email, hash_key, evidence.form)
     last = latest(session, donor.id, office.code, EMAIL)
     if last is not None and last.decision == "withdrawn":
@@ -107,7 +125,7 @@ def withdraw_email(
             evidence=evidence,
             channel="email",
             donor_id=donor.id,
-            donation_id=donation.id,
+            donation_id=donation_id,
             office_legal_name=office.legal.legal_name,
         )
     else:
@@ -117,8 +135,12 @@ def withdraw_email(
 
 def cancel_gift_aid(session: Session, donation: Donation, evidence: Evidence) -> Outcome:
     """The donor cancels their Gift Aid declaration: kept, with its cancellation, for ever."""
-    donor = _donor(donation)
-    last = latest(session, donor.id, donation.office_code, GIFT_AID)
+    return cancel_gift_aid_of(session, _donor(donation), evidence)
+
+
+def cancel_gift_aid_of(session: Session, donor: Donor, evidence: Evidence) -> Outcome:
+    """The donor cancels their Gift Aid declaration at their office (a link, or the portal)."""
+    last = latest(session, donor.id, donor.office_code, GIFT_AID)
     if last is None:
         return Outcome.NOTHING
     if last.decision == "withdrawn":
@@ -128,13 +150,50 @@ def cancel_gift_aid(session: Session, donation: Donation, evidence: Evidence) ->
     declared = session.scalars(
         select(Donation).where(
             Donation.donor_id == donor.id,
-            Donation.office_code == donation.office_code,
+            Donation.office_code == donor.office_code,
             Donation.gift_aid_declared_at.is_not(None),
             Donation.gift_aid_cancelled_at.is_(None),
         )
     )
     for each in declared:
         each.gift_aid_cancelled_at = cancelled_at
+    return Outcome.DONE
+
+
+def declare_gift_aid(
+    session: Session, office: Office, donor: Donor, evidence: Evidence, language: str
+) -> Outcome:
+    """A UK donor makes a Gift Aid declaration for their gifts to `office`: this one's text as
+    shown, covering the gifts of the past four years and those to come (HMRC's model
+    declaration). The donations it covers are marked declared now; cancelled ones again."""
+    if GIFT_AID not in office.notices:
+        return Outcome.NOTHING
+    last = latest(session, donor.id, office.code, GIFT_AID)
+    if last is not None and last.decision == "granted":
+        return Outcome.ALREADY
+    row = record_with_notice(
+        session,
+        stored_notice(session, office, office.notices[GIFT_AID], language),
+        decision="granted",
+        legal_basis="declaration",
+        email=donor.email,
+        evidence=evidence,
+        donor_id=donor.id,
+        office_legal_name=office.legal.legal_name,
+    )
+    covered = session.scalars(
+        select(Donation).where(
+            Donation.donor_id == donor.id,
+            Donation.office_code == office.code,
+            or_(
+                Donation.created_at >= years_later(row.recorded_at, -GIFT_AID_YEARS_BACK),
+                Donation.frequency != "once",  # a recurring gift's future instalments
+            ),
+        )
+    )
+    for each in covered:
+        if each.gift_aid_declared_at is None or each.gift_aid_cancelled_at is not None:
+            each.gift_aid_declared_at, each.gift_aid_cancelled_at = row.recorded_at, None
     return Outcome.DONE
 
 

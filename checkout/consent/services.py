@@ -19,6 +19,9 @@ from checkout.outbox.registry import enqueue
 
 #: The outbox message that asks a donor to confirm an email opt-in (checkout/consent/handlers.py).
 CONFIRM_EMAIL = "consent.confirm_email"
+#: The `form` of a ledger row recorded by the email sign-up page (/signup, no gift): the
+#: office batches carry such a donor's rows although they never gave.
+SIGNUP_FORM = "signup"
 
 
 class NoticeChangedWithoutVersion(CheckoutError):

@@ -173,11 +173,25 @@ class RecurringPlan(Base):
     pause_collection: Mapped[str | None] = mapped_column(
         String(24), comment="Stripe's pause_collection behavior while paused (void, ...), or none"
     )
+    paused_until: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="While paused: when collection resumes by itself, if set"
+    )
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    amount_minor: Mapped[int | None] = mapped_column(
+        comment="Charged each period now (gift plus any covered fee), minor units, as Stripe "
+        "has it after a change; None: the donation's total"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     donation: Mapped[Donation] = relationship(back_populates="plan")
+
+    @property
+    def per_period(self) -> Money:
+        """What each period's debit charges now."""
+        if self.amount_minor is None:
+            return self.donation.total
+        return Money(self.amount_minor, self.donation.currency)
 
 
 class Payment(Base):

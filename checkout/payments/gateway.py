@@ -176,6 +176,38 @@ class SubscriptionState:
     metadata: dict[str, str]
     #: While collection is paused: Stripe's pause behaviour ("void", ...); else None.
     pause_behavior: str | None = None
+    #: What each period charges now (all items), once read from Stripe.
+    amount: Money | None = None
+    #: While paused: when collection resumes by itself (Unix time), if it was given.
+    resumes_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetupRequest:
+    """Save a new card or bank account for a customer's recurring gift (a SetupIntent that
+    our server confirms with the ConfirmationToken the page made)."""
+
+    key: str  # idempotency key from our row
+    customer_id: str
+    method: str  # the payment_method type: the plan's own
+    confirmation_token: str
+    return_url: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SetupState:
+    """What a SetupIntent came to."""
+
+    id: str
+    status: str  # succeeded, requires_action, requires_payment_method, processing, canceled
+    client_secret: str | None  # only while the donor must act (3-D Secure in the page)
+    payment_method_id: str | None
+    method_type: str | None
+    last4: str | None  # the card's (or account's) last four digits
+    brand: str | None
+    decline_code: str | None  # set when the card was declined or authentication failed
+    mandate_reference: str | None = None  # a bank debit's new mandate, told to the donor
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +247,32 @@ class PaymentGateway(Protocol):
         False when it was deleted before. For erasure, once nothing is still due."""
         ...
 
-    def pause_recurring(self, office: str, subscription_id: str) -> SubscriptionState: ...
+    def pause_recurring(
+        self, office: str, subscription_id: str, resumes_at: int | None = None
+    ) -> SubscriptionState:
+        """Void each period's invoice until collection resumes (by itself at `resumes_at`,
+        Unix time, when given)."""
+        ...
+
+    def change_recurring_amount(
+        self, office: str, subscription_id: str, amount: Money, key: str
+    ) -> SubscriptionState:
+        """Charge `amount` each period from the next one on (no proration); `key` from our row."""
+        ...
+
+    def create_setup(self, office: str, request: SetupRequest) -> SetupState:
+        """A SetupIntent confirmed with the page's ConfirmationToken; a decline is an answer."""
+        ...
+
+    def setup(self, office: str, setup_intent_id: str) -> SetupState:
+        """The SetupIntent as Stripe has it now (after 3-D Secure in the page)."""
+        ...
+
+    def use_payment_method(
+        self, office: str, subscription_id: str, payment_method_id: str
+    ) -> SubscriptionState:
+        """Debit the recurring gift from this (saved) payment method from now on."""
+        ...
 
     def resume_recurring(self, office: str, subscription_id: str) -> SubscriptionState: ...
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import stripe
 from stripe.params import (
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
     RefundCreateParams,
+    SetupIntentCreateParams,
     SubscriptionCreateParams,
+    SubscriptionUpdateParams,
+    SubscriptionUpdateParamsPauseCollection,
 )
 
 from checkout.core.money import Money
@@ -35,6 +38,8 @@ from checkout.payments.gateway import (
     OneTimePaymentRequest,
     PaymentIntentState,
     RecurringPlanRequest,
+    SetupRequest,
+    SetupState,
     SubscriptionState,
     TokenPreview,
     VerifiedEvent,
@@ -219,11 +224,90 @@ class StripeGateway:
             raise
         return True
 
-    def pause_recurring(self, office: str, subscription_id: str) -> SubscriptionState:
-        """Pause collection: each period's invoice is voided until collection resumes."""
+    def pause_recurring(
+        self, office: str, subscription_id: str, resumes_at: int | None = None
+    ) -> SubscriptionState:
+        """Pause collection: each period's invoice is voided until collection resumes (by
+        itself at `resumes_at`, when given)."""
+        pause: SubscriptionUpdateParamsPauseCollection = {"behavior": "void"}
+        if resumes_at is not None:
+            pause["resumes_at"] = resumes_at
         with _translated_errors():
             subscription = self._client(office).v1.subscriptions.update(
-                subscription_id, params={"pause_collection": {"behavior": "void"}}
+                subscription_id, params={"pause_collection": pause}
+            )
+        return _subscription_state(subscription)
+
+    def change_recurring_amount(
+        self, office: str, subscription_id: str, amount: Money, key: str
+    ) -> SubscriptionState:
+        """A new price for the subscription's item, charged from the next period on: the
+        period already paid is not prorated (Stripe's `proration_behavior=none`)."""
+        client = self._client(office)
+        with _translated_errors():
+            current = client.v1.subscriptions.retrieve(subscription_id)
+            item = current.items.data[0]
+            params: SubscriptionUpdateParams = {
+                "items": [
+                    {
+                        "id": item.id,
+                        "price_data": {
+                            "currency": amount.currency.lower(),
+                            "product": str(_id_of(item.price.product)),
+                            "unit_amount": amount.minor,
+                            "recurring": {"interval": _interval(item.price)},
+                        },
+                    }
+                ],
+                "proration_behavior": "none",
+            }
+            subscription = client.v1.subscriptions.update(
+                subscription_id, params=params, options={"idempotency_key": key}
+            )
+        return _subscription_state(subscription)
+
+    def create_setup(self, office: str, request: SetupRequest) -> SetupState:
+        """Save a card or bank account for the customer: a SetupIntent our server confirms
+        with the page's ConfirmationToken, for payments without the donor later."""
+        params: SetupIntentCreateParams = {
+            "customer": request.customer_id,
+            "allowed_payment_method_types": [request.method],
+            "usage": "off_session",
+            "confirm": True,
+            "confirmation_token": request.confirmation_token,
+            "return_url": request.return_url,
+            # 3-D Secure stays in the page, where Stripe.js's handleNextAction runs it.
+            "use_stripe_sdk": True,
+            "metadata": request.metadata,
+            "expand": ["payment_method", "mandate"],
+        }
+        try:
+            with _translated_errors():
+                intent = self._client(office).v1.setup_intents.create(
+                    params=params, options={"idempotency_key": request.key}
+                )
+        except GatewayError as error:
+            if error.status != 402:
+                raise
+            declined = error.code or "declined"
+            return SetupState("", "requires_payment_method", None, None, None, None, None, declined)
+        return _setup_state(intent)
+
+    def setup(self, office: str, setup_intent_id: str) -> SetupState:
+        """The SetupIntent with its payment method, as Stripe has it now."""
+        with _translated_errors():
+            intent = self._client(office).v1.setup_intents.retrieve(
+                setup_intent_id, params={"expand": ["payment_method", "mandate"]}
+            )
+        return _setup_state(intent)
+
+    def use_payment_method(
+        self, office: str, subscription_id: str, payment_method_id: str
+    ) -> SubscriptionState:
+        """The subscription's invoices are paid with this payment method from now on."""
+        with _translated_errors():
+            subscription = self._client(office).v1.subscriptions.update(
+                subscription_id, params={"default_payment_method": payment_method_id}
             )
         return _subscription_state(subscription)
 
@@ -452,6 +536,7 @@ def _period_end(subscription: stripe.Subscription) -> int | None:
 
 
 def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
+    pause = subscription.pause_collection
     return SubscriptionState(
         subscription.id,
         subscription.status,
@@ -459,8 +544,65 @@ def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
         _period_end(subscription),
         subscription.canceled_at,
         _metadata(subscription.metadata),
-        subscription.pause_collection.behavior if subscription.pause_collection else None,
+        pause.behavior if pause else None,
+        _per_period(subscription),
+        pause.resumes_at if pause else None,
     )
+
+
+def _per_period(subscription: stripe.Subscription) -> Money | None:
+    """What all the subscription's items charge each period together."""
+    items = subscription.items.data if subscription.items else []
+    amounts = [
+        (item.price.unit_amount or 0) * (item.quantity or 1)
+        for item in items
+        if item.price is not None
+    ]
+    return Money(sum(amounts), subscription.currency.upper()) if amounts else None
+
+
+def _interval(price: stripe.Price) -> Literal["day", "month", "week", "year"]:
+    """The price's billing interval (a recurring gift's price is always recurring)."""
+    recurring = price.recurring
+    interval = recurring.interval if recurring is not None else "month"
+    return "year" if interval == "year" else "month"
+
+
+def _setup_state(intent: stripe.SetupIntent) -> SetupState:
+    """What we keep of a SetupIntent: its outcome and the method it saved."""
+    method = intent.payment_method
+    kind = details = None
+    if isinstance(method, stripe.PaymentMethod):
+        kind = method.type
+        details = getattr(method, kind, None)
+    last4, brand = getattr(details, "last4", None), getattr(details, "brand", None)
+    error = intent.last_setup_error
+    declined = (
+        (getattr(error, "decline_code", None) or getattr(error, "code", None) or "declined")
+        if error is not None and intent.status == "requires_payment_method"
+        else None
+    )
+    return SetupState(
+        intent.id,
+        intent.status,
+        intent.client_secret if intent.status == "requires_action" else None,
+        _id_of(method),
+        kind,
+        str(last4) if last4 else None,
+        str(brand) if brand else None,
+        declined,
+        _mandate_reference(intent.mandate),
+    )
+
+
+def _mandate_reference(mandate: Any) -> str | None:
+    """The reference of a (expanded) debit mandate, as the donor's bank shows it."""
+    if not isinstance(mandate, stripe.Mandate):
+        return None
+    details = mandate.payment_method_details
+    method = getattr(details, details.type, None)
+    reference = getattr(method, "reference", None)
+    return str(reference) if reference else None
 
 
 def _refuse_future_timestamp(signature: str, now: float) -> None:

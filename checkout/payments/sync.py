@@ -202,9 +202,17 @@ def sync_plan(plan: RecurringPlan, gateway: PaymentGateway) -> None:
 
 
 def record_subscription(plan: RecurringPlan, state: SubscriptionState) -> None:
-    """What we keep of a subscription: status, period end, paused collection, cancellation."""
+    """What we keep of a subscription: status, period end, paused collection (and until when),
+    cancellation, and what each period charges."""
     plan.status = state.status
     plan.pause_collection = state.pause_behavior
+    plan.paused_until = (
+        datetime.fromtimestamp(state.resumes_at, UTC)
+        if state.pause_behavior and state.resumes_at
+        else None
+    )
+    if state.amount is not None:
+        plan.amount_minor = state.amount.minor
     if state.current_period_end:
         plan.current_period_end = datetime.fromtimestamp(state.current_period_end, UTC)
     if state.canceled_at:

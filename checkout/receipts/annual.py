@@ -53,6 +53,14 @@ def tax_year(office: Office, year: int) -> tuple[date, date]:
     return date(year - 1, month, day), date(year, month, day) - timedelta(days=1)
 
 
+def tax_year_of(office: Office, day: date) -> int:
+    """The year of the statement that covers `day` (AU: a July-June year ends in it)."""
+    start = TAX_YEAR_STARTS.get(office.receipt_kind)
+    if start is None or (day.month, day.day) < start:
+        return day.year
+    return day.year + 1
+
+
 class PeriodNotOver(ValueError):
     """A statement asked for before the end of the period it covers."""
 
@@ -94,6 +102,19 @@ def unreceipted(session: Session, office: Office, period: tuple[date, date]) -> 
         select(Payment)
         .join(Donation)
         .where(*_due(office, period))
+        .order_by(Payment.paid_at, Payment.id)
+    )
+    return list(session.scalars(statement))
+
+
+def unreceipted_of(
+    session: Session, office: Office, period: tuple[date, date], donor_id: int
+) -> list[Payment]:
+    """One donor's kept payments of `office` paid in `period` and on no active receipt."""
+    statement = (
+        select(Payment)
+        .join(Donation)
+        .where(*_due(office, period), Donation.donor_id == donor_id)
         .order_by(Payment.paid_at, Payment.id)
     )
     return list(session.scalars(statement))

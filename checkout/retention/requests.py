@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from checkout.consent.decisions import suppress
 from checkout.core.files import FileChanges
 from checkout.donations.models import Donor
-from checkout.retention import erasure, periods
+from checkout.retention import erasure, hooks, periods
 from checkout.retention.erasure import ErasureSettings
 
 ERASED, RESTRICTED, KEPT = "erased", "restricted", "kept"
@@ -60,6 +60,7 @@ def erase_on_request(
     for donor in donors:
         answer.offices.append(_answer(session, donor, settings, now, answer))
     tally = erasure.erase_address(session, address, settings, now)
+    hooks.forget_address(session, address)  # the portal's links, sign-ups waiting, ...
     answer.drafts += tally.drafts
     answer.changes.merge(tally.changes)
     return answer

@@ -6,6 +6,8 @@ The nightly run (`flask retention run`):
 - office transfer batches lose their files, in the database and on disk, after
   OFFICE_EXPORT_KEEP_DAYS (the office holds them by then); numbers, counts and hashes stay;
 - stored Stripe events lose their (already minimised) payload after STRIPE_EVENT_KEEP_DAYS;
+- the donor portal's sign-in links and sessions go after a day, sign-ups never confirmed
+  when their link runs out (both hold an address);
 - a donor is erased (checkout/retention/erasure.py) once their records have been kept the
   office's period (checkout/retention/periods.py) and nothing is still due.
 
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from checkout.core.files import FileChanges
 from checkout.donations.models import Donor
 from checkout.payments.models import StripeEvent
-from checkout.retention import erasure, periods
+from checkout.retention import erasure, hooks, periods
 from checkout.retention.erasure import ErasureSettings, Tally
 from checkout.transfers.erasure import erase_files_before
 from checkout.wizard.services import purge_expired
@@ -51,6 +53,7 @@ class RetentionReport:
     """What a run erased (or, in a dry run, would erase)."""
 
     drafts: int = 0
+    links: int = 0  # portal sign-in links and sessions, unconfirmed sign-ups
     batches: int = 0
     events: int = 0
     erased: Tally | None = None
@@ -70,6 +73,7 @@ def run(
     """Erase what is past its retention, one committed batch at a time."""
     report = RetentionReport(erased=Tally())
     report.drafts = purge_expired(session, timedelta(days=keep.draft_days), now)
+    report.links = hooks.forget_old(session, now)  # portal links, pending sign-ups, ...
     commit(FileChanges())
     cutoff = now - timedelta(days=keep.batch_days)
     report.batches, files = erase_files_before(session, cutoff, now, settings.export_root)

@@ -26,6 +26,7 @@ from checkout.addresses import format_lines
 from checkout.consent.decisions import is_suppressed
 from checkout.consent.implied import IMPLIED
 from checkout.consent.models import ConsentRecord
+from checkout.consent.services import SIGNUP_FORM
 from checkout.core.clock import as_utc
 from checkout.core.errors import CheckoutError
 from checkout.core.files import write_atomically
@@ -184,7 +185,17 @@ def _sent_donations(office_code: str) -> Select[int]:
 
 def _new_consents(office_code: str) -> Select[int]:
     donations = _sent_donations(office_code)
-    donors = select(Donation.donor_id).where(Donation.id.in_(donations))
+    # Donors with a gift sent, and people who signed up for emails without a gift (/signup):
+    # they asked for the office's contact, so their consent rows go although they never gave.
+    donors = (
+        select(Donation.donor_id)
+        .where(Donation.id.in_(donations))
+        .union(
+            select(ConsentRecord.donor_id).where(
+                ConsentRecord.office_code == office_code, ConsentRecord.form == SIGNUP_FORM
+            )
+        )
+    )
     return (
         select(ConsentRecord.id)
         .where(

@@ -21,7 +21,7 @@ from checkout.wizard.forms import StepForm
 NAME_MAX = 100
 
 
-def _printable(text: str) -> bool:
+def printable(text: str) -> bool:
     """No control characters (they have no place in a name or address)."""
     return not any(unicodedata.category(char).startswith("C") for char in text)
 
@@ -86,11 +86,11 @@ class DetailsForm(StepForm):
 
     def validate_first_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
-        _check_name(field.data or "")
+        check_name(field.data or "")
 
     def validate_last_name(self, field: StringField) -> None:
         """Printable text with at least one letter."""
-        _check_name(field.data or "")
+        check_name(field.data or "")
 
     def validate_middle_initial(self, field: StringField) -> None:
         """Required where the office's receipt carries it (Canada), unless there is none."""
@@ -161,28 +161,21 @@ class DetailsForm(StepForm):
 
     def e164_phone(self) -> str:
         """The phone number in E.164, or "" when absent or not valid."""
-        text = (self.phone.data or "").strip()
-        try:
-            number = phonenumbers.parse(text, self.context.country or None)
-        except phonenumbers.NumberParseException:
-            return ""
-        if not phonenumbers.is_valid_number(number):
-            return ""
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164(self.phone.data or "", self.context.country)
 
     def postal_address(self) -> PostalAddress:
         """The address as typed, for the country chosen on the first step."""
         street = tuple(
             line
-            for line in (_clean(self.address_line1.data), _clean(self.address_line2.data))
+            for line in (clean(self.address_line1.data), clean(self.address_line2.data))
             if line
         )
         return PostalAddress(
             self.context.country,
             street,
-            _clean(self.city.data),
-            _clean(self.postcode.data),
-            _clean(self.region.data),
+            clean(self.city.data),
+            clean(self.postcode.data),
+            clean(self.region.data),
         )
 
     def details(self) -> DonorDetails:
@@ -192,17 +185,17 @@ class DetailsForm(StepForm):
         address = self._checked().kept
         return DonorDetails(
             country=self.context.country,
-            first_name=_clean(self.first_name.data),
-            middle_initial=_clean(self.middle_initial.data).rstrip(".").upper()
+            first_name=clean(self.first_name.data),
+            middle_initial=clean(self.middle_initial.data).rstrip(".").upper()
             if wants_middle
             else "",
-            last_name=_clean(self.last_name.data),
+            last_name=clean(self.last_name.data),
             email=validate_email(self.email.data or "", check_deliverability=False).normalized,
             phone=self.e164_phone(),
-            address_line1=_clean(self.address_line1.data),
-            address_line2=_clean(self.address_line2.data),
+            address_line1=clean(self.address_line1.data),
+            address_line2=clean(self.address_line2.data),
             postcode=address.postcode,
-            city=_clean(self.city.data),
+            city=clean(self.city.data),
             region=address.region,
             email_opt_in=bool(self.email_opt_in.data),
             gift_aid=bool(self.gift_aid.data) and self.context.office.donor.gift_aid,
@@ -223,7 +216,7 @@ class DetailsForm(StepForm):
         """Printable text; present when the receipt needs the address and the country's
         addresses have this part (Google's address data says which)."""
         text = (field.data or "").strip()
-        if text and not _printable(text):
+        if text and not printable(text):
             raise ValidationError(_l("Please remove the special characters."))
         if self.address_needed() and not text and self._country_requires(part):
             raise ValidationError(message)
@@ -268,12 +261,26 @@ def data_notice(context: StepContext) -> Any:
     return notices.get("data_transfer") or notices["privacy"]
 
 
-def _check_name(text: str) -> None:
-    if not _printable(text):
+def e164(text: str, country: str) -> str:
+    """A phone number typed for `country` (or with its country code) in E.164, or "" when
+    absent or not a valid number."""
+    try:
+        number = phonenumbers.parse(text.strip(), country or None)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_name(text: str) -> None:
+    """A name: printable text with at least one letter (ValidationError otherwise)."""
+    if not printable(text):
         raise ValidationError(_l("Please remove the special characters."))
     if not any(char.isalpha() for char in text):
         raise ValidationError(_l("Please enter your name in letters."))
 
 
-def _clean(value: object) -> str:
+def clean(value: object) -> str:
+    """What was typed, with runs of blanks made one space and none around it."""
     return " ".join(str(value or "").split())

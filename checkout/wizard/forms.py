@@ -36,7 +36,7 @@ from checkout.wizard.countries import (
 from checkout.wizard.labels import FREQUENCY_LABELS, METHOD_HINTS, METHOD_LABELS
 
 OTHER = "other"
-_AMOUNT_ERRORS = {
+AMOUNT_ERRORS = {
     "empty": _l("Please enter an amount."),
     "invalid": _l("Please enter an amount as a number, for example %(example)s."),
     "negative": _l("Please enter an amount above zero."),
@@ -191,7 +191,7 @@ class AmountForm(StepForm):
         except AmountParseError as error:
             example = format_money(self._rules().presets[0], self.context.locale)
             digits = Money(1, currency).to_decimal().as_tuple().exponent
-            message = _AMOUNT_ERRORS.get(error.code, _AMOUNT_ERRORS["invalid"])
+            message = AMOUNT_ERRORS.get(error.code, AMOUNT_ERRORS["invalid"])
             raise ValidationError(message % {"example": example, "digits": -int(digits)}) from None
 
     def _check_limits(self, amount: Money) -> None:

@@ -1,7 +1,8 @@
 """The pages a donor visits outside the checkout: 3-D Secure and the iDEAL bank page.
 
 `next_action.redirect_to_url.url` and `next_action.use_stripe_sdk.stripe_js` point here. The
-page offers "Complete" and "Fail"; the choice settles the PaymentIntent. As a full page (a
+page offers "Complete" and "Fail"; the choice settles the PaymentIntent (or the SetupIntent:
+a card saved for later, or its setup failed). As a full page (a
 redirect, iDEAL) it then sends the browser to the `return_url` with Stripe's query parameters
 (`payment_intent`, `payment_intent_client_secret`, `redirect_status`). In the Stripe.js
 stand-in's 3-D Secure dialog (`frame=1&origin=<checkout origin>`), as real Stripe.js shows
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from checkout.testing.stripe_standin.confirmation import complete_action
 from checkout.testing.stripe_standin.errors import StripeError
+from checkout.testing.stripe_standin.setup_intents import complete_setup_action
 from checkout.testing.stripe_standin.store import Account, Store
 from checkout.testing.stripe_standin.store import Obj as Json
 
@@ -27,7 +29,7 @@ _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
 <body><main><h1>{title}</h1>
-<p>Stripe stand-in: {amount} {currency} for PaymentIntent <code>{intent}</code>.</p>
+<p>Stripe stand-in: {what} <code>{intent}</code>.</p>
 <form method="post"><input type="hidden" name="client_secret" value="{secret}">{frame_fields}
 <button name="action" value="complete" id="standin-complete">Complete</button>
 <button name="action" value="fail" id="standin-fail">Fail</button></form></main></body></html>
@@ -74,8 +76,12 @@ def register(app: Flask, store: Store) -> None:
 def _apply_choice(account: Account, intent: Json, framer: str | None) -> None:
     """Settle the intent as the donor chose; in the dialog, a stale choice (the intent was
     settled meanwhile) still closes it, and Stripe.js reads the intent as it is."""
+    approved = request.form.get("action") == "complete"
     try:
-        complete_action(account, intent, request.form.get("action") == "complete")
+        if intent["object"] == "setup_intent":
+            complete_setup_action(account, intent, approved)
+        else:
+            complete_action(account, intent, approved)
     except StripeError:
         if not framer:
             raise
@@ -88,11 +94,11 @@ def _find(store: Store, account_id: str, intent_id: str, secret: str) -> tuple[A
             intent = account.find(intent_id)
             if (
                 intent
-                and intent.get("object") == "payment_intent"
+                and intent.get("object") in ("payment_intent", "setup_intent")
                 and (intent["client_secret"] == secret)
             ):
                 return account, intent
-    raise StripeError(404, "No such payment_intent for this page.")
+    raise StripeError(404, "No such payment_intent or setup_intent for this page.")
 
 
 def _framing_origin() -> str | None:
@@ -122,6 +128,11 @@ def _render(account: Account, intent: Json, framer: str | None) -> str:
     """The page for `intent`: its bank's (iDEAL) or its card issuer's (3-D Secure)."""
     method = account.get(intent["payment_method"], "payment_method")
     title = "iDEAL test bank" if method["type"] == "ideal" else "3-D Secure test page"
+    what = (
+        "save a card for SetupIntent"
+        if intent["object"] == "setup_intent"
+        else f"{intent['amount']} {html.escape(intent['currency'])} for PaymentIntent"
+    )
     frame_fields = (
         '<input type="hidden" name="frame" value="1">'
         f'<input type="hidden" name="origin" value="{html.escape(framer)}">'
@@ -130,8 +141,7 @@ def _render(account: Account, intent: Json, framer: str | None) -> str:
     )
     return _PAGE.format(
         title=title,
-        amount=intent["amount"],
-        currency=html.escape(intent["currency"]),
+        what=what,
         intent=html.escape(intent["id"]),
         secret=html.escape(intent["client_secret"]),
         frame_fields=frame_fields,
@@ -140,7 +150,7 @@ def _render(account: Account, intent: Json, framer: str | None) -> str:
 
 def _finished(intent: Json, framer: str) -> str:
     """The page that tells the Stripe.js dialog in `framer` that the donor is done."""
-    message = {"standin": "authentication_finished", "payment_intent": intent["id"]}
+    message = {"standin": "authentication_finished", str(intent["object"]): intent["id"]}
     return _FINISHED.format(message=_script_json(message), origin=_script_json(framer))
 
 
@@ -153,10 +163,11 @@ def return_url(intent: Json, target: str) -> str:
     """`target` with Stripe's redirect query parameters added."""
     status = {"succeeded": "succeeded", "processing": "processing"}.get(intent["status"], "failed")
     parts = urlsplit(target)
+    kind = str(intent["object"])  # payment_intent or setup_intent, as Stripe names them
     query = urlencode(
         {
-            "payment_intent": intent["id"],
-            "payment_intent_client_secret": intent["client_secret"],
+            kind: intent["id"],
+            f"{kind}_client_secret": intent["client_secret"],
             "redirect_status": status,
         }
     )

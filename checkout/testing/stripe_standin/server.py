@@ -20,6 +20,7 @@ from checkout.testing.stripe_standin import (
     payment_methods,
     products,
     refunds,
+    setup_intents,
     subscriptions,
 )
 from checkout.testing.stripe_standin.app import create_app
@@ -36,6 +37,7 @@ _MODULES = (
     payment_methods,
     confirmation_tokens,
     payment_intents,
+    setup_intents,
     charges,
     products,
     subscriptions,

@@ -3,9 +3,11 @@
  *
  * Implements what a checkout calls (see the stand-in's README for the list and sources):
  * Stripe(publishableKey, {locale}); stripe.elements({clientSecret}) or, for a deferred
- * intent, stripe.elements({mode, amount, currency, paymentMethodTypes, setupFutureUsage});
+ * intent, stripe.elements({mode, amount, currency, paymentMethodTypes, setupFutureUsage})
+ * (mode "payment", "subscription", or "setup" to save a card or account: no amount);
  * elements.create("payment", {defaultValues: {billingDetails}}), mount, on, submit;
- * stripe.createConfirmationToken({elements, params}); stripe.handleNextAction({clientSecret});
+ * stripe.createConfirmationToken({elements, params}); stripe.handleNextAction({clientSecret})
+ * (a PaymentIntent's or a SetupIntent's);
  * stripe.confirmPayment({elements, clientSecret, confirmParams, redirect});
  * stripe.retrievePaymentIntent(clientSecret).
  *
@@ -82,6 +84,12 @@
   }
 
   function intentId(clientSecret) { return String(clientSecret).split("_secret_")[0]; }
+
+  // Where an intent is read: a SetupIntent's secret starts with its seti_ id.
+  function intentPath(clientSecret) {
+    var id = intentId(clientSecret);
+    return (id.indexOf("seti_") === 0 ? "/v1/setup_intents/" : "/v1/payment_intents/") + id;
+  }
 
   function validationError(message) {
     return {error: {type: "validation_error", code: "incomplete", message: message}};
@@ -249,13 +257,14 @@
 
   function checkDeferred(options) {
     if (options.clientSecret) { return; }
-    if (["payment", "subscription"].indexOf(options.mode) < 0) {
+    if (["payment", "subscription", "setup"].indexOf(options.mode) < 0) {
       throw new Error("Stripe stand-in: elements() needs a clientSecret, or mode " +
-        "\"payment\" or \"subscription\" (deferred intent).");
+        "\"payment\", \"subscription\" or \"setup\" (deferred intent).");
     }
-    if (!(options.amount > 0) || !/^[a-z]{3}$/.test(String(options.currency))) {
-      throw new Error("Stripe stand-in: a deferred intent needs an amount and a " +
-        "lower-case currency.");
+    if ((options.mode !== "setup" && !(options.amount > 0)) ||
+        !/^[a-z]{3}$/.test(String(options.currency))) {
+      throw new Error("Stripe stand-in: a deferred intent needs a lower-case currency, and " +
+        "an amount unless it sets up a payment method (mode \"setup\").");
     }
   }
 
@@ -402,8 +411,7 @@
   Stripe.prototype.elements = function (options) { return new Elements(this, options); };
 
   Stripe.prototype._retrieve = function (clientSecret) {
-    return request(this._key, "GET", "/v1/payment_intents/" + intentId(clientSecret),
-      {client_secret: clientSecret});
+    return request(this._key, "GET", intentPath(clientSecret), {client_secret: clientSecret});
   };
 
   Stripe.prototype.retrievePaymentIntent = function (clientSecret) {
@@ -427,13 +435,18 @@
     return new Promise(function () {});
   }
 
+  // What Stripe.js resolves with: {paymentIntent} or, for a SetupIntent, {setupIntent}.
+  function outcomeOf(intent) {
+    return intent.object === "setup_intent" ? {setupIntent: intent} : {paymentIntent: intent};
+  }
+
   // Complete the intent's next action: 3-D Secure in the dialog, then the intent as it
   // ended (or the authentication error); a redirect method leaves the page for the bank.
   Stripe.prototype._nextAction = function (intent) {
     var stripe = this;
     var action = intent.next_action;
     if (intent.status !== "requires_action" || !action) {
-      return Promise.resolve({paymentIntent: intent});
+      return Promise.resolve(outcomeOf(intent));
     }
     if (action.type === "redirect_to_url") { return navigate(action.redirect_to_url.url); }
     return challenge(stripe, action.use_stripe_sdk.stripe_js).then(function () {
@@ -441,11 +454,14 @@
     }).then(function (result) {
       if (!result.ok) { return {error: result.body.error}; }
       var after = result.body;
-      var failure = after.last_payment_error;
+      var failure = after.last_payment_error || after.last_setup_error;
       if (after.status === "requires_payment_method" && failure) {
-        return {error: Object.assign({}, failure, {payment_intent: after})};
+        var key = after.object === "setup_intent" ? "setup_intent" : "payment_intent";
+        var error = Object.assign({}, failure);
+        error[key] = after;
+        return {error: error};
       }
-      return {paymentIntent: after};
+      return outcomeOf(after);
     });
   };
 

@@ -14,8 +14,11 @@ from checkout.consent import handlers as _consent_handlers  # noqa: F401 - regis
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
+from checkout.observability import logs
+from checkout.observability import views as operations_views
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
+from checkout.payments import applying as _event_applying  # noqa: F401 - registers handlers
 from checkout.payments import confirm_views, defences, webhooks, wiring
 from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
 from checkout.payments import views as pay_views
@@ -52,6 +55,7 @@ def create_app(
         require_complete=is_production(app.config),
     )
     app.extensions[OFFICES_EXTENSION_KEY] = registry
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
     _trust_proxies(app)
     _bind_extensions(app)
     wiring.init_app(app, registry, environ)
@@ -87,6 +91,7 @@ def _register_features(app: Flask) -> None:
     headers.init_app(app, is_production(app.config))
     access_log.init_app(app)
     app.register_blueprint(site_blueprint)
+    operations_views.init_app(app)
     app.register_blueprint(wizard_views.blueprint)
     app.register_blueprint(wizard_thanks.blueprint)
     app.register_blueprint(pay_views.blueprint)

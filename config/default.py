@@ -208,3 +208,18 @@ STAFF_PASSKEY_RP_ID = ""
 STAFF_PASSKEY_ORIGIN = ""
 # How long the link works that lets a donor confirm another address for a copy of a receipt.
 SUPPORT_ADDRESS_LINK_HOURS = 72
+
+# Logs: one JSON object per line on standard error ("json"), each with its request id, at
+# this level. "" leaves Python's logging as it is (the test suite captures it itself).
+LOG_FORMAT = "json"
+LOG_LEVEL = "INFO"
+
+# GET /metrics (Prometheus) answers only requests from these networks (the client's address
+# as TRUSTED_PROXY_COUNT sees it) or carrying "Authorization: Bearer <METRICS_BEARER_TOKEN>".
+# Production refuses to start with neither set; the token comes from the environment
+# (CHECKOUT_METRICS_BEARER_TOKEN), at least 32 characters.
+METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+METRICS_BEARER_TOKEN = ""
+# GET /readyz answers 503 while the oldest due outbox message (a Stripe event to apply, a
+# receipt to send) has waited this many seconds.
+READY_OUTBOX_LAG_SECONDS = 120

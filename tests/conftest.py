@@ -90,6 +90,7 @@ def test_settings(database_url: str, **extra: Any) -> dict[str, Any]:
         "SECRET_KEY": "testing-not-secret",
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "LOG_FORMAT": "",  # pytest captures the log itself
     }
     settings.update(extra)
     return settings

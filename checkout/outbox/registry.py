@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from checkout.core.request_ids import current_request_id
 from checkout.db import upsert_insert
 from checkout.outbox.models import OutboxMessage
 
@@ -78,7 +79,8 @@ def batch_size(name: str) -> int:
 
 def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:
     """Add a message in the caller's transaction and return its id; the same key twice (even
-    from two transactions at once) yields the first message's id.
+    from two transactions at once) yields the first message's id. The message keeps the
+    current request id (core/request_ids.py), which the worker logs when it runs it.
 
     One INSERT ... ON CONFLICT DO NOTHING: no SELECT first and no SAVEPOINT, so a duplicate
     never dooms the caller's transaction. On PostgreSQL a concurrent uncommitted INSERT of the
@@ -87,7 +89,8 @@ def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> i
     table = _OUTBOX
     added = session.execute(
         upsert_insert(session, table)
-        .values(name=name, key=key, payload=payload)  # the columns' defaults fill the rest
+        # the columns' defaults fill the rest
+        .values(name=name, key=key, payload=payload, request_id=current_request_id())
         .on_conflict_do_nothing(index_elements=[table.c.key])
         .returning(table.c.id)
     ).scalar()
@@ -108,7 +111,11 @@ def enqueue_all(session: Session, name: str, messages: list[tuple[str, dict[str,
     """
     if not messages:
         return
+    request_id = current_request_id()
     session.execute(
         upsert_insert(session, _OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]),
-        [{"name": name, "key": key, "payload": payload} for key, payload in messages],
+        [
+            {"name": name, "key": key, "payload": payload, "request_id": request_id}
+            for key, payload in messages
+        ],
     )

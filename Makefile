@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.installed
 PO     := $(wildcard checkout/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: demo demo-env test lint types pytest install localstripe translations extract-messages clean
+.PHONY: demo demo-env test lint types pytest install localstripe system-packages translations extract-messages clean
 
 # The demo's generous card-testing limits (config/demo.py), and links in its emails that lead
 # back to the port it runs on. `eval "$$(make -s demo-env)"` gives a shell the same settings.
@@ -40,7 +40,12 @@ demo: install
 demo-env:
 	@echo "export CHECKOUT_CONFIG=$(DEMO_CONFIG) CHECKOUT_PUBLIC_BASE_URL=$(DEMO_PUBLIC_BASE_URL)"
 
-test: install localstripe lint types pytest
+test: install localstripe system-packages lint types pytest
+
+# Debian's chromium and qpdf for the browser and PDF tests: installed when root or sudo can,
+# otherwise a loud list of the tests that will be skipped (tests/system_packages.sh).
+system-packages:
+	@bash tests/system_packages.sh
 
 localstripe: $(LOCALSTRIPE)
 

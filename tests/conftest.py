@@ -35,6 +35,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
+#: Skip reasons that mean a Debian package is missing (tests/system_packages.sh installs them).
+MISSING_PACKAGES = {"chromium": "browser tests", "qpdf": "PDF checks with qpdf"}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say loudly, at the end of the run, which tests did not run for a missing package."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    counts = dict.fromkeys(MISSING_PACKAGES, 0)
+    for report in skipped:
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        for package in MISSING_PACKAGES:
+            if (package in reason and "not installed" in reason) or f"needs {package}" in reason:
+                counts[package] += 1
+    missing = {package: count for package, count in counts.items() if count}
+    if missing:
+        terminalreporter.section("NOT RUN: Debian packages missing", sep="!", red=True)
+        for package, count in missing.items():
+            terminalreporter.line(
+                f"{count} {MISSING_PACKAGES[package]} skipped: install Debian's {package} "
+                "(make test does it as root or with sudo)",
+                red=True,
+            )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """TEST_DATABASE_URL, or a fresh SQLite file for this run."""

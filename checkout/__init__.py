@@ -14,7 +14,7 @@ from checkout.consent import handlers as _consent_handlers  # noqa: F401 - regis
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
-from checkout.observability import logs
+from checkout.observability import error_reports, logs
 from checkout.observability import views as operations_views
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
@@ -56,6 +56,7 @@ def create_app(
     )
     app.extensions[OFFICES_EXTENSION_KEY] = registry
     logs.init_app(app)  # first: every later hook's log lines carry the request id
+    error_reports.init_app(app.config)
     _trust_proxies(app)
     _bind_extensions(app)
     wiring.init_app(app, registry, environ)

@@ -223,3 +223,9 @@ METRICS_BEARER_TOKEN = ""
 # GET /readyz answers 503 while the oldest due outbox message (a Stripe event to apply, a
 # receipt to send) has waited this many seconds.
 READY_OUTBOX_LAG_SECONDS = 120
+
+# Error reports to Sentry: empty sends nothing. Set CHECKOUT_SENTRY_DSN to the project's DSN;
+# personal data is scrubbed before a report leaves (checkout/observability/error_reports.py).
+SENTRY_DSN = ""
+# The environment reports are filed under; empty means ENV.
+SENTRY_ENVIRONMENT = ""

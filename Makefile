@@ -11,11 +11,14 @@ DEMO_WEBHOOK_PATH ?= /webhooks/stripe/{office}
 DEMO_DEBIT_SECONDS ?= 30
 # localstripe lives in its own virtualenv: the contract tests start it, never import it.
 LOCALSTRIPE := $(VENV)/localstripe/bin/localstripe
+# locust drives bench/load_test.py from its own virtualenv (it brings gevent, which must not
+# reach the app's or the tests' processes).
+LOCUST := $(VENV)/locust/bin/locust
 STAMP  := $(VENV)/.installed
 PO     := $(wildcard checkout/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: demo demo-env test lint types pytest install localstripe system-packages translations extract-messages clean
+.PHONY: demo demo-env test lint types pytest install localstripe locust system-packages translations extract-messages clean
 
 # The demo's generous card-testing limits (config/demo.py), and links in its emails that lead
 # back to the port it runs on. `eval "$$(make -s demo-env)"` gives a shell the same settings.
@@ -48,6 +51,12 @@ system-packages:
 	@bash tests/system_packages.sh
 
 localstripe: $(LOCALSTRIPE)
+
+locust: $(LOCUST)
+
+$(LOCUST):
+	$(PYTHON) -m venv $(VENV)/locust
+	$(VENV)/locust/bin/python -m pip install --quiet locust==2.47.0
 
 $(LOCALSTRIPE):
 	$(PYTHON) -m venv $(VENV)/localstripe

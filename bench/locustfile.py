@@ -10,26 +10,13 @@ STANDIN_URL names the stand-in.
 
 from __future__ import annotations
 
-import html
 import os
 import random
-import re
-import secrets
-from typing import Any
 
+from donor_pages import DONORS, amount_form, csrf, details_form, pay_form, pay_page, token_params
 from locust import HttpUser, between, task
 
 STANDIN_URL = os.environ["STANDIN_URL"].rstrip("/")
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-NOTICE = re.compile(r'name="shown_notice" value="([^"]*)"')
-PRESET = re.compile(r'name="amount" value="([A-Z]{3}:\d+)"')
-PAY_FORM = re.compile(r'<form method="post" action="/donate/pay".*?</form>', re.S)
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
-PAY_PAGE = re.compile(r'data-publishable-key="([^"]+)".*?data-csrf-token="([^"]+)"', re.S)
-DONORS = {
-    "DE": ("de-DE", "DE", "10115", "Berlin"),
-    "UK": ("en-GB", "GB", "SW1A 1AA", "London"),
-}
 #: (office, frequency, method, weight): what the donors choose.
 MIX = [
     ("DE", "once", "card", 4),
@@ -49,41 +36,21 @@ class Donor(HttpUser):
     def give(self) -> None:
         office, frequency, method, _ = random.choices(MIX, weights=[m[3] for m in MIX])[0]
         self.client.cookies.clear()
-        language, country, postcode, city = DONORS[office]
-        headers = {"Accept-Language": language}
+        headers = {"Accept-Language": DONORS[office][0]}
         page = self._get("/donate/amount", headers)
-        presets = PRESET.findall(page)
-        amount = {
-            "csrf_token": _csrf(page),
-            "currency": presets[0].split(":")[0],
-            "frequency": frequency,
-            "amount": random.choice(presets[:2]),
-        }
-        page = self._post("/donate/amount", amount, headers, "/donate/details")
-        details = {
-            "csrf_token": _csrf(page),
-            "shown_notice": html.unescape(NOTICE.search(page).group(1)),
-            "country": country,
-            "first_name": "Alex",
-            "last_name": f"Donor{secrets.token_hex(3)}",
-            "email": f"donor-{secrets.token_hex(6)}@example.org",
-            "address_line1": "1 Main Street",
-            "postcode": postcode,
-            "city": city,
-        }
-        page = self._post("/donate/details", details, headers, "/donate/method")
-        chosen = {"csrf_token": _csrf(page), "method": method}
+        page = self._post(
+            "/donate/amount", amount_form(page, frequency), headers, "/donate/details"
+        )
+        page = self._post("/donate/details", details_form(page, office), headers, "/donate/method")
+        chosen = {"csrf_token": csrf(page), "method": method}
         review = self._post("/donate/method", chosen, headers, "/donate/review")
-        form = PAY_FORM.search(review)
-        assert form, "no pay form on review"
-        pay_form = {name: html.unescape(value) for name, value in HIDDEN.findall(form.group(0))}
-        pay_page = self._post("/donate/pay", pay_form, headers, "/donate/pay")
-        key, csrf = PAY_PAGE.search(pay_page).groups()
+        page = self._post("/donate/pay", pay_form(review), headers, "/donate/pay")
+        key, token_csrf = pay_page(page)
         token = self._confirmation_token(key, method)
         with self.client.post(
             "/donate/pay/confirm",
             json={"confirmation_token": token},
-            headers={**headers, "X-CSRFToken": html.unescape(csrf)},
+            headers={**headers, "X-CSRFToken": token_csrf},
             name="POST /donate/pay/confirm",
             catch_response=True,
         ) as answer:
@@ -131,33 +98,11 @@ class Donor(HttpUser):
 
     def _confirmation_token(self, publishable_key: str, method: str) -> str:
         """What Stripe.js does when the donor presses pay: POST /v1/confirmation_tokens."""
-        data: dict[str, Any]
-        if method == "card":
-            data = {
-                "payment_method_data[type]": "card",
-                "payment_method_data[card][number]": "4242424242424242",
-                "payment_method_data[card][exp_month]": "12",
-                "payment_method_data[card][exp_year]": "2034",
-                "payment_method_data[card][cvc]": "123",
-            }
-        else:
-            data = {
-                "payment_method_data[type]": "sepa_debit",
-                "payment_method_data[sepa_debit][iban]": "DE89370400440532013000",
-                "payment_method_data[billing_details][name]": "Alex Donor",
-                "payment_method_data[billing_details][email]": "alex@example.org",
-            }
         response = self.client.post(
             f"{STANDIN_URL}/v1/confirmation_tokens",
-            data=data,
+            data=token_params(method),
             headers={"Authorization": f"Bearer {publishable_key}"},
             name="stand-in: POST /v1/confirmation_tokens",
         )
         response.raise_for_status()
         return str(response.json()["id"])
-
-
-def _csrf(page: str) -> str:
-    found = CSRF.search(page)
-    assert found, "no CSRF token on the page"
-    return html.unescape(found.group(1))

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -22,22 +20,11 @@ from checkout.payments.credentials import standin_keys
 from checkout.payments.events import APPLY_EVENT, NOTIFY_RENEWAL
 from checkout.payments.models import StripeEvent
 from tests.conftest import test_settings
+from tests.integration.test_payments_flow import app
 from tests.outbox_support import apply_events, run_outbox
 from tests.payments_support import Office, client_secret, pay, sign
 
-
-@pytest.fixture
-def app(connection, database_url, stripe_standin) -> Iterator[Flask]:
-    settings = test_settings(
-        database_url,
-        STRIPE_API_BASE=stripe_standin.base_url,
-        STRIPE_MAX_NETWORK_RETRIES=0,
-        PAY_RATE_LIMIT="1000 per hour",
-    )
-    app = create_app(settings, environ={})
-    get_database(app).bind_to(connection)
-    yield app
-    get_database(app).engine.dispose()
+__all__ = ["app"]  # the fixture: the app on the stand-in, inside the test's transaction
 
 
 def post(app: Flask, office: str, event: dict) -> int:

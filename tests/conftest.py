@@ -7,6 +7,7 @@ laptop the PostgreSQL-only tests skip with the reason.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from checkout import create_app, migrate
 from checkout.db import get_database, make_engine
 from checkout.mail.sending import close_all
+from checkout.observability.logs import QUIET_LOGGERS
 
 pytest_plugins = ["checkout.testing.stripe_standin.pytest_plugin", "checkout.testing.smtp"]
 
@@ -57,6 +59,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 "(make test does it as root or with sudo)",
                 red=True,
             )
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """An app made with JSON logs configures the process's root logger: put it back after
+    each test, so no test's log capture depends on another test having made an app."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout.observability.logs import QUIET_LOGGERS, JsonLines
+from checkout.observability.logs import JsonLines
 from tests.card_support import browser_token, card_token, confirm, csrf_of
 from tests.outbox_support import run_outbox
 from tests.payments_support import Office
@@ -93,22 +93,12 @@ def settle(app: Flask, office: Office) -> None:
 
 
 @pytest.fixture
-def captured_log() -> Iterator[io.StringIO]:
-    """Every line any logger writes, as the JSON handler writes it; logging as it was after."""
-    root = logging.getLogger()
-    before: dict[str, Any] = {
-        "handlers": list(root.handlers),
-        "level": root.level,
-        "quiet": {name: logging.getLogger(name).level for name in QUIET_LOGGERS},
-    }
+def captured_log() -> io.StringIO:
+    """Every line any logger writes, as the JSON handler writes it (the root logger is put
+    back after the test by tests/conftest.py)."""
     sink = io.StringIO()
-    handler = JsonLines(sink)
-    root.addHandler(handler)
-    yield sink
-    root.handlers[:] = before["handlers"]
-    root.setLevel(before["level"])
-    for name, level in before["quiet"].items():
-        logging.getLogger(name).setLevel(level)
+    logging.getLogger().addHandler(JsonLines(sink))
+    return sink
 
 
 WEBHOOK_SECRET = "whsec_operations_tests"

@@ -10,7 +10,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from checkout.core.request_ids import current_request_id
-from checkout.db import upsert_insert
+from checkout.db import insert_or_skip, upsert_insert
 from checkout.outbox.models import OutboxMessage
 
 #: Handles one message inside the transaction that marks it done; it must be idempotent (a
@@ -86,13 +86,11 @@ def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> i
     never dooms the caller's transaction. On PostgreSQL a concurrent uncommitted INSERT of the
     same key makes this one wait for it, then find its row.
     """
-    table = _OUTBOX
+    dialect = session.get_bind().dialect.name
     added = session.execute(
-        upsert_insert(session, table)
+        insert_or_skip(dialect, _OUTBOX, "key", "id"),
         # the columns' defaults fill the rest
-        .values(name=name, key=key, payload=payload, request_id=current_request_id())
-        .on_conflict_do_nothing(index_elements=[table.c.key])
-        .returning(table.c.id)
+        {"name": name, "key": key, "payload": payload, "request_id": current_request_id()},
     ).scalar()
     if added is not None:
         return int(added)

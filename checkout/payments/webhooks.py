@@ -45,12 +45,9 @@ def receive(office_code: str) -> tuple[str, int]:
         log.warning("webhook for office %s with a bad signature refused", office.code)
         WEBHOOK_EVENTS.labels(office.code, "unknown", "refused").inc()
         abort(400)
-    session = db_session()
-    stored = events.record_event(session, office.code, event)
-    if stored is None:
+    if events.record_event(db_session(), office.code, event) is None:
         WEBHOOK_EVENTS.labels(office.code, event.type, "duplicate").inc()
         return "", 200
-    events.queue_for_applying(session, stored)
     WEBHOOK_EVENTS.labels(office.code, event.type, "stored").inc()
     WEBHOOK_LAG.labels(office.code).observe(max(time.time() - event.created, 0.0))
     log.info("event %s %s for office %s stored", event.id, event.type, office.code)

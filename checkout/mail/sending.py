@@ -24,7 +24,7 @@ from flask import current_app
 from checkout.core.errors import ConfigurationError
 from checkout.mail.compose import compose_receipt_email, render_bodies
 from checkout.mail.transports import MailError, MailTransport, transport_from_config
-from checkout.observability.metrics import EMAILS
+from checkout.metrics import EMAILS
 
 #: The settings a transport is made from: a change (tests do that) makes a new one.
 _SETTINGS = (

@@ -16,7 +16,7 @@ from typing import Any
 
 from prometheus_client import multiprocess
 
-from checkout.observability.metrics import multiprocess_dir
+from checkout.metrics import multiprocess_dir
 
 _PID = re.compile(r"_(\d+)\.db$")
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import get_history
 
 from checkout.donations.models import Donation, Payment
 from checkout.donations.states import Status
-from checkout.observability.metrics import PAYMENTS, RECEIPTS
+from checkout.metrics import PAYMENTS, RECEIPTS
 from checkout.receipts.models import Receipt
 
 _NOTED = "checkout.metrics.noted"

@@ -24,8 +24,8 @@ from checkout.core.clock import utcnow
 from checkout.counters import counters
 from checkout.db import SQLITE_BEGIN, get_database
 from checkout.extensions import limiter
+from checkout.metrics import REQUEST_SECONDS, REQUESTS, exposition
 from checkout.observability import recording
-from checkout.observability.metrics import REQUEST_SECONDS, REQUESTS, exposition
 from checkout.outbox.models import DEAD, PENDING, OutboxMessage
 from checkout.payments import defences
 

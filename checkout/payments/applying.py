@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from checkout.observability.metrics import EVENT_APPLY_LAG
+from checkout.metrics import EVENT_APPLY_LAG
 from checkout.outbox.registry import register
 from checkout.payments import events
 from checkout.payments.models import StripeEvent

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, request
 
 from checkout.db import db_session
 from checkout.extensions import csrf
-from checkout.observability.metrics import WEBHOOK_EVENTS, WEBHOOK_LAG
+from checkout.metrics import WEBHOOK_EVENTS, WEBHOOK_LAG
 from checkout.offices import UnknownOffice
 from checkout.payments import events
 from checkout.payments.gateway import EventVerificationError

@@ -8,7 +8,8 @@ is the same for every process (the outbox, the breaker) is read at scrape time i
 collector observability/views.py passes in.
 
 Labels are bounded sets (routes, offices, methods, event types, outcomes); none is a person.
-This module imports no feature, so any of them may count here.
+This module imports nothing of the app, so any package may count here without an import
+cycle (the scrape-time part, which reads features, is in observability/views.py).
 """
 
 from __future__ import annotations

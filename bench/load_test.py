@@ -263,7 +263,8 @@ def report(
             webhook_bad += found.group(1) != "200"
     print(
         f"\ngifts: {thanks} thank-you pages reached, {thanks / seconds:.2f}/s; "
-        f"{succeeded} payments succeeded by webhook during the run, {succeeded / seconds:.2f}/s"
+        f"{succeeded} payments recorded as succeeded during the run (return page or "
+        f"webhook), {succeeded / seconds:.2f}/s"
     )
     print(
         f"errors: {len(failures)} kinds of request failure, {len(exceptions)} kinds of "

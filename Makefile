@@ -11,11 +11,14 @@ DEMO_WEBHOOK_PATH ?= /webhooks/stripe/{office}
 DEMO_DEBIT_SECONDS ?= 30
 # localstripe lives in its own virtualenv: the contract tests start it, never import it.
 LOCALSTRIPE := $(VENV)/localstripe/bin/localstripe
+# locust drives bench/load_test.py from its own virtualenv (it brings gevent, which must not
+# reach the app's or the tests' processes).
+LOCUST := $(VENV)/locust/bin/locust
 STAMP  := $(VENV)/.installed
 PO     := $(wildcard checkout/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: demo demo-env test lint types pytest install localstripe translations extract-messages clean
+.PHONY: demo demo-env test lint types pytest install localstripe locust system-packages translations extract-messages clean
 
 # The demo's generous card-testing limits (config/demo.py), and links in its emails that lead
 # back to the port it runs on. `eval "$$(make -s demo-env)"` gives a shell the same settings.
@@ -40,9 +43,20 @@ demo: install
 demo-env:
 	@echo "export CHECKOUT_CONFIG=$(DEMO_CONFIG) CHECKOUT_PUBLIC_BASE_URL=$(DEMO_PUBLIC_BASE_URL)"
 
-test: install localstripe lint types pytest
+test: install localstripe system-packages lint types pytest
+
+# Debian's chromium and qpdf for the browser and PDF tests: installed when root or sudo can,
+# otherwise a loud list of the tests that will be skipped (tests/system_packages.sh).
+system-packages:
+	@bash tests/system_packages.sh
 
 localstripe: $(LOCALSTRIPE)
+
+locust: $(LOCUST)
+
+$(LOCUST):
+	$(PYTHON) -m venv $(VENV)/locust
+	$(VENV)/locust/bin/python -m pip install --quiet locust==2.47.0
 
 $(LOCALSTRIPE):
 	$(PYTHON) -m venv $(VENV)/localstripe

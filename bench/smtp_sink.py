@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Final
 
 _END_OF_DATA: Final = b"\r\n.\r\n"
@@ -20,10 +21,18 @@ _EHLO_REPLY: Final = b"250-sink\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 5242
 
 class LeanSink:
     """An SMTP server on `host`:`port` in a thread of its own; `count` messages received so
-    far. It answers DATA after `delay` seconds, as a relay elsewhere on the network would."""
+    far. It answers DATA after `delay` seconds, as a relay elsewhere on the network would, and
+    hands each message's header block to `on_message` (if given) when it accepts it."""
 
-    def __init__(self, host: str, port: int, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        delay: float = 0.0,
+        on_message: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.count = 0
+        self._on_message = on_message
         self._address = (host, port)
         self._delay = delay
         self._loop = asyncio.new_event_loop()
@@ -56,13 +65,18 @@ class LeanSink:
             self._server.close()
             await self._server.wait_closed()
 
-    def received(self, reply: asyncio.Transport) -> None:
+    def received(self, reply: asyncio.Transport, headers: bytes = b"") -> None:
         """One message in: count it and answer, now or after the delay."""
         self.count += 1
         if self._delay:
-            self._loop.call_later(self._delay, reply.write, b"250 OK\r\n")
+            self._loop.call_later(self._delay, self._accept, reply, headers)
         else:
-            reply.write(b"250 OK\r\n")
+            self._accept(reply, headers)
+
+    def _accept(self, reply: asyncio.Transport, headers: bytes) -> None:
+        reply.write(b"250 OK\r\n")
+        if self._on_message is not None:
+            self._on_message(headers)
 
 
 class _Session(asyncio.Protocol):
@@ -94,9 +108,10 @@ class _Session(asyncio.Protocol):
                 end = 0 if self._buffer.startswith(b".\r\n") else self._buffer.find(_END_OF_DATA)
                 if end < 0:
                     return
+                headers = bytes(self._buffer[: self._buffer.find(b"\r\n\r\n", 0, end)])
                 del self._buffer[: end + (3 if end == 0 else len(_END_OF_DATA))]
                 self._in_data = False
-                self._sink.received(self._transport)
+                self._sink.received(self._transport, headers)
                 continue
             line_end = self._buffer.find(b"\r\n")
             if line_end < 0:

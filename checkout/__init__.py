@@ -14,8 +14,11 @@ from checkout.consent import handlers as _consent_handlers  # noqa: F401 - regis
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
+from checkout.observability import error_reports, logs
+from checkout.observability import views as operations_views
 from checkout.offices import load_registry
 from checkout.paths import PROJECT_ROOT, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR, project_path
+from checkout.payments import applying as _event_applying  # noqa: F401 - registers handlers
 from checkout.payments import defences, webhooks, wiring
 from checkout.payments import notifications as _payment_notifications  # noqa: F401 - handlers
 from checkout.portal import web as portal_web
@@ -54,6 +57,8 @@ def create_app(
         require_complete=is_production(app.config),
     )
     app.extensions[OFFICES_EXTENSION_KEY] = registry
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
+    error_reports.init_app(app.config)
     _trust_proxies(app)
     _bind_extensions(app)
     wiring.init_app(app, registry, environ)
@@ -90,6 +95,7 @@ def _register_features(app: Flask) -> None:
     access_log.init_app(app)
     contact.init_app(app)
     app.register_blueprint(site_blueprint)
+    operations_views.init_app(app)
     app.register_blueprint(wizard_views.blueprint)
     app.register_blueprint(wizard_thanks.blueprint)
     app.register_blueprint(pay_views.blueprint)

@@ -7,6 +7,7 @@ argument; only views, commands and the worker ask for `db_session()`.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,22 @@ def upsert_insert(session: Session, table: Any) -> SqliteInsert | PostgresqlInse
     if session.get_bind().dialect.name == "sqlite":
         return sqlite_insert(table)
     return postgresql_insert(table)
+
+
+@functools.cache
+def insert_or_skip(dialect: str, table: Any, conflict: str, returning: str) -> Any:
+    """INSERT INTO `table` ... ON CONFLICT (`conflict`) DO NOTHING RETURNING `returning`, built
+    once per dialect and table; the row's values go as parameters of `session.execute`.
+
+    Built per call, such a statement (values, conflict target, RETURNING, then its cache key)
+    cost a webhook more CPU than anything else it does.
+    """
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[conflict])
+        .returning(table.c[returning])
+    )
 
 
 def init_app(app: Flask) -> Database:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,7 +76,7 @@ def production_problems(
     problems = _secret_key_problems(config) + _evidence_key_problems(config)
     problems += _database_problems(config) + _public_url_problems(config)
     problems += _stripe_base_problems(config) + _mail_problems(config)
-    problems += _web_problems(config)
+    problems += _web_problems(config) + _metrics_problems(config)
     for office in registry:
         problems += _office_stripe_problems(office.code, office.stripe, environ)
         if office.example:
@@ -190,6 +191,26 @@ def _web_problems(config: Mapping[str, Any]) -> list[str]:
         )
     if not config.get("TRUSTED_HOSTS"):
         problems.append("TRUSTED_HOSTS is not set: name the host names donors reach the app at")
+    return problems
+
+
+def _metrics_problems(config: Mapping[str, Any]) -> list[str]:
+    """/metrics is for the monitoring system only: a network, or a long bearer token."""
+    networks = config.get("METRICS_ALLOWED_NETWORKS") or []
+    token = str(config.get("METRICS_BEARER_TOKEN") or "")
+    problems = []
+    if not networks and not token:
+        problems.append(
+            "METRICS_ALLOWED_NETWORKS and METRICS_BEARER_TOKEN are both unset: say who may "
+            "read /metrics (the monitoring network, or a token of 32 characters or more)"
+        )
+    if token and len(token) < 32:
+        problems.append("METRICS_BEARER_TOKEN is shorter than 32 characters")
+    for network in networks:
+        try:
+            ipaddress.ip_network(str(network))
+        except ValueError:
+            problems.append(f"METRICS_ALLOWED_NETWORKS: {network!r} is not a network")
     return problems
 
 

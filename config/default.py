@@ -229,3 +229,24 @@ PORTAL_SETUP_RATE_LIMIT = "5 per hour;10 per day"
 # and no email) and per client address.
 SIGNUP_EMAIL_RATE_LIMIT = "3 per day"
 SIGNUP_ADDRESS_RATE_LIMIT = "10 per hour;50 per day"
+
+# Logs: one JSON object per line on standard error ("json"), each with its request id, at
+# this level. "" leaves Python's logging as it is (the test suite captures it itself).
+LOG_FORMAT = "json"
+LOG_LEVEL = "INFO"
+
+# GET /metrics (Prometheus) answers only requests from these networks (the client's address
+# as TRUSTED_PROXY_COUNT sees it) or carrying "Authorization: Bearer <METRICS_BEARER_TOKEN>".
+# Production refuses to start with neither set; the token comes from the environment
+# (CHECKOUT_METRICS_BEARER_TOKEN), at least 32 characters.
+METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+METRICS_BEARER_TOKEN = ""
+# GET /readyz answers 503 while the oldest due outbox message (a Stripe event to apply, a
+# receipt to send) has waited this many seconds.
+READY_OUTBOX_LAG_SECONDS = 120
+
+# Error reports to Sentry: empty sends nothing. Set CHECKOUT_SENTRY_DSN to the project's DSN;
+# personal data is scrubbed before a report leaves (checkout/observability/error_reports.py).
+SENTRY_DSN = ""
+# The environment reports are filed under; empty means ENV.
+SENTRY_ENVIRONMENT = ""

@@ -6,6 +6,7 @@ configured by CHECKOUT_CONFIG and CHECKOUT_* variables (README, "How production 
 
 import os
 
+from checkout.observability.gunicorn_hooks import forget_dead_processes, metrics_of_exited
 from checkout.site.access_log import gunicorn_logger_class
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -14,8 +15,15 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Access log on stdout, without link tokens (checkout/site/access_log.py).
+# Access log on stdout, without link tokens (checkout/site/access_log.py), with the request
+# id the app gave each answer (the same id is on the app's own JSON lines).
 accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 logger_class = gunicorn_logger_class()
 # The proxy in front terminates TLS; the app trusts TRUSTED_PROXY_COUNT of its headers.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# /metrics adds up every process's counts when PROMETHEUS_MULTIPROC_DIR names a folder shared
+# by the web processes and the workers of this machine (README, "How production runs").
+on_starting = forget_dead_processes
+child_exit = metrics_of_exited

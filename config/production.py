@@ -19,3 +19,6 @@ RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 # Receipts go out by SMTP over TLS; the password comes from CHECKOUT_SMTP_PASSWORD.
 MAIL_TRANSPORT = "smtp"
 SMTP_SECURITY = "starttls"
+# Who may read /metrics: set CHECKOUT_METRICS_ALLOWED_NETWORKS='["10.0.5.0/24"]' (the
+# monitoring network) or CHECKOUT_METRICS_BEARER_TOKEN; the app refuses to start without one.
+METRICS_ALLOWED_NETWORKS: list[str] = []

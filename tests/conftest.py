@@ -7,6 +7,7 @@ laptop the PostgreSQL-only tests skip with the reason.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from checkout import create_app, migrate
 from checkout.db import get_database, make_engine
 from checkout.mail.sending import close_all
+from checkout.observability.logs import QUIET_LOGGERS
 
 pytest_plugins = ["checkout.testing.stripe_standin.pytest_plugin", "checkout.testing.smtp"]
 
@@ -33,6 +35,44 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+
+
+#: Skip reasons that mean a Debian package is missing (tests/system_packages.sh installs them).
+MISSING_PACKAGES = {"chromium": "browser tests", "qpdf": "PDF checks with qpdf"}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say loudly, at the end of the run, which tests did not run for a missing package."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    counts = dict.fromkeys(MISSING_PACKAGES, 0)
+    for report in skipped:
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        for package in MISSING_PACKAGES:
+            if (package in reason and "not installed" in reason) or f"needs {package}" in reason:
+                counts[package] += 1
+    missing = {package: count for package, count in counts.items() if count}
+    if missing:
+        terminalreporter.section("NOT RUN: Debian packages missing", sep="!", red=True)
+        for package, count in missing.items():
+            terminalreporter.line(
+                f"{count} {MISSING_PACKAGES[package]} skipped: install Debian's {package} "
+                "(make test does it as root or with sudo)",
+                red=True,
+            )
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """An app made with JSON logs configures the process's root logger: put it back after
+    each test, so no test's log capture depends on another test having made an app."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +130,7 @@ def test_settings(database_url: str, **extra: Any) -> dict[str, Any]:
         "SECRET_KEY": "testing-not-secret",
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "LOG_FORMAT": "",  # pytest captures the log itself
     }
     settings.update(extra)
     return settings

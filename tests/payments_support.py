@@ -26,6 +26,7 @@ from checkout.db import get_database
 from checkout.donations.models import Donation
 from checkout.offices import load_registry
 from checkout.payments.credentials import standin_keys
+from tests.outbox_support import apply_events
 from tests.wizard_driver import WizardDriver, pay_form, reach_review, registry_of
 
 
@@ -79,7 +80,8 @@ class Office:
         return mine
 
     def deliver(self, events: Iterable[dict[str, Any]], secret: str | None = None) -> list[int]:
-        """POST each event to our endpoint for this office; the status codes."""
+        """POST each event to our endpoint for this office and apply it, as a worker does
+        after the webhook has stored it; the status codes."""
         client = self.app.test_client()
         statuses = []
         for event in events:
@@ -91,6 +93,7 @@ class Office:
                 headers={"Stripe-Signature": sign(payload, secret or self.secret)},
             )
             statuses.append(response.status_code)
+            apply_events(self.app)
         return statuses
 
 

@@ -24,6 +24,7 @@ from flask import current_app
 from checkout.core.errors import ConfigurationError
 from checkout.mail.compose import compose_receipt_email, render_bodies
 from checkout.mail.transports import MailError, MailTransport, transport_from_config
+from checkout.metrics import EMAILS
 
 #: The settings a transport is made from: a change (tests do that) makes a new one.
 _SETTINGS = (
@@ -66,7 +67,12 @@ def _forget(transport: MailTransport) -> None:
 
 def send(email: EmailMessage) -> None:
     """Send a composed email on this thread's kept transport (MailError if it did not leave)."""
-    _transport_for(current_app.config, current_app.instance_path).send(email)
+    try:
+        _transport_for(current_app.config, current_app.instance_path).send(email)
+    except MailError:
+        EMAILS.labels("failed").inc()
+        raise
+    EMAILS.labels("sent").inc()
 
 
 def send_all(emails: list[EmailMessage]) -> list[MailError | None]:
@@ -80,7 +86,9 @@ def send_all(emails: list[EmailMessage]) -> list[MailError | None]:
         try:
             _transport_for(config, instance_path).send(email)
         except MailError as error:
+            EMAILS.labels("failed").inc()
             return error
+        EMAILS.labels("sent").inc()
         return None
 
     threads = send_threads(config)

@@ -18,9 +18,9 @@ from checkout.outbox.stopping import StopRequest
 from checkout.outbox.worker import Worker, WorkerSettings
 
 
-def make_worker(batch_size: int) -> Worker:
-    """A worker on this app's database with the configured retry policy; each claimed batch
-    runs in an app context of its own."""
+def make_worker(batch_size: int, names: frozenset[str] | None = None) -> Worker:
+    """A worker on this app's database with the configured retry policy, for messages of
+    `names` (None: all); each claimed batch runs in an app context of its own."""
     config = current_app.config
     settings = WorkerSettings(
         batch_size=batch_size,
@@ -29,16 +29,25 @@ def make_worker(batch_size: int) -> Worker:
         lease=timedelta(seconds=float(config["OUTBOX_LEASE_SECONDS"])),
     )
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    return Worker(get_database().session_factory, settings, batch_scope=app.app_context)
+    return Worker(
+        get_database().session_factory, settings, batch_scope=app.app_context, names=names
+    )
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run one batch and exit (for cron and tests).")
 @click.option("--batch", default=20, show_default=True, help="Messages claimed at a time.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds to wait when idle.")
-def worker_command(once: bool, batch: int, poll: float) -> None:
-    """Send receipts and other mail from the outbox; SIGTERM finishes the current batch."""
-    _work(make_worker(batch), once, poll)
+@click.option(
+    "--only",
+    "names",
+    multiple=True,
+    help="Run only messages of this name (repeatable), e.g. payments.apply_event.",
+)
+def worker_command(once: bool, batch: int, poll: float, names: tuple[str, ...]) -> None:
+    """Apply Stripe's events, send receipts and other mail from the outbox; SIGTERM finishes
+    the current batch."""
+    _work(make_worker(batch, frozenset(names) or None), once, poll)
 
 
 def _work(worker: Worker, once: bool, poll: float) -> None:

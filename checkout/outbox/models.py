@@ -40,5 +40,8 @@ class OutboxMessage(Base):
         UtcDateTime, comment="Lease: after this another worker may take it (the first died)"
     )
     last_error: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(
+        String(32), comment="The request (or message) that queued it: its id in the logs"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

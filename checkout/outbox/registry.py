@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from checkout.db import upsert_insert
+from checkout.core.request_ids import current_request_id
+from checkout.db import insert_or_skip, upsert_insert
 from checkout.outbox.models import OutboxMessage
 
 #: Handles one message inside the transaction that marks it done; it must be idempotent (a
@@ -78,18 +79,18 @@ def batch_size(name: str) -> int:
 
 def enqueue(session: Session, name: str, key: str, payload: dict[str, Any]) -> int:
     """Add a message in the caller's transaction and return its id; the same key twice (even
-    from two transactions at once) yields the first message's id.
+    from two transactions at once) yields the first message's id. The message keeps the
+    current request id (core/request_ids.py), which the worker logs when it runs it.
 
     One INSERT ... ON CONFLICT DO NOTHING: no SELECT first and no SAVEPOINT, so a duplicate
     never dooms the caller's transaction. On PostgreSQL a concurrent uncommitted INSERT of the
     same key makes this one wait for it, then find its row.
     """
-    table = _OUTBOX
+    dialect = session.get_bind().dialect.name
     added = session.execute(
-        upsert_insert(session, table)
-        .values(name=name, key=key, payload=payload)  # the columns' defaults fill the rest
-        .on_conflict_do_nothing(index_elements=[table.c.key])
-        .returning(table.c.id)
+        insert_or_skip(dialect, _OUTBOX, "key", "id"),
+        # the columns' defaults fill the rest
+        {"name": name, "key": key, "payload": payload, "request_id": current_request_id()},
     ).scalar()
     if added is not None:
         return int(added)
@@ -108,7 +109,11 @@ def enqueue_all(session: Session, name: str, messages: list[tuple[str, dict[str,
     """
     if not messages:
         return
+    request_id = current_request_id()
     session.execute(
         upsert_insert(session, _OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]),
-        [{"name": name, "key": key, "payload": payload} for key, payload in messages],
+        [
+            {"name": name, "key": key, "payload": payload, "request_id": request_id}
+            for key, payload in messages
+        ],
     )

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
+from checkout.core.request_ids import request_id_set
 from checkout.outbox.models import DEAD, DONE, PENDING, OutboxMessage
 from checkout.outbox.registry import (
     BatchHandler,
@@ -60,6 +61,7 @@ class Claimed:
     id: int
     name: str
     payload: dict[str, Any]
+    request_id: str | None = None  # of the request (or message) that queued it
 
 
 def backoff(attempts: int, settings: WorkerSettings, rand: Callable[[], float]) -> timedelta:
@@ -96,6 +98,9 @@ class Worker:
     rand: Callable[[], float] = random.random
     #: Each claimed batch runs inside one of these: `flask worker` gives each an app context.
     batch_scope: Callable[[], AbstractContextManager[object]] = nullcontext
+    #: Only messages of these names (None: all). A worker kept for webhooks, say, applies
+    #: Stripe's events while others work through a year-end run of statements.
+    names: frozenset[str] | None = None
 
     def claim(self) -> list[Claimed]:
         """Take up to a batch of due messages under a lease, the longest due first."""
@@ -103,9 +108,10 @@ class Worker:
         outbox = _OUTBOX.c
         with self.sessions() as session, session.begin():
             rows = session.execute(
-                select(outbox.id, outbox.name, outbox.payload)
+                select(outbox.id, outbox.name, outbox.payload, outbox.request_id)
                 .where(outbox.status == PENDING, outbox.available_at <= now)
                 .where(or_(outbox.claimed_until.is_(None), outbox.claimed_until < now))
+                .where(true() if self.names is None else outbox.name.in_(sorted(self.names)))
                 # Due order, as the index ix_outbox_due (status, available_at) keeps the rows:
                 # the database reads the first rows it finds instead of sorting every due
                 # message (after an outage, tens of thousands) for each batch.
@@ -113,7 +119,7 @@ class Worker:
                 .limit(self.settings.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            claimed = [Claimed(row.id, row.name, dict(row.payload)) for row in rows]
+            claimed = [Claimed(row.id, row.name, dict(row.payload), row.request_id) for row in rows]
             if claimed:
                 session.execute(
                     update(_OUTBOX)
@@ -134,8 +140,15 @@ class Worker:
                 idle_sleep()
 
     def _run(self, group: list[Claimed]) -> int:
-        """Run `group` (one message, or a batch of one name) in one transaction; how many were
-        done. Should the transaction fail, each message counts a failed attempt."""
+        """Run `group` (one message, or a batch of one name) in one transaction, under the
+        request id that queued it (messages it queues keep it too; a batch queued by several
+        requests runs under none); how many were done."""
+        with request_id_set(_shared_request_id(group)):
+            done = self._run_group(group)
+        return done
+
+    def _run_group(self, group: list[Claimed]) -> int:
+        """Should the transaction fail, each message counts a failed attempt."""
         try:
             with self.sessions() as session, session.begin():
                 ours = self._still_ours(session, [message.id for message in group])
@@ -148,6 +161,14 @@ class Worker:
                     else:
                         self._record_failure(session, message.id, outcome)
                 self._mark_done(session, done)
+            for message in mine:
+                if message.id in done:
+                    log.info(
+                        "outbox %s (%s) done",
+                        message.id,
+                        message.name,
+                        extra={"request_id": message.request_id},
+                    )
             return len(done)
         except Exception as error:
             for message in group:
@@ -198,6 +219,12 @@ class Worker:
             message.available_at = self.clock() + delay
             log.warning("outbox %s (%s) failed, retry in %s", message.id, message.name, delay)
         session.flush()
+
+
+def _shared_request_id(group: list[Claimed]) -> str | None:
+    """The request id all of `group` was queued under, or None when they differ."""
+    ids = {message.request_id for message in group}
+    return ids.pop() if len(ids) == 1 else None
 
 
 def _handle(session: Session, messages: list[Claimed]) -> list[Exception | None]:

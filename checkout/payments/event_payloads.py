@@ -1,12 +1,17 @@
 """What of a Stripe event we store: ids, states, amounts and dates; never names or addresses.
 
 An event carries the whole object it is about: a PaymentIntent's receipt email, a charge's
-billing details (name, email, address, phone), a customer's everything. Handlers read the
-event as delivered; what is stored afterwards only has to say what the event was about and
-what it moved, for support, finance and debugging. So a stored payload keeps the envelope
-and, inside the object (and its previous attributes), only keys on the list below, at any
-depth; everything else is dropped before it reaches the database. Payouts carry no donor's
-data and are what finance reconciles from, so their objects are kept whole.
+billing details (name, email, address, phone), a customer's everything. The webhook only
+stores the event; an outbox worker applies it later, re-fetching the object from Stripe, so
+what is stored has to say what the event was about, what it moved (for support, finance and
+debugging) and the little the handlers read from the event itself. So a stored payload keeps
+the envelope and, inside the object (and its previous attributes), only keys on the list
+below, at any depth; everything else is dropped before it reaches the database. Payouts carry
+no donor's data and are what finance reconciles from, so their objects are kept whole.
+
+`for_applying` keeps, besides, the few values a handler reads that are not worth keeping
+afterwards (an invoice's payment link, a bearer link to the donor's invoice): once the worker
+has applied the event, the row goes back to `minimal`.
 
 `flask retention run` erases even this after STRIPE_EVENT_KEEP_DAYS (and at once for the
 events about an erased donor's objects).
@@ -89,6 +94,8 @@ KEPT_KEYS = frozenset(
         "office",
     }
 )
+#: Keys of the event's object that a handler reads and the stored record drops once applied.
+APPLYING_KEYS = frozenset({"hosted_invoice_url"})
 #: Objects with no donor's data, kept whole.
 WHOLE_OBJECTS = frozenset({"payout"})
 #: Nested keys whose name is a payment method type (`payment_method_details.sepa_debit`).
@@ -104,6 +111,20 @@ def minimal(payload: dict[str, Any]) -> dict[str, Any]:
     obj = data.get("object") if isinstance(data, dict) else None
     if isinstance(obj, dict) and obj.get("object") in WHOLE_OBJECTS:
         kept["data"] = {**kept.get("data", {}), "object": obj}
+    return kept
+
+
+def for_applying(payload: dict[str, Any]) -> dict[str, Any]:
+    """The event as stored until a worker applies it: `minimal`, and the object's
+    APPLYING_KEYS."""
+    kept = minimal(payload)
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    kept_object = kept.get("data", {}).get("object")
+    if isinstance(obj, dict) and isinstance(kept_object, dict):
+        for key in APPLYING_KEYS & obj.keys():
+            if isinstance(obj[key], str | None):
+                kept_object[key] = obj[key]
     return kept
 
 

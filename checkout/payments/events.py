@@ -1,4 +1,9 @@
-"""What each Stripe event means for us. Handlers re-fetch the object they are about."""
+"""What each Stripe event means for us. Handlers re-fetch the object they are about.
+
+The webhook stores an event and queues it (`record_event`) in one transaction, and answers;
+an outbox worker applies it later (`apply_stored`, registered in payments/applying.py), so
+Stripe's round trips never hold a web process.
+"""
 
 from __future__ import annotations
 
@@ -11,46 +16,61 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
-from checkout.db import upsert_insert
+from checkout.db import insert_or_skip
 from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
 from checkout.outbox.registry import enqueue
 from checkout.payments import confirming, sync
-from checkout.payments.event_payloads import minimal
+from checkout.payments.event_payloads import for_applying, minimal
 from checkout.payments.gateway import GatewayError, PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
 
 log = logging.getLogger(__name__)
 #: The outbox message payments/notifications.py registers a handler for.
 NOTIFY_RENEWAL = "payments.notify_renewal"
+#: The outbox message that applies one stored event (payments/applying.py).
+APPLY_EVENT = "payments.apply_event"
 Handler = Callable[[Session, str, VerifiedEvent, PaymentGateway], str]
 
 
-def record_event(session: Session, office: str, event: VerifiedEvent) -> StripeEvent | None:
-    """Store the event under its unique id, minimised (no donor's personal data); None when
-    it was stored before (a redelivery). Handlers read the event as delivered.
+def record_event(session: Session, office: str, event: VerifiedEvent) -> int | None:
+    """Store the event under its unique id, minimised (no donor's personal data, see
+    event_payloads.py), and queue it for a worker to apply; the stored row's id, or None when
+    it was stored before (a redelivery).
 
     INSERT ... ON CONFLICT DO NOTHING: two deliveries of one event at the same moment both
-    reach this line, and the database lets exactly one of them insert.
+    reach this line, and the database lets exactly one of them insert (and queue).
     """
-    table = StripeEvent.__table__
+    dialect = session.get_bind().dialect.name
     inserted = session.execute(
-        upsert_insert(session, table)
-        .values(
-            event_id=event.id,
-            office_code=office,
-            type=event.type,
-            object_id=event.object_id,
-            stripe_created=event.created,
-            payload=minimal(event.payload),
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(table.c.id)
+        insert_or_skip(dialect, StripeEvent.__table__, "event_id", "id"),
+        {
+            "event_id": event.id,
+            "office_code": office,
+            "type": event.type,
+            "object_id": event.object_id,
+            "stripe_created": event.created,
+            "payload": for_applying(event.payload),
+            "received_at": utcnow(),
+        },
     ).scalar()
     if inserted is None:
         return None
-    return session.get(StripeEvent, inserted)
+    enqueue(session, APPLY_EVENT, f"event-{event.id}", {"stripe_event": inserted})
+    return int(inserted)
+
+
+def apply_stored(session: Session, stored: StripeEvent, gateway: PaymentGateway) -> bool:
+    """Apply a stored event once (False when it was applied before), then keep only its
+    minimal record."""
+    if stored.processed_at is not None:
+        return False
+    event = VerifiedEvent(
+        stored.event_id, stored.type, stored.object_id, stored.stripe_created, stored.payload
+    )
+    handle(session, stored, event, gateway)
+    stored.payload = minimal(stored.payload)
+    return True
 
 
 def handle(

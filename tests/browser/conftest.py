@@ -20,9 +20,11 @@ from werkzeug.serving import make_server
 
 from checkout import create_app, migrate
 from checkout.payments.credentials import standin_keys
+from checkout.payments.events import APPLY_EVENT
 from checkout.payments.wiring import OFFICES_KEY
 from checkout.testing.stripe_standin.pytest_plugin import RunningStandin
 from tests.conftest import test_settings
+from tests.outbox_support import WorkerThread
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Flags that keep chromium off the network this machine does not have, and quiet as root.
@@ -110,9 +112,12 @@ def paying_server(
         stripe_standin.control.register_webhook(
             keys.secret_key, f"{base_url}/webhooks/stripe/{office.code}", keys.webhook_secret
         )
+    # The webhook stores events; a worker beside the server applies them, as in the demo.
+    worker = WorkerThread(app, [APPLY_EVENT]).start()
     yield PayingServer(app, base_url, stripe_standin)
     server.shutdown()
     thread.join(timeout=5)
+    worker.stop()
 
 
 @pytest.fixture(scope="session")

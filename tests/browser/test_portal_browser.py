@@ -31,12 +31,14 @@ from checkout.consent.models import ConsentRecord
 from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.payments import services as payment_services
+from checkout.payments.events import APPLY_EVENT
 from checkout.payments.wiring import gateway
 from checkout.receipts.models import Receipt
 from checkout.testing.stripe_standin.pytest_plugin import RunningStandin, StandinAccount
 from tests.conftest import test_settings
 from tests.factories import stored_draft
 from tests.integration.test_receipt_delivery import drain, seed
+from tests.outbox_support import WorkerThread
 from tests.payments_support import account_environ
 from tests.transfers_support import record_checkout
 
@@ -107,9 +109,12 @@ def portal(
     stripe_standin.control.register_webhook(
         standin_account.secret_key, f"{base_url}/webhooks/stripe/DE", secret
     )
+    # The webhook stores events; a worker beside the server applies them, as in the demo.
+    worker = WorkerThread(app, [APPLY_EVENT]).start()
     yield Portal(app, base_url, standin_account, smtp_server, tmp_path)
     server.shutdown()
     thread.join(timeout=5)
+    worker.stop()
     get_database(app).engine.dispose()
 
 

@@ -55,3 +55,16 @@ def test_data_split_across_reads_ends_only_at_its_terminator() -> None:
 
 def sink_address(sink: LeanSink) -> tuple[str, int]:
     return sink._address
+
+
+def test_each_accepted_message_hands_over_its_headers() -> None:
+    seen: list[bytes] = []
+    sink = LeanSink("127.0.0.1", free_port(), on_message=seen.append)
+    sink.start()
+    try:
+        with smtplib.SMTP(*sink_address(sink)) as client:
+            message = b"Message-ID: <receipt.DE-2026-000001@x>\r\nSubject: s\r\n\r\nbody\r\n"
+            client.sendmail("a@example.org", ["b@example.org"], message)
+    finally:
+        sink.stop()
+    assert seen == [b"Message-ID: <receipt.DE-2026-000001@x>\r\nSubject: s"]

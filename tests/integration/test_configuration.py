@@ -31,6 +31,7 @@ def production_environ() -> dict[str, str]:
         "CHECKOUT_CONFIG": "config/production.py",
         "CHECKOUT_TRUSTED_PROXY_COUNT": "1",
         "CHECKOUT_TRUSTED_HOSTS": '["give.ijm.charity"]',
+        "CHECKOUT_METRICS_ALLOWED_NETWORKS": '["10.0.5.0/24"]',
         "CHECKOUT_RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0",
         "CHECKOUT_SECRET_KEY": "k" * 48,
         "CHECKOUT_EVIDENCE_HASH_KEY": "e" * 48,
@@ -97,6 +98,18 @@ def test_a_complete_production_environment_starts() -> None:
         ({"CHECKOUT_TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT is -1"),
         ({"CHECKOUT_TRUSTED_PROXY_COUNT": '"one"'}, "TRUSTED_PROXY_COUNT is 'one'"),
         ({"CHECKOUT_TRUSTED_HOSTS": None}, "TRUSTED_HOSTS is not set"),
+        (
+            {"CHECKOUT_METRICS_ALLOWED_NETWORKS": None},
+            "METRICS_ALLOWED_NETWORKS and METRICS_BEARER_TOKEN are both unset",
+        ),
+        (
+            {"CHECKOUT_METRICS_ALLOWED_NETWORKS": None, "CHECKOUT_METRICS_BEARER_TOKEN": "short"},
+            "METRICS_BEARER_TOKEN is shorter than 32 characters",
+        ),
+        (
+            {"CHECKOUT_METRICS_ALLOWED_NETWORKS": '["the office"]'},
+            "METRICS_ALLOWED_NETWORKS: 'the office' is not a network",
+        ),
         # Without the production file, a bare CHECKOUT_ENV=production keeps the demo's cookie.
         ({"CHECKOUT_CONFIG": None, "CHECKOUT_ENV": "production"}, "SESSION_COOKIE_SECURE"),
     ],
@@ -228,3 +241,10 @@ def test_a_bad_offices_file_stops_the_app(tmp_path: Path) -> None:
         create_app({"OFFICES_FILE": str(broken)}, environ={})
     assert str(broken) in str(refused.value)
     assert "DE" in str(refused.value)
+
+
+def test_production_starts_with_a_metrics_token_alone() -> None:
+    environ = production_environ()
+    environ.pop("CHECKOUT_METRICS_ALLOWED_NETWORKS")
+    environ["CHECKOUT_METRICS_BEARER_TOKEN"] = "m" * 40
+    assert create_app(environ=environ).config["METRICS_ALLOWED_NETWORKS"] == []

@@ -126,6 +126,41 @@ def test_the_same_key_is_enqueued_once(db_session) -> None:
     assert message.available_at is not None and message.created_at is not None
 
 
+def test_a_worker_for_some_names_leaves_the_others_waiting(app, db_session, clock) -> None:
+    """`flask worker --only NAME`: a worker kept for webhooks while others send statements."""
+    CALLS.clear()
+    other = add(db_session, "test.spawn", "only-other", n=0)
+    mine = add(db_session, "test.record", "only-mine", n=1)
+    only = Worker(
+        get_database(app).session_factory, name="w-only", clock=clock, names={"test.record"}
+    )
+    assert only.run_once() == 1
+    assert only.run_once() == 0
+    db_session.refresh(other)
+    db_session.refresh(mine)
+    assert (mine.status, other.status) == ("done", "pending")
+    assert CALLS == [{"n": 1}]
+
+
+def test_the_worker_command_takes_the_names_it_runs(app, db_session, monkeypatch) -> None:
+    from checkout.outbox import commands
+
+    made: list[frozenset[str] | None] = []
+    real = commands.make_worker
+
+    def spy(batch: int, names: frozenset[str] | None = None) -> Worker:
+        made.append(names)
+        return real(batch, names)
+
+    monkeypatch.setattr(commands, "make_worker", spy)
+    runner = app.test_cli_runner()
+    with app.app_context():  # as `flask` gives every command
+        result = runner.invoke(args=["worker", "--once", "--only", "a.b", "--only", "c.d"])
+        assert result.exit_code == 0, result.output
+        assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    assert made == [frozenset({"a.b", "c.d"}), None]
+
+
 def test_a_message_runs_once_and_is_done(db_session, worker) -> None:
     message = add(db_session, "test.record", "run-1", n=1)
     assert worker.run_once() == 1

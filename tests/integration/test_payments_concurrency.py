@@ -25,6 +25,7 @@ from checkout import create_app
 from checkout.consent.models import ConsentRecord
 from checkout.db import get_database
 from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
+from checkout.outbox.models import OutboxMessage
 from checkout.payments.credentials import standin_keys
 from checkout.payments.models import StripeEvent
 from checkout.wizard.models import CheckoutDraft
@@ -312,7 +313,15 @@ def test_one_event_delivered_many_times_at_once_is_stored_once(
                 .select_from(StripeEvent)
                 .where(StripeEvent.event_id == event_id)
             )
-        assert stored == 1
-    finally:
+            queued = connection.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.key == f"event-{event_id}")
+            )
+        assert (stored, queued) == (1, 1)
+    finally:  # this test commits: leave nothing behind for the tests after it
         with engine.begin() as connection:
+            connection.execute(
+                delete(OutboxMessage).where(OutboxMessage.key == f"event-{event_id}")
+            )
             connection.execute(delete(StripeEvent).where(StripeEvent.event_id == event_id))

@@ -19,6 +19,7 @@ from checkout.db import get_database
 from checkout.payments.credentials import standin_keys
 from checkout.payments.models import StripeEvent
 from tests.conftest import test_settings
+from tests.outbox_support import apply_events
 from tests.payments_support import sign
 
 
@@ -89,6 +90,7 @@ def test_a_signature_dated_in_the_future_beyond_the_tolerance_is_refused(app: Fl
 def test_a_refund_for_a_charge_we_do_not_know_is_kept_for_finance(app: Flask, db_session) -> None:
     body = event("evt_foreign_refund", "charge.refunded", {"id": "ch_never_made_here"})
     assert post_signed(app, body).status_code == 200
+    assert apply_events(app) == 1
     stored = db_session.scalar(
         select(StripeEvent).where(StripeEvent.event_id == "evt_foreign_refund")
     )

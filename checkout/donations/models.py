@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkout.addresses import PostalAddress
@@ -175,7 +175,17 @@ class RecurringPlan(Base):
     pause_collection: Mapped[str | None] = mapped_column(
         String(24), comment="Stripe's pause_collection behavior while paused (void, ...), or none"
     )
-    canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When the plan ended (not when an end at period end was asked for)"
+    )
+    cancel_at_period_end: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=false(),
+        comment="Cancelled by request: it still debits until its period ends",
+    )
+    cancel_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When a plan cancelled at period end stops (Stripe's cancel_at)"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -211,6 +221,11 @@ class Payment(Base):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_failure_balance_transaction_id: Mapped[str | None] = mapped_column(
+        String(64),
+        unique=True,
+        comment="A failed debit: the balance transaction reversing its submission",
+    )
     card_last4: Mapped[str | None] = mapped_column(
         String(4),
         index=True,

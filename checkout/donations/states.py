@@ -4,9 +4,12 @@ draft -> pending -> processing -> succeeded | failed | canceled
 succeeded -> partially_refunded | refunded | disputed -> won | lost
 
 A failed payment may be tried again on the same PaymentIntent (another card, another debit), so
-failed leads back to pending, processing or succeeded. Every move is checked here: a move the
-machine does not know raises; a move to a state the record has already passed (an old event
-arriving after a newer one) is stale and ignored.
+failed leads back to pending, processing or succeeded. Money can also come back: a refund can
+fail after it was made (a bank debit's refund stays pending for days), so refunded leads back
+to partially_refunded or succeeded; and a dispute can end without a chargeback (an inquiry that
+closed, one prevented before it began), so disputed leads back to succeeded or to the refunds.
+Every move is checked here: a move the machine does not know raises; a move to a state the
+record has already passed (an old event arriving after a newer one) is stale and ignored.
 """
 
 from __future__ import annotations
@@ -41,11 +44,11 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     S.PENDING: frozenset({S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELED}),
     S.PROCESSING: frozenset({S.SUCCEEDED, S.FAILED, S.CANCELED}),
     S.FAILED: frozenset({S.PENDING, S.PROCESSING, S.SUCCEEDED, S.CANCELED}),
-    S.SUCCEEDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
-    S.DISPUTED: frozenset({S.WON, S.LOST}),
+    S.SUCCEEDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.LOST}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.SUCCEEDED}),
+    S.DISPUTED: frozenset({S.WON, S.LOST, S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.WON: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.REFUNDED: frozenset(),
+    S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.SUCCEEDED}),
     S.LOST: frozenset(),
     S.CANCELED: frozenset(),
 }

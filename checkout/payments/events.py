@@ -184,12 +184,16 @@ def on_subscription(
     return "applied"
 
 
+#: Events whose object is the charge itself; refunds and disputes name it in `charge`.
+_CHARGE_EVENTS = frozenset({"charge.refunded", "charge.updated"})
+
+
 def on_charge(session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway) -> str:
-    """A refund or a dispute: re-read the charge (disputes name it in `charge`)."""
+    """A charge changed: its balance transaction arrived (`charge.updated`: with asynchronous
+    capture, fee and net come only then), a refund moved (made, settled, failed) or a dispute
+    did. Re-read the charge and bring the payment along."""
     charge_id = (
-        event.object_id
-        if event.type == "charge.refunded"
-        else str(_object(event).get("charge") or "")
+        event.object_id if event.type in _CHARGE_EVENTS else str(_object(event).get("charge") or "")
     )
     if not charge_id:
         return "ignored"
@@ -246,8 +250,10 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.created": on_subscription,
     "customer.subscription.updated": on_subscription,
     "customer.subscription.deleted": on_subscription,
+    "charge.updated": on_charge,
     "charge.refunded": on_charge,
     "charge.refund.updated": on_charge,
+    "refund.failed": on_charge,
     "charge.dispute.created": on_charge,
     "charge.dispute.updated": on_charge,
     "charge.dispute.closed": on_charge,

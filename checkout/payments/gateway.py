@@ -139,8 +139,12 @@ class ChargeState:
     id: str
     payment_intent_id: str | None
     amount: Money
+    #: Refunded and not failed: succeeded refunds and those still on their way (a bank
+    #: debit's refund stays pending for days, and may fail, which gives the money back).
     amount_refunded_minor: int
     dispute_status: str | None  # Stripe's: needs_response, under_review, won, lost, ...
+    #: Its balance transaction; None until an asynchronous capture completes
+    #: (`charge.updated` brings it).
     balance: BalanceState | None
     paid_at: int
     #: Stripe's refund `reason` (duplicate, fraudulent, requested_by_customer); "fraudulent"
@@ -149,6 +153,13 @@ class ChargeState:
     #: The card's (or debited account's) last four digits and the card brand, for support.
     last4: str | None = None
     brand: str | None = None
+    #: Stripe's charge status: succeeded, pending (a debit submitted) or failed.
+    status: str = "succeeded"
+    #: A failed debit's reversal of what was booked at its submission.
+    failure_balance_id: str | None = None
+    #: True when the newest dispute took money out of the balance for good so far (its
+    #: balance transactions sum below zero): how a `prevented` dispute is told apart.
+    dispute_withdrawn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +235,8 @@ class PaymentGateway(Protocol):
     def charge(self, office: str, charge_id: str) -> ChargeState: ...
 
     def invoice(self, office: str, invoice_id: str) -> InvoiceState: ...
+
+    def invoice_of_payment_intent(self, office: str, payment_intent_id: str) -> str | None: ...
 
     def subscription(self, office: str, subscription_id: str) -> SubscriptionState: ...
 

@@ -259,40 +259,42 @@ class StripeGateway:
         )
 
     def charge(self, office: str, charge_id: str) -> ChargeState:
-        """The Charge with its balance transaction (fees, net) and dispute state."""
+        """The Charge with its balance transaction (fees, net), refunds and dispute state."""
         with _translated_errors():
             charge = self._client(office).v1.charges.retrieve(
                 charge_id, params={"expand": ["balance_transaction"]}
             )
-            dispute_status = self._dispute_status(office, charge) if charge.disputed else None
-            refund_reason = self._refund_reason(office, charge) if charge.amount_refunded else None
+            dispute = self._dispute(office, charge) if charge.disputed else None
+            refunds = self._refunds(office, charge) if charge.amount_refunded else []
         return ChargeState(
             charge.id,
             _id_of(charge.payment_intent),
             Money(charge.amount, charge.currency.upper()),
-            charge.amount_refunded,
-            dispute_status,
+            sum(refund.amount for refund in refunds),
+            dispute.status if dispute is not None else None,
             _balance_state(charge.balance_transaction),
             charge.created,
-            refund_reason,
+            _refund_reason(refunds),
             *_method_digits(charge),
+            status=charge.status,
+            failure_balance_id=_id_of(charge.failure_balance_transaction),
+            dispute_withdrawn=dispute is not None and _withdrawn(dispute),
         )
 
-    def _refund_reason(self, office: str, charge: stripe.Charge) -> str | None:
-        """Why the charge was refunded: "fraudulent" if any refund says so, else the newest reason.
+    def _refunds(self, office: str, charge: stripe.Charge) -> list[stripe.Refund]:
+        """The charge's refunds that took or are taking money back (newest first).
 
-        A charge no longer embeds its refunds, so they are listed (newest first).
+        A charge no longer embeds its refunds, so they are listed; a failed or cancelled one
+        returned nothing ("failed refunds": https://docs.stripe.com/refunds#failed-refunds),
+        whatever the charge's `amount_refunded` still says.
         """
-        refunds = self._client(office).v1.refunds.list(params={"charge": charge.id, "limit": 100})
-        reasons = [refund.reason for refund in refunds.auto_paging_iter()]
-        if "fraudulent" in reasons:
-            return "fraudulent"
-        return next((reason for reason in reasons if reason), None)
+        listed = self._client(office).v1.refunds.list(params={"charge": charge.id, "limit": 100})
+        return [r for r in listed.auto_paging_iter() if r.status not in ("failed", "canceled")]
 
-    def _dispute_status(self, office: str, charge: stripe.Charge) -> str | None:
-        """The newest dispute's status (a charge object no longer embeds its dispute)."""
+    def _dispute(self, office: str, charge: stripe.Charge) -> stripe.Dispute | None:
+        """The newest dispute (a charge object no longer embeds its dispute)."""
         disputes = self._client(office).v1.disputes.list(params={"charge": charge.id, "limit": 1})
-        return disputes.data[0].status if disputes.data else None
+        return disputes.data[0] if disputes.data else None
 
     def invoice(self, office: str, invoice_id: str) -> InvoiceState:
         """The Invoice, its subscription and the PaymentIntent that paid it."""
@@ -309,6 +311,17 @@ class StripeGateway:
             _invoice_payment_intent(invoice),
             invoice.status_transitions.paid_at,
         )
+
+    def invoice_of_payment_intent(self, office: str, payment_intent_id: str) -> str | None:
+        """The invoice a PaymentIntent pays (a plan's instalment), or None for a one-time one."""
+        with _translated_errors():
+            found = self._client(office).v1.invoice_payments.list(
+                params={
+                    "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+                    "limit": 1,
+                }
+            )
+        return _id_of(found.data[0].invoice) if found.data else None
 
     def subscription(self, office: str, subscription_id: str) -> SubscriptionState:
         """The Subscription as Stripe has it now."""
@@ -409,6 +422,20 @@ def _id_of(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value.id)
+
+
+def _refund_reason(refunds: list[stripe.Refund]) -> str | None:
+    """Why the charge was refunded: "fraudulent" if any refund says so, else the newest reason."""
+    reasons = [refund.reason for refund in refunds]
+    if "fraudulent" in reasons:
+        return "fraudulent"
+    return next((reason for reason in reasons if reason), None)
+
+
+def _withdrawn(dispute: stripe.Dispute) -> bool:
+    """Whether the dispute's balance transactions ("zero, one, or two balance transactions that
+    show funds withdrawn and reinstated", the SDK's docstring) leave money withdrawn."""
+    return sum(transaction.amount for transaction in dispute.balance_transactions) < 0
 
 
 def _balance_state(value: Any) -> BalanceState | None:

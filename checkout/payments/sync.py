@@ -47,17 +47,45 @@ def intent_status(intent: PaymentIntentState) -> Status:
     return INTENT_STATUS.get(intent.status, Status.PENDING)
 
 
+#: Dispute statuses while the outcome is open: an inquiry (`warning_*`), a chargeback waiting
+#: for or under review, and its appeal (pre-arbitration). The SDK's `Dispute.status` list;
+#: https://docs.stripe.com/disputes/how-disputes-work, /disputes/arbitration.
+OPEN_DISPUTES = frozenset(
+    {
+        "warning_needs_response",
+        "warning_under_review",
+        "needs_response",
+        "under_review",
+        "appeal_needs_response",
+        "appeal_under_review",
+    }
+)
+#: Dispute statuses that are over without the charity losing the money by them (`prevented`
+#: is over either way: `dispute_withdrawn` says whether the money went).
+CLOSED_DISPUTES = frozenset({"won", "warning_closed", "prevented"})
+
+
 def charge_status(charge: ChargeState) -> Status:
-    """A settled payment's status after refunds and disputes."""
-    if charge.dispute_status == "lost":
+    """A settled payment's status after refunds and disputes.
+
+    What each dispute status means for the gift: an open one (inquiries and appeals too) holds
+    it `disputed` (its receipt stands, its office export waits for the outcome); `lost` is
+    money gone (the receipt is voided, the gift never exported); `won` is money back; an
+    inquiry closed (`warning_closed`) leaves the gift as it was, kept; `prevented` (stopped
+    before it became a chargeback, the cardholder refunded) counts as lost when it took money
+    from the balance, and otherwise as whatever refunds say. A status Stripe may add later is
+    held as disputed until someone looks.
+    """
+    dispute = charge.dispute_status
+    if dispute == "lost" or (dispute == "prevented" and charge.dispute_withdrawn):
         return Status.LOST
     if charge.amount_refunded_minor >= charge.amount.minor:
         return Status.REFUNDED
-    if charge.dispute_status not in (None, "won", "warning_closed"):
+    if dispute is not None and dispute not in CLOSED_DISPUTES:
         return Status.DISPUTED
     if charge.amount_refunded_minor > 0:
         return Status.PARTIALLY_REFUNDED
-    return Status.WON if charge.dispute_status == "won" else Status.SUCCEEDED
+    return Status.WON if dispute == "won" else Status.SUCCEEDED
 
 
 def move(record: Donation | Payment, target: Status) -> bool:
@@ -75,10 +103,11 @@ def sync_one_time(session: Session, donation: Donation, gateway: PaymentGateway)
     target = intent_status(intent)
     if target in (Status.PROCESSING, Status.SUCCEEDED) or intent.latest_charge_id:
         payment = _payment_for_intent(session, donation, intent)
-        if intent.latest_charge_id and target == Status.SUCCEEDED:
+        if intent.latest_charge_id:
             charge = gateway.charge(donation.office_code, intent.latest_charge_id)
             record_charge(payment, charge)
-            target = charge_status(charge)
+            if target == Status.SUCCEEDED:
+                target = charge_status(charge)
         move(payment, target)
         mark_receipt_due(session, payment)
     move(donation, target)
@@ -101,17 +130,28 @@ def _payment_for_intent(
 
 
 def record_charge(payment: Payment, charge: ChargeState) -> None:
-    """What finance needs from the charge: ids, fee, net, refunds and why, when it was paid."""
+    """What finance needs from the charge: ids, fee, net, refunds and why, when it was paid.
+
+    With asynchronous capture a card charge's balance transaction (fee, net, exchange rate)
+    comes later than its success, with `charge.updated`; a bank debit's is booked at
+    submission, and a failed one is reversed by a second transaction, kept beside it.
+    """
+    if payment.stripe_charge_id != charge.id:  # a new attempt: nothing of the last one stays
+        payment.stripe_balance_transaction_id = payment.stripe_failure_balance_transaction_id = None
+        payment.fee_minor = payment.net_minor = None
+        payment.settlement_currency = payment.exchange_rate = None
     payment.stripe_charge_id = charge.id
     payment.refunded_minor = charge.amount_refunded_minor
     payment.refund_reason = charge.refund_reason
     payment.card_last4, payment.card_brand = charge.last4, charge.brand
-    payment.paid_at = payment.paid_at or datetime.fromtimestamp(charge.paid_at, UTC)
+    if charge.status == "succeeded":
+        payment.paid_at = payment.paid_at or datetime.fromtimestamp(charge.paid_at, UTC)
     if charge.balance is not None:
         payment.stripe_balance_transaction_id = charge.balance.id
         payment.fee_minor, payment.net_minor = charge.balance.fee_minor, charge.balance.net_minor
         payment.settlement_currency = charge.balance.currency
         payment.exchange_rate = charge.balance.exchange_rate
+    payment.stripe_failure_balance_transaction_id = charge.failure_balance_id
 
 
 #: Outbox message names the receipts feature registers handlers for.
@@ -133,13 +173,14 @@ def mark_receipt_due(session: Session, payment: Payment) -> None:
 
 
 def revise_receipt(session: Session, payment: Payment) -> None:
-    """A refund or lost dispute changed what was kept: void (and maybe reissue) its receipt."""
+    """A refund, a dispute or a failed refund changed what was kept: void (and maybe reissue)
+    its receipt. Each change is its own message (the same state can come back: refunded, the
+    refund failed, refunded again); revising reads the payment as it is then, and leaves a
+    receipt that already states what was kept alone."""
     session.flush()
+    change = f"{payment.status}-{payment.refunded_minor}-{utcnow().timestamp():.6f}"
     enqueue(
-        session,
-        REVISE_RECEIPT,
-        f"revise-receipt-{payment.id}-{payment.status}-{payment.refunded_minor}",
-        {"payment_id": payment.id},
+        session, REVISE_RECEIPT, f"revise-receipt-{payment.id}-{change}", {"payment_id": payment.id}
     )
 
 
@@ -148,17 +189,24 @@ _REVISING = frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.LOST})
 
 
 def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentGateway) -> bool:
-    """A refund or dispute moved: re-read the charge and move its payment and donation.
+    """A charge changed (its balance transaction booked, a refund, a dispute): re-read it and
+    move its payment and donation.
 
-    False when the charge belongs to no payment of ours (made outside the checkout).
+    A move into or out of a state whose receipt no longer (or again) states what was kept
+    revises the receipt: a refund that failed after the receipt was voided gives the money
+    back to the charity, and the receipt is issued again. A charge not yet settled (a debit
+    still pending, or failed) only has its ids and balance recorded; its PaymentIntent's
+    events move it. False when the charge belongs to no payment of ours.
     """
     charge = gateway.charge(office, charge_id)
     payment = _payment_for_charge(session, charge)
     if payment is None:
         return _sync_unseen_charge(session, office, charge, gateway)
     record_charge(payment, charge)
-    target = charge_status(charge)
-    if move(payment, target) and target in _REVISING:
+    if charge.status != "succeeded":
+        return True
+    before, target = Status(payment.status), charge_status(charge)
+    if move(payment, target) and (target in _REVISING or before in _REVISING):
         revise_receipt(session, payment)
     if not payment.donation.is_recurring:
         move(payment.donation, target)
@@ -168,20 +216,40 @@ def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentG
 def _sync_unseen_charge(
     session: Session, office: str, charge: ChargeState, gateway: PaymentGateway
 ) -> bool:
-    """A refund or dispute that overtook the payment's own event: read the whole gift now."""
-    donation = None
-    if charge.payment_intent_id:
-        donation = session.scalar(
-            select(Donation).where(
-                Donation.stripe_payment_intent_id == charge.payment_intent_id,
-                Donation.office_code == office,
-            )
+    """A charge event that overtook the payment's own event: read the whole gift now (a
+    one-time gift's PaymentIntent, or a plan's paid invoice)."""
+    if not charge.payment_intent_id:
+        return _unmatched(office, charge)
+    donation = session.scalar(
+        select(Donation).where(
+            Donation.stripe_payment_intent_id == charge.payment_intent_id,
+            Donation.office_code == office,
         )
-    if donation is None:
-        log.warning("charge %s of office %s matches no payment of ours", charge.id, office)
-        return False
-    sync_one_time(session, donation, gateway)
+    )
+    if donation is not None:
+        sync_one_time(session, donation, gateway)
+        return True
+    invoice_id = gateway.invoice_of_payment_intent(office, charge.payment_intent_id)
+    plan = _plan_of_invoice(session, office, invoice_id, gateway) if invoice_id else None
+    if plan is None or invoice_id is None:
+        return _unmatched(office, charge)
+    record_invoice(session, plan, invoice_id, gateway)
     return True
+
+
+def _plan_of_invoice(
+    session: Session, office: str, invoice_id: str, gateway: PaymentGateway
+) -> RecurringPlan | None:
+    subscription = gateway.invoice(office, invoice_id).subscription_id
+    plan = session.scalar(
+        select(RecurringPlan).where(RecurringPlan.stripe_subscription_id == subscription)
+    )
+    return plan if plan is not None and plan.donation.office_code == office else None
+
+
+def _unmatched(office: str, charge: ChargeState) -> bool:
+    log.warning("charge %s of office %s matches no payment of ours", charge.id, office)
+    return False
 
 
 def _payment_for_charge(session: Session, charge: ChargeState) -> Payment | None:

@@ -72,6 +72,7 @@ def card_success(world: World) -> None:
     world.confirm(
         client_secret(pay(world.client, "DE", method="card")), payment_method="pm_card_visa"
     )
+    world.account.control.complete_captures(world.key)  # charge.updated: the fee is known
 
 
 def expect_card_success(state: Snapshot) -> None:

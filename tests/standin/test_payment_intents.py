@@ -61,7 +61,11 @@ def test_card_payment_succeeds_with_charge_and_fee(standin_account: StandinAccou
     assert charge.payment_method_details is not None
     assert charge.payment_method_details.card is not None
     assert charge.payment_method_details.card.last4 == "4242"
-    transaction = charge.balance_transaction
+    assert charge.balance_transaction is None  # asynchronous capture: booked a little later
+    standin_account.control.complete_captures(standin_account.secret_key)
+    transaction = client.v1.charges.retrieve(
+        charge.id, params={"expand": ["balance_transaction"]}
+    ).balance_transaction
     assert isinstance(transaction, stripe.BalanceTransaction)
     assert (transaction.amount, transaction.fee, transaction.net) == (2000, 55, 1945)
 

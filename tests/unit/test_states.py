@@ -99,11 +99,12 @@ EXPECTED: dict[Status, dict[Status, str]] = {
         S.WON: RAISE,
         S.LOST: RAISE,
     },
+    # partially_refunded -> succeeded: the refund failed, the money is kept after all.
     S.PARTIALLY_REFUNDED: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: IGNORE,
+        S.SUCCEEDED: APPLY,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
         S.PARTIALLY_REFUNDED: APPLY,
@@ -112,11 +113,12 @@ EXPECTED: dict[Status, dict[Status, str]] = {
         S.WON: APPLY,
         S.LOST: APPLY,
     },
+    # disputed -> succeeded: an inquiry closed, or a dispute was prevented without money.
     S.DISPUTED: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: IGNORE,
+        S.SUCCEEDED: APPLY,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
         S.PARTIALLY_REFUNDED: APPLY,
@@ -125,25 +127,26 @@ EXPECTED: dict[Status, dict[Status, str]] = {
         S.WON: APPLY,
         S.LOST: APPLY,
     },
+    # refunded -> partially_refunded/succeeded: a refund failed (and what follows from there).
     S.REFUNDED: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: IGNORE,
+        S.SUCCEEDED: APPLY,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
-        S.PARTIALLY_REFUNDED: IGNORE,
+        S.PARTIALLY_REFUNDED: APPLY,
         S.REFUNDED: IGNORE,
-        S.DISPUTED: IGNORE,
-        S.WON: RAISE,
-        S.LOST: RAISE,
+        S.DISPUTED: APPLY,
+        S.WON: APPLY,
+        S.LOST: APPLY,
     },
     # won -> disputed/lost: after a partial refund a charge can be disputed again.
     S.WON: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: IGNORE,
+        S.SUCCEEDED: APPLY,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
         S.PARTIALLY_REFUNDED: APPLY,
@@ -189,8 +192,14 @@ def test_every_state_has_a_stage_and_a_row() -> None:
 
 
 def test_final_states_lead_nowhere() -> None:
-    for final in (S.REFUNDED, S.LOST, S.CANCELED):
+    for final in (S.LOST, S.CANCELED):
         assert not any(reachable(final, other) for other in Status)
+
+
+def test_a_failed_refund_gives_the_money_back() -> None:
+    assert decide(S.REFUNDED, S.SUCCEEDED)
+    assert decide(S.REFUNDED, S.PARTIALLY_REFUNDED)
+    assert not reachable(S.REFUNDED, S.CANCELED)
 
 
 def test_a_refund_seen_before_success_passes_through_success() -> None:

@@ -147,8 +147,9 @@ def method_details(account: Account, intent: Json, method: Json) -> Json:
 
 
 def settle_charge(account: Account, charge: Json, failure: str | None) -> None:
-    """Move a pending debit charge to succeeded (booking it) or failed, with its event."""
-    from checkout.testing.stripe_standin.balance import record_charge
+    """Move a pending debit charge to succeeded or failed (reversing what was booked at
+    submission), with its event."""
+    from checkout.testing.stripe_standin.balance import reverse_failed_debit
 
     if failure is None:
         charge.update(
@@ -158,7 +159,6 @@ def settle_charge(account: Account, charge: Json, failure: str | None) -> None:
             amount_captured=charge["amount"],
             outcome=outcome("succeeded", None),
         )
-        record_charge(account, charge)
         emit(account, "charge.succeeded", charge)
     else:
         charge.update(
@@ -167,6 +167,7 @@ def settle_charge(account: Account, charge: Json, failure: str | None) -> None:
             failure_message=failure_message(failure),
             outcome=outcome("failed", failure),
         )
+        reverse_failed_debit(account, charge)
         emit(account, "charge.failed", charge)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from checkout.testing.stripe_standin import confirmation_tokens
+from checkout.testing.stripe_standin.balance import capture_later, record_charge
 from checkout.testing.stripe_standin.charges import (
     create_charge,
     create_mandate,
@@ -177,10 +178,8 @@ def require_action(account: Account, intent: Json, *, three_d_secure: bool) -> N
 
 
 def succeed(account: Account, intent: Json, method: Json, charge: Json) -> None:
-    """Book a succeeded charge and mark `intent` succeeded, saving the method if asked."""
-    from checkout.testing.stripe_standin.balance import record_charge
-
-    record_charge(account, charge)
+    """Mark `intent` succeeded (its charge booked now or later), saving the method if asked."""
+    capture_later(account, intent, charge)
     if intent.get("setup_future_usage") and intent["customer"]:
         _save_for_later(account, intent, method)
     intent.update(
@@ -260,6 +259,7 @@ def _start_debit(
     if intent["customer"]:
         attach(account, method, account.get(intent["customer"], "customer"))
     charge = create_charge(account, intent, method, "pending")
+    record_charge(account, charge)  # booked at submission, reversed if the debit fails
     intent.update(status="processing", _settle_at=account.now() + account.debit_settle_seconds)
     emit(account, "charge.pending", charge)
     emit(account, "payment_intent.processing", intent)

@@ -130,6 +130,7 @@ def store_method(account: Account, data: dict[str, Any], details: Json) -> Json:
             kind: public(details),
             "_outcome": details["_outcome"],
             "_failure": details.get("_failure"),
+            "_refund_fails": details.get("_refund_fails", False),
         }
     )
 
@@ -200,6 +201,7 @@ def _card(account: Account, number: str, exp_month: int, exp_year: int) -> Json:
         "wallet": None,
         "_outcome": spec.outcome,
         "_failure": spec.decline_code,
+        "_refund_fails": spec.refund_fails,
     }
 
 

@@ -18,6 +18,7 @@ from checkout.testing.stripe_standin import (
     pages,
     payment_intents,
     payment_methods,
+    payouts,
     products,
     refunds,
     subscriptions,
@@ -43,6 +44,7 @@ _MODULES = (
     refunds,
     disputes,
     balance,
+    payouts,
     events,
 )
 
@@ -72,9 +74,13 @@ class Standin:
         self.ticker.stop()
 
 
-def build(debit_settle_seconds: int = 180) -> Standin:
+def build(debit_settle_seconds: int = 180, capture_seconds: int = 60) -> Standin:
     """A stand-in; set `store.base_url` once the server knows its port."""
-    store = Store(DeliverySettings(list(DEMO_BACKOFF), DEMO_MAX_ATTEMPTS), debit_settle_seconds)
+    store = Store(
+        DeliverySettings(list(DEMO_BACKOFF), DEMO_MAX_ATTEMPTS),
+        debit_settle_seconds,
+        capture_seconds,
+    )
     app = create_app(store, all_routes())
     control_api.register(app, store)
     pages.register(app, store)

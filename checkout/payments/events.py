@@ -15,7 +15,7 @@ from checkout.db import upsert_insert
 from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
 from checkout.outbox.registry import enqueue
-from checkout.payments import confirming, sync
+from checkout.payments import confirming, payouts, sync
 from checkout.payments.event_payloads import minimal
 from checkout.payments.gateway import GatewayError, PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
@@ -234,8 +234,22 @@ def on_mandate(session: Session, office: str, event: VerifiedEvent, gateway: Pay
 def keep_for_later(
     session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
 ) -> str:
-    """Stored for the finance work that reconciles payouts from them."""
+    """Stored for the finance work that reconciles payouts from them. `payout.paid` is one:
+    the bank should have the money, but the payout's list of balance transactions may still
+    be incomplete, so nothing is reconciled from it."""
     return "stored"
+
+
+def on_payout_reconciled(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """A payout's balance transactions can now be listed in full: back-fill our payments
+    (payouts.py). Re-read first: until Stripe says `completed`, the list is not whole."""
+    payout = gateway.payout(office, event.object_id)
+    if payout.reconciliation_status != "completed":
+        return "waiting"
+    payouts.fill_from_payout(session, office, gateway.payout_lines(office, payout.id))
+    return "applied"
 
 
 HANDLERS: dict[str, Handler] = {
@@ -263,4 +277,6 @@ HANDLERS: dict[str, Handler] = {
     "payout.paid": keep_for_later,
     "payout.failed": keep_for_later,
     "payout.created": keep_for_later,
+    "payout.updated": keep_for_later,
+    "payout.reconciliation_completed": on_payout_reconciled,
 }

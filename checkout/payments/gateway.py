@@ -133,6 +133,28 @@ class BalanceState:
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceLine:
+    """One balance transaction of a payout: what moved, for which source, after fees."""
+
+    balance: BalanceState
+    type: str  # charge, payment, refund, payment_failure_refund, refund_failure, adjustment, ...
+    source_id: str | None  # the charge, refund, dispute or payout it comes from
+    amount_minor: int  # in the settlement currency, like fee and net
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutState:
+    """What we read from a Payout."""
+
+    id: str
+    status: str  # pending, in_transit, paid, failed, canceled
+    #: `completed` once listing its balance transactions returns all of them.
+    reconciliation_status: str
+    amount: Money
+    arrival_date: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChargeState:
     """What we read from a Charge: refunds, disputes and the money that settled."""
 
@@ -239,6 +261,10 @@ class PaymentGateway(Protocol):
     def invoice_of_payment_intent(self, office: str, payment_intent_id: str) -> str | None: ...
 
     def subscription(self, office: str, subscription_id: str) -> SubscriptionState: ...
+
+    def payout(self, office: str, payout_id: str) -> PayoutState: ...
+
+    def payout_lines(self, office: str, payout_id: str) -> list[BalanceLine]: ...
 
     def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent: ...
 

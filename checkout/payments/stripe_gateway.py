@@ -23,6 +23,7 @@ from stripe.params import (
 from checkout.core.money import Money
 from checkout.payments.credentials import OfficeKeys
 from checkout.payments.gateway import (
+    BalanceLine,
     BalanceState,
     ChargeState,
     Confirmation,
@@ -34,6 +35,7 @@ from checkout.payments.gateway import (
     InvoiceState,
     OneTimePaymentRequest,
     PaymentIntentState,
+    PayoutState,
     RecurringPlanRequest,
     SubscriptionState,
     TokenPreview,
@@ -329,6 +331,30 @@ class StripeGateway:
             subscription = self._client(office).v1.subscriptions.retrieve(subscription_id)
         return _subscription_state(subscription)
 
+    def payout(self, office: str, payout_id: str) -> PayoutState:
+        """The Payout: its status, arrival date and whether it can be reconciled yet."""
+        with _translated_errors():
+            payout = self._client(office).v1.payouts.retrieve(payout_id)
+        return PayoutState(
+            payout.id,
+            payout.status,
+            payout.reconciliation_status,
+            Money(payout.amount, payout.currency.upper()),
+            payout.arrival_date,
+        )
+
+    def payout_lines(self, office: str, payout_id: str) -> list[BalanceLine]:
+        """Every balance transaction the payout contains (complete only once its
+        `reconciliation_status` is `completed`), its own included."""
+        with _translated_errors():
+            listed = self._client(office).v1.balance_transactions.list(
+                params={"payout": payout_id, "limit": 100}
+            )
+            transactions = list(listed.auto_paging_iter())
+        return [
+            BalanceLine(_balance_of(t), t.type, _id_of(t.source), t.amount) for t in transactions
+        ]
+
     def mandate_reference(self, office: str, charge_id: str) -> str | None:
         """The SEPA mandate reference behind a debit, for the donor's pre-notification."""
         with _translated_errors():
@@ -441,6 +467,10 @@ def _withdrawn(dispute: stripe.Dispute) -> bool:
 def _balance_state(value: Any) -> BalanceState | None:
     if not isinstance(value, stripe.BalanceTransaction):
         return None
+    return _balance_of(value)
+
+
+def _balance_of(value: stripe.BalanceTransaction) -> BalanceState:
     rate = str(value.exchange_rate) if value.exchange_rate is not None else None
     return BalanceState(value.id, value.fee, value.net, value.currency.upper(), rate)
 

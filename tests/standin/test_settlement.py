@@ -240,3 +240,28 @@ def test_a_refund_on_card_5126_succeeds_then_fails(standin_account: StandinAccou
     assert client.v1.refunds.retrieve(refund.id).status == "failed"
     [updated] = _events(standin_account, "charge.refund.updated")
     assert updated.data.object["status"] == "failed"
+
+
+def test_the_demo_settles_each_office_in_its_default_currency() -> None:
+    import os
+
+    from checkout.testing.stripe_standin.demo import demo_environment, offices, register_offices
+    from checkout.testing.stripe_standin.server import build
+
+    standin = build()
+    register_offices(standin.store, "http://127.0.0.1:5000/webhooks/stripe/{office}")
+    keys = demo_environment(os.environ)
+    settled = {
+        office.code: standin.store.account(
+            keys[office.stripe.secret_key_env].split("_", 2)[2]
+        ).default_currency
+        for office in offices()
+    }
+    assert settled == {
+        "DE": "eur",
+        "NL": "eur",
+        "UK": "gbp",
+        "CA": "cad",
+        "AU": "aud",
+        "INT": "usd",
+    }

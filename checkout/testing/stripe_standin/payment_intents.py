@@ -169,7 +169,9 @@ def create_intent(account: Account, params: dict[str, Any]) -> Json:
             "on_behalf_of": None,
             "payment_method": None,
             "payment_method_configuration_details": None,
-            "payment_method_options": {kind: {} for kind in types},
+            "payment_method_options": {
+                kind: dict(params.get("payment_method_options", {}).get(kind, {})) for kind in types
+            },
             "payment_method_types": types,
             "processing": None,
             "receipt_email": params.get("receipt_email"),

@@ -22,6 +22,7 @@ from checkout.testing.stripe_standin import (
     products,
     refunds,
     subscriptions,
+    verification,
 )
 from checkout.testing.stripe_standin.app import create_app
 from checkout.testing.stripe_standin.clock import Ticker
@@ -37,6 +38,7 @@ _MODULES = (
     payment_methods,
     confirmation_tokens,
     payment_intents,
+    verification,
     charges,
     products,
     subscriptions,
@@ -84,4 +86,5 @@ def build(debit_settle_seconds: int = 180, capture_seconds: int = 60) -> Standin
     app = create_app(store, all_routes())
     control_api.register(app, store)
     pages.register(app, store)
+    verification.register(app, store)
     return Standin(app, store, Deliverer(store), Ticker(store))

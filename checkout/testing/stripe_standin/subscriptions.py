@@ -35,10 +35,23 @@ router = Router()
 INCOMPLETE_SECONDS = 23 * 60 * 60
 
 _ITEM = Obj({"price": Str(), "price_data": PRICE_DATA, "quantity": Int(1), "metadata": Metadata()})
+_VERIFICATION = Enum("automatic", "instant", "microdeposits")
 _PAYMENT_SETTINGS = Obj(
     {
         "payment_method_types": Emptyable(ListOf(Enum(*TYPES))),
         "save_default_payment_method": Enum("off", "on_subscription"),
+        # A subscription's ACSS mandate takes only the transaction type: its schedule is the
+        # subscription's (SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit).
+        "payment_method_options": Obj(
+            {
+                "acss_debit": Obj(
+                    {
+                        "mandate_options": Obj({"transaction_type": Enum("business", "personal")}),
+                        "verification_method": _VERIFICATION,
+                    }
+                )
+            }
+        ),
     }
 )
 _SHARED: dict[str, Node] = {
@@ -152,7 +165,7 @@ def _new_subscription(account: Account, customer: Json, params: dict[str, Any]) 
             "on_behalf_of": None,
             "pause_collection": None,
             "payment_settings": {
-                "payment_method_options": None,
+                "payment_method_options": settings.get("payment_method_options"),
                 "payment_method_types": settings.get("payment_method_types"),
                 "save_default_payment_method": settings.get("save_default_payment_method", "off"),
             },

@@ -79,6 +79,11 @@ FAILING_ACCOUNTS: dict[str, str] = {
     "au_becs:000000:900123456": "insufficient_funds",
     "acss:000:11000:900123456789": "insufficient_funds",
 }
+#: Bacs accounts whose bank refuses the new mandate (its first debit then fails); the
+#: stand-in's own choice of Stripe's test account numbers (not confirmed).
+REFUSED_MANDATES = frozenset({"bacs:108800:93333335"})
+#: ACSS accounts that cannot be verified instantly: micro-deposits (the stand-in's own).
+MICRODEPOSIT_ACCOUNTS = frozenset({"acss:000:11000:000999999999"})
 
 
 def brand_of(number: str) -> str:

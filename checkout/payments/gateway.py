@@ -107,6 +107,17 @@ class Confirmation:
     client_secret: str | None  # only when the donor must act (3-D Secure, a bank's page)
     decline_code: str | None  # set when the attempt was declined
     charge_id: str | None  # the charge the attempt made, if any
+    #: The bank account must first be verified by micro-deposits (Canadian pre-authorised
+    #: debit): when they should arrive, and the page where the donor confirms them.
+    microdeposits: Microdeposits | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Microdeposits:
+    """A pre-authorised debit waiting for the donor to confirm two small deposits."""
+
+    arrival_date: int  # Unix time by which the deposits should be in the account
+    verification_url: str  # Stripe's hosted page where the donor enters them
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +220,11 @@ class SubscriptionState:
     metadata: dict[str, str]
     #: While collection is paused: Stripe's pause behaviour ("void", ...); else None.
     pause_behavior: str | None = None
+    #: Cancelled by request at the end of the period: it still debits until `cancel_at`
+    #: (while `canceled_at` already says when that was asked for).
+    cancel_at_period_end: bool = False
+    cancel_at: int | None = None
+    ended_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

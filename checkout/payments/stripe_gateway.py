@@ -16,8 +16,10 @@ import stripe
 from stripe.params import (
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
+    PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit,
     RefundCreateParams,
     SubscriptionCreateParams,
+    SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit,
 )
 
 from checkout.core.money import Money
@@ -33,6 +35,7 @@ from checkout.payments.gateway import (
     EventVerificationError,
     GatewayError,
     InvoiceState,
+    Microdeposits,
     OneTimePaymentRequest,
     PaymentIntentState,
     PayoutState,
@@ -46,6 +49,21 @@ from checkout.payments.gateway import (
 WEBHOOK_TOLERANCE_SECONDS = 300
 #: The Product every recurring gift's price belongs to, created once per account.
 RECURRING_PRODUCT_ID = "recurring_gift"
+#: A Canadian pre-authorised debit needs the mandate's terms: a gift once is a `sporadic`
+#: payment, a donor a `personal` account; the bank account is verified instantly where it can
+#: be, by micro-deposits otherwise (`automatic`). The SDK's
+#: PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit(MandateOptions) and
+#: https://docs.stripe.com/payments/acss-debit/accept-a-payment.
+ONE_TIME_PAD: PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit = {
+    "mandate_options": {"payment_schedule": "sporadic", "transaction_type": "personal"},
+    "verification_method": "automatic",
+}
+#: A subscription's mandate takes only the transaction type; its schedule is the
+#: subscription's (SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit).
+RECURRING_PAD: SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit = {
+    "mandate_options": {"transaction_type": "personal"},
+    "verification_method": "automatic",
+}
 
 
 class StripeGateway:
@@ -92,6 +110,8 @@ class StripeGateway:
                 **request.metadata,
             },
         }
+        if request.method == "acss_debit":
+            params["payment_method_options"] = {"acss_debit": ONE_TIME_PAD}
         with _translated_errors():
             intent = self._client(office).v1.payment_intents.create(
                 params=params, options={"idempotency_key": f"{request.key}-pi"}
@@ -177,12 +197,14 @@ class StripeGateway:
             return Confirmation(
                 "requires_payment_method", None, error.code or "declined", error.charge
             )
-        waiting = intent.status == "requires_action"
+        microdeposits = _microdeposits(intent)
+        waiting = intent.status == "requires_action" and microdeposits is None
         return Confirmation(
             intent.status,
             intent.client_secret if waiting else None,
             _declined_code(intent),
             _id_of(intent.latest_charge),
+            microdeposits,
         )
 
     def cancel_payment(self, office: str, payment_intent_id: str) -> None:
@@ -356,16 +378,17 @@ class StripeGateway:
         ]
 
     def mandate_reference(self, office: str, charge_id: str) -> str | None:
-        """The SEPA mandate reference behind a debit, for the donor's pre-notification."""
+        """The reference of the debit mandate behind a charge (SEPA: told to the donor in the
+        pre-notification; any debit: how a revoked mandate is traced to its plan)."""
         with _translated_errors():
             charge = self._client(office).v1.charges.retrieve(charge_id)
             details = charge.payment_method_details
-            sepa = getattr(details, "sepa_debit", None) if details is not None else None
-            mandate_id = getattr(sepa, "mandate", None)
-            if not mandate_id:
+            debit = getattr(details, details.type, None) if details is not None else None
+            mandate_id = getattr(debit, "mandate", None)
+            if not mandate_id or details is None:
                 return None
             mandate = self._client(office).v1.mandates.retrieve(str(mandate_id))
-        method_details = getattr(mandate.payment_method_details, "sepa_debit", None)
+        method_details = getattr(mandate.payment_method_details, details.type, None)
         reference = getattr(method_details, "reference", None)
         return str(reference) if reference else None
 
@@ -401,6 +424,16 @@ class StripeGateway:
         )
 
 
+def _microdeposits(intent: stripe.PaymentIntent) -> Microdeposits | None:
+    """The micro-deposits a pre-authorised debit waits for (`next_action` of type
+    `verify_with_microdeposits`), or None."""
+    action = intent.next_action
+    waiting = action.verify_with_microdeposits if action is not None else None
+    if intent.status != "requires_action" or waiting is None:
+        return None
+    return Microdeposits(waiting.arrival_date, waiting.hosted_verification_url)
+
+
 def _declined_code(intent: stripe.PaymentIntent) -> str | None:
     """Why a confirmation ended back at requires_payment_method (a failed 3-D Secure)."""
     error = intent.last_payment_error
@@ -429,6 +462,11 @@ def _subscription_params(
         "payment_settings": {
             "save_default_payment_method": "on_subscription",
             "payment_method_types": [request.method],
+            **(
+                {"payment_method_options": {"acss_debit": RECURRING_PAD}}
+                if request.method == "acss_debit"
+                else {}
+            ),
         },
         "expand": ["latest_invoice.confirmation_secret", "latest_invoice.payments"],
         "metadata": {"donation_id": str(request.donation_id), **request.metadata},
@@ -517,6 +555,9 @@ def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
         subscription.canceled_at,
         _metadata(subscription.metadata),
         subscription.pause_collection.behavior if subscription.pause_collection else None,
+        subscription.cancel_at_period_end,
+        subscription.cancel_at,
+        subscription.ended_at,
     )
 
 

@@ -269,14 +269,33 @@ def sync_plan(plan: RecurringPlan, gateway: PaymentGateway) -> None:
         move(plan.donation, Status.CANCELED)
 
 
+#: Subscription statuses after which a plan never debits again.
+ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
 def record_subscription(plan: RecurringPlan, state: SubscriptionState) -> None:
-    """What we keep of a subscription: status, period end, paused collection, cancellation."""
+    """What we keep of a subscription: status, period end, paused collection, cancellation.
+
+    A plan cancelled at the end of its period is not cancelled yet: Stripe sets `canceled_at`
+    to the time of the request while the plan stays active and debits until `cancel_at`. So
+    `canceled_at` here is when the plan ended, and only once it has; until then
+    `cancel_at_period_end` and `cancel_at` say that it will.
+    """
     plan.status = state.status
     plan.pause_collection = state.pause_behavior
     if state.current_period_end:
-        plan.current_period_end = datetime.fromtimestamp(state.current_period_end, UTC)
-    if state.canceled_at:
-        plan.canceled_at = datetime.fromtimestamp(state.canceled_at, UTC)
+        plan.current_period_end = _moment(state.current_period_end)
+    plan.cancel_at_period_end = state.cancel_at_period_end
+    plan.cancel_at = _moment(state.cancel_at) if state.cancel_at else None
+    ended = state.ended_at or state.canceled_at
+    if state.status in ENDED and ended:
+        plan.canceled_at = _moment(ended)
+    elif state.status not in ENDED:
+        plan.canceled_at = None
+
+
+def _moment(unix: int) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
 
 
 def record_invoice(
@@ -303,24 +322,31 @@ def record_invoice(
         session.add(payment)
     _settle_instalment(session, payment, invoice.payment_intent_id, office, gateway)
     move(plan.donation, Status.SUCCEEDED)
-    _confirm_sepa_plan(session, plan, payment, gateway)
+    _note_mandate(session, plan, payment, gateway)
     return payment
 
 
-def _confirm_sepa_plan(
+#: Debits whose mandate reference we keep on the plan (to trace a revocation to it).
+MANDATE_DEBITS = frozenset({"sepa_debit", "bacs_debit", "acss_debit", "au_becs_debit"})
+
+
+def _note_mandate(
     session: Session, plan: RecurringPlan, payment: Payment, gateway: PaymentGateway
 ) -> None:
-    """A SEPA plan's first paid debit: note the mandate and queue the donor's pre-notification."""
-    if (
-        plan.donation.method != "sepa_debit"
-        or plan.mandate_reference
-        or not payment.stripe_charge_id
-    ):
+    """A debit plan's first paid debit: note its mandate; for SEPA, queue our pre-notification.
+
+    Bacs is different: Stripe sends the Direct Debit confirmation and each advance notice
+    itself, in the office's name, unless the office has had its own emails approved by Stripe
+    (https://docs.stripe.com/payments/bacs-debit/email-customization), so nothing is sent here
+    and the donor does not get the same notice twice.
+    """
+    method = plan.donation.method
+    if method not in MANDATE_DEBITS or plan.mandate_reference or not payment.stripe_charge_id:
         return
     plan.mandate_reference = gateway.mandate_reference(
         plan.donation.office_code, payment.stripe_charge_id
     )
-    if plan.mandate_reference:
+    if plan.mandate_reference and method == "sepa_debit":
         session.flush()
         enqueue(session, PLAN_STARTED, f"plan-started-{plan.id}", {"plan_id": plan.id})
 

@@ -11,6 +11,7 @@ from checkout.db import db_session
 from checkout.donations.models import Donation
 from checkout.donations.services import find_by_public_id
 from checkout.donations.states import Status
+from checkout.payments import confirming
 from checkout.wizard import services
 from checkout.wizard.flow import stored_fields
 from checkout.wizard.labels import FREQUENCY_SUMMARIES
@@ -72,6 +73,8 @@ def show(public_id: str) -> str:
     donation = _donation(public_id)
     office = registry().get(donation.office_code)
     outcome = outcome_of(donation)
+    if outcome == "pending" and confirming.awaiting_microdeposits(db_session(), donation):
+        outcome = "verify"  # a pre-authorised debit waits for the donor's bank verification
     email = stored_fields(donation.draft.data, "details").get("email", "")
     feedback = current_app.config["FEEDBACK_URL"] or f"mailto:{office.support.email}"
     return render_template(

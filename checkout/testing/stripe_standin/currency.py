@@ -2,9 +2,9 @@
 
 "If applicable, this transaction uses an exchange rate. If money converts from currency A to
 currency B, then the `amount` in currency A, multiplied by the `exchange_rate`, equals the
-`amount` in currency B" (the SDK's docstring of `BalanceTransaction.exchange_rate`; also
-https://docs.stripe.com/currencies/conversions). Balance transactions, fees and payouts are
-then in the account's default currency.
+`amount` in currency B" (the SDK's docstring of `BalanceTransaction.exchange_rate`; how
+conversions work: https://docs.stripe.com/currencies). Balance transactions, fees and payouts
+are then in the account's default currency.
 
 An account whose default currency was never set (`configure_account`) settles every currency
 as it was charged, as an account with a bank account in each currency would; the demo sets

@@ -428,7 +428,9 @@ def _microdeposits(intent: stripe.PaymentIntent) -> Microdeposits | None:
     """The micro-deposits a pre-authorised debit waits for (`next_action` of type
     `verify_with_microdeposits`), or None."""
     action = intent.next_action
-    waiting = action.verify_with_microdeposits if action is not None else None
+    # Stripe leaves out the hashes of other action types, and the SDK raises AttributeError
+    # for an absent field.
+    waiting = getattr(action, "verify_with_microdeposits", None) if action is not None else None
     if intent.status != "requires_action" or waiting is None:
         return None
     return Microdeposits(waiting.arrival_date, waiting.hosted_verification_url)

@@ -1,4 +1,5 @@
-"""A failed debit's reversal on its payment; a plan's cancellation at the end of its period.
+"""A failed debit's reversal on its payment; a plan's cancellation at the end of its period
+(and `canceled_at` documented as when the plan ended).
 
 Revision ID: 0020
 Revises: 0018
@@ -50,10 +51,23 @@ def upgrade() -> None:
                 comment="When a plan cancelled at period end stops (Stripe's cancel_at)",
             )
         )
+        batch_op.alter_column(
+            "canceled_at",
+            existing_type=UtcDateTime(),
+            existing_nullable=True,
+            comment="When the plan ended (not when an end at period end was asked for)",
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("recurring_plans", schema=None) as batch_op:
+        batch_op.alter_column(
+            "canceled_at",
+            existing_type=UtcDateTime(),
+            existing_nullable=True,
+            comment=None,
+            existing_comment="When the plan ended (not when an end at period end was asked for)",
+        )
         batch_op.drop_column("cancel_at")
         batch_op.drop_column("cancel_at_period_end")
     with op.batch_alter_table("payments", schema=None) as batch_op:

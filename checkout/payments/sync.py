@@ -88,9 +88,13 @@ def charge_status(charge: ChargeState) -> Status:
     return Status.WON if dispute == "won" else Status.SUCCEEDED
 
 
-def move(record: Donation | Payment, target: Status) -> bool:
-    """Move `record` to `target` through the state machine; False when there was nothing to do."""
-    if not decide(Status(record.status), target):
+def move(record: Donation | Payment, target: Status, *, settled: bool = False) -> bool:
+    """Move `record` to `target` through the state machine; False when there was nothing to do.
+
+    `settled`: `target` comes from the charge as Stripe has it now (`charge_status`), so money
+    that came back (a failed refund, a dispute that ended without a chargeback) counts.
+    """
+    if not decide(Status(record.status), target, settled=settled):
         return False
     record.status = target.value
     return True
@@ -100,17 +104,17 @@ def sync_one_time(session: Session, donation: Donation, gateway: PaymentGateway)
     """Fetch the donation's PaymentIntent (and charge) and apply what Stripe says now."""
     assert donation.stripe_payment_intent_id is not None
     intent = gateway.payment_intent(donation.office_code, donation.stripe_payment_intent_id)
-    target = intent_status(intent)
+    target, settled = intent_status(intent), False
     if target in (Status.PROCESSING, Status.SUCCEEDED) or intent.latest_charge_id:
         payment = _payment_for_intent(session, donation, intent)
         if intent.latest_charge_id:
             charge = gateway.charge(donation.office_code, intent.latest_charge_id)
             record_charge(payment, charge)
             if target == Status.SUCCEEDED:
-                target = charge_status(charge)
-        move(payment, target)
+                target, settled = charge_status(charge), True
+        move(payment, target, settled=settled)
         mark_receipt_due(session, payment)
-    move(donation, target)
+    move(donation, target, settled=settled)
 
 
 def _payment_for_intent(
@@ -206,10 +210,10 @@ def sync_charge(session: Session, office: str, charge_id: str, gateway: PaymentG
     if charge.status != "succeeded":
         return True
     before, target = Status(payment.status), charge_status(charge)
-    if move(payment, target) and (target in _REVISING or before in _REVISING):
+    if move(payment, target, settled=True) and (target in _REVISING or before in _REVISING):
         revise_receipt(session, payment)
     if not payment.donation.is_recurring:
-        move(payment.donation, target)
+        move(payment.donation, target, settled=True)
     return True
 
 
@@ -354,12 +358,12 @@ def _note_mandate(
 def _settle_instalment(
     session: Session, payment: Payment, intent_id: str | None, office: str, gateway: PaymentGateway
 ) -> None:
-    target = Status.SUCCEEDED
+    target, settled = Status.SUCCEEDED, False
     if intent_id:
         intent = gateway.payment_intent(office, intent_id)
         if intent.latest_charge_id:
             charge = gateway.charge(office, intent.latest_charge_id)
             record_charge(payment, charge)
-            target = charge_status(charge)
-    move(payment, target)
+            target, settled = charge_status(charge), True
+    move(payment, target, settled=settled)
     mark_receipt_due(session, payment)

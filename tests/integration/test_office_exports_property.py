@@ -59,7 +59,12 @@ operation = st.one_of(
     st.tuples(st.just("resolve"), pick, st.booleans()),
     st.tuples(st.just("instalment"), pick),
     st.tuples(st.just("withdraw"), pick),
-    st.tuples(st.just("rename"), pick, st.text(min_size=1, max_size=12)),
+    # A name as the details form passes it: PostgreSQL refuses NUL in text, and so do the forms.
+    st.tuples(
+        st.just("rename"),
+        pick,
+        st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=12),
+    ),
     st.tuples(st.just("tick"), st.integers(min_value=1, max_value=24 * 10)),
     st.tuples(st.just("tick"), st.just(24 * 7)),
     st.tuples(st.just("export"), st.sampled_from(OFFICES)),

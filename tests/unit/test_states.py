@@ -99,12 +99,11 @@ EXPECTED: dict[Status, dict[Status, str]] = {
         S.WON: RAISE,
         S.LOST: RAISE,
     },
-    # partially_refunded -> succeeded: the refund failed, the money is kept after all.
     S.PARTIALLY_REFUNDED: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: APPLY,
+        S.SUCCEEDED: IGNORE,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
         S.PARTIALLY_REFUNDED: APPLY,
@@ -113,12 +112,11 @@ EXPECTED: dict[Status, dict[Status, str]] = {
         S.WON: APPLY,
         S.LOST: APPLY,
     },
-    # disputed -> succeeded: an inquiry closed, or a dispute was prevented without money.
     S.DISPUTED: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: APPLY,
+        S.SUCCEEDED: IGNORE,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
         S.PARTIALLY_REFUNDED: APPLY,
@@ -127,26 +125,25 @@ EXPECTED: dict[Status, dict[Status, str]] = {
         S.WON: APPLY,
         S.LOST: APPLY,
     },
-    # refunded -> partially_refunded/succeeded: a refund failed (and what follows from there).
     S.REFUNDED: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: APPLY,
+        S.SUCCEEDED: IGNORE,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
-        S.PARTIALLY_REFUNDED: APPLY,
+        S.PARTIALLY_REFUNDED: IGNORE,
         S.REFUNDED: IGNORE,
-        S.DISPUTED: APPLY,
-        S.WON: APPLY,
-        S.LOST: APPLY,
+        S.DISPUTED: IGNORE,
+        S.WON: RAISE,
+        S.LOST: RAISE,
     },
     # won -> disputed/lost: after a partial refund a charge can be disputed again.
     S.WON: {
         S.DRAFT: IGNORE,
         S.PENDING: IGNORE,
         S.PROCESSING: IGNORE,
-        S.SUCCEEDED: APPLY,
+        S.SUCCEEDED: IGNORE,
         S.FAILED: IGNORE,
         S.CANCELED: IGNORE,
         S.PARTIALLY_REFUNDED: APPLY,
@@ -192,14 +189,30 @@ def test_every_state_has_a_stage_and_a_row() -> None:
 
 
 def test_final_states_lead_nowhere() -> None:
-    for final in (S.LOST, S.CANCELED):
+    for final in (S.REFUNDED, S.LOST, S.CANCELED):
         assert not any(reachable(final, other) for other in Status)
 
 
-def test_a_failed_refund_gives_the_money_back() -> None:
-    assert decide(S.REFUNDED, S.SUCCEEDED)
-    assert decide(S.REFUNDED, S.PARTIALLY_REFUNDED)
-    assert not reachable(S.REFUNDED, S.CANCELED)
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.REFUNDED, S.SUCCEEDED),  # the refund failed: the money is kept after all
+        (S.REFUNDED, S.PARTIALLY_REFUNDED),  # one of two refunds failed
+        (S.PARTIALLY_REFUNDED, S.SUCCEEDED),
+        (S.DISPUTED, S.SUCCEEDED),  # an inquiry closed without a chargeback
+    ],
+)
+def test_money_that_came_back_moves_back_only_when_read_from_the_charge(
+    current: Status, target: Status
+) -> None:
+    assert decide(current, target, settled=True)
+    assert not decide(current, target)  # from an old event: stale, ignored
+
+
+def test_a_settled_read_still_refuses_what_cannot_happen() -> None:
+    with pytest.raises(ImpossibleTransition):
+        decide(S.LOST, S.WON, settled=True)
+    assert not decide(S.LOST, S.SUCCEEDED, settled=True)
 
 
 def test_a_refund_seen_before_success_passes_through_success() -> None:

@@ -207,3 +207,27 @@ def test_a_plan_cancelled_at_period_end_keeps_debiting_until_then(gift_in, db_se
     assert plan.status == "canceled"
     assert plan.canceled_at == plan.cancel_at  # it ended when its period did
     assert len(plan.donation.payments) == 1  # no debit after the end
+
+
+def test_a_monthly_pad_gift_states_its_terms_on_the_subscription(gift_in, db_session) -> None:
+    gift = gift_in("CA")
+    page = pay(
+        gift.client,
+        "CA",
+        method="acss_debit",
+        frequency="monthly",
+        amount="other",
+        other_amount="20",
+    )
+    answer = confirm(gift.client, acss_token(gift, "000123456789"), csrf_of(page))
+    assert answer.get_json()["outcome"] == "done"
+    db_session.expire_all()
+    plan = db_session.scalars(select(RecurringPlan).order_by(RecurringPlan.id.desc())).first()
+    assert plan is not None
+    subscription = gift.office.client.v1.subscriptions.retrieve(plan.stripe_subscription_id)
+    options = subscription.payment_settings.payment_method_options
+    assert options is not None and options.acss_debit is not None
+    assert options.acss_debit.mandate_options is not None
+    assert options.acss_debit.mandate_options.transaction_type == "personal"
+    intent = gift.office.client.v1.payment_intents.retrieve(str(plan.first_payment_intent_id))
+    assert intent.status == "processing"

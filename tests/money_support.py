@@ -70,24 +70,43 @@ class Gift:
                 pass
 
 
+def app_on_account(
+    code: str,
+    account: Any,
+    webhook_secret: str,
+    connection: Any,
+    database_url: str,
+    **settings: Any,
+) -> Flask:
+    """The app with office `code` on the stand-in account `account` (a StandinAccount), bound
+    to the test's transaction; the other offices keep their shared stand-in keys."""
+    config = test_settings(
+        database_url,
+        STRIPE_API_BASE=account.standin.base_url,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+        PAY_RATE_LIMIT="1000 per hour",
+        **settings,
+    )
+    environ = account_environ(code, account.secret_key, account.publishable_key, webhook_secret)
+    app = create_app(config, environ=environ)
+    get_database(app).bind_to(connection)
+    return app
+
+
 @pytest.fixture
-def gift_in(connection, database_url, stripe_standin, standin_account, tmp_path) -> Iterator[Any]:
+def gift_in(connection, database_url, standin_account, tmp_path) -> Iterator[Any]:
     apps: list[Flask] = []
 
     def make(code: str) -> Gift:
-        settings = test_settings(
+        app = app_on_account(
+            code,
+            standin_account,
+            WEBHOOK_SECRET,
+            connection,
             database_url,
-            STRIPE_API_BASE=stripe_standin.base_url,
-            STRIPE_MAX_NETWORK_RETRIES=0,
-            PAY_RATE_LIMIT="1000 per hour",
             MAIL_TRANSPORT="file",
             MAIL_FILE_DIR=str(tmp_path / "mail"),
         )
-        environ = account_environ(
-            code, standin_account.secret_key, standin_account.publishable_key, WEBHOOK_SECRET
-        )
-        app = create_app(settings, environ=environ)
-        get_database(app).bind_to(connection)
         apps.append(app)
         office = Office(code, app, standin_account.client, WEBHOOK_SECRET)
         return Gift(app, app.test_client(), office, standin_account)

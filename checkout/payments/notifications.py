@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
-from checkout.donations.models import Donation, RecurringPlan
+from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.mail.compose import stable_message_id
 from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
@@ -23,15 +23,20 @@ from checkout.payments.events import NOTIFY_RENEWAL
 from checkout.payments.sync import PLAN_STARTED
 
 
-@register(NOTIFY_RENEWAL)
-def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
-    """One email per failed or unconfirmed invoice (the outbox key is the invoice and event)."""
+def _addressee(session: Session, payload: dict[str, Any]) -> tuple[Donation, Donor, Office, str]:
+    """The donation a message is about, its donor, office, and the donor's language."""
     donation = session.get(Donation, int(payload["donation_id"]))
     if donation is None or donation.donor is None:
         raise PermanentFailure(f"no donation {payload['donation_id']} with a donor")
     donor = donation.donor
     office: Office = current_app.extensions["checkout.offices"].get(donation.office_code)
-    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+    return donation, donor, office, donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+
+
+@register(NOTIFY_RENEWAL)
+def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
+    """One email per failed or unconfirmed invoice (the outbox key is the invoice and event)."""
+    donation, donor, office, language = _addressee(session, payload)
     action = bool(payload.get("action_required"))
     with force_locale(language):
         subject = (
@@ -110,12 +115,7 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
 @register(VERIFY_BANK_ACCOUNT)
 def notify_bank_verification(session: Session, payload: dict[str, Any]) -> None:
     """A pre-authorised debit waits for micro-deposits: tell the donor what to do, once."""
-    donation = session.get(Donation, int(payload["donation_id"]))
-    if donation is None or donation.donor is None:
-        raise PermanentFailure(f"no donation {payload['donation_id']} with a donor")
-    donor = donation.donor
-    office: Office = current_app.extensions["checkout.offices"].get(donation.office_code)
-    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+    donation, donor, office, language = _addressee(session, payload)
     with force_locale(language):
         subject = _(
             "Please confirm your bank account for your gift to %(office)s", office=office.name

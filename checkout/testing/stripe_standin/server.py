@@ -38,7 +38,6 @@ _MODULES = (
     payment_methods,
     confirmation_tokens,
     payment_intents,
-    verification,
     charges,
     products,
     subscriptions,

@@ -33,12 +33,9 @@ from flask import Flask, Response, request
 
 from checkout.testing.stripe_standin.errors import StripeError, invalid
 from checkout.testing.stripe_standin.events import emit
-from checkout.testing.stripe_standin.params import Int, ListOf, Obj, Str
-from checkout.testing.stripe_standin.routing import Call, Router
 from checkout.testing.stripe_standin.store import Account, Store
 from checkout.testing.stripe_standin.store import Obj as Json
 
-router = Router()
 _DAY = 86_400
 #: What Stripe's test mode accepts as the micro-deposits' values.
 TEST_AMOUNTS = [32, 45]
@@ -139,27 +136,6 @@ def verify(account: Account, intent: Json, amounts: list[int] | None, code: str 
         param=kind,
         code=f"payment_method_microdeposit_verification_{kind}_mismatch",
     )
-
-
-@router.route(
-    "POST",
-    "/v1/payment_intents/<ident>/verify_microdeposits",
-    Obj({"amounts": ListOf(Int(1, 100), 2), "descriptor_code": Str(6), "expand": ListOf(Str())}),
-    publishable=True,
-)
-def verify_microdeposits(call: Call) -> Json:
-    """POST /v1/payment_intents/:id/verify_microdeposits (Stripe.js: with the client secret)."""
-    intent = call.account.get(call.path["ident"], "payment_intent")
-    if call.publishable and call.param("client_secret") != intent["client_secret"]:
-        raise StripeError(
-            400,
-            "The client_secret provided does not match the client_secret associated with "
-            "the PaymentIntent.",
-            code="payment_intent_invalid_parameter",
-            param="client_secret",
-        )
-    verify(call.account, intent, call.param("amounts"), call.param("descriptor_code"))
-    return intent
 
 
 _PAGE = """<!doctype html>

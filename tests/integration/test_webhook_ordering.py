@@ -262,7 +262,7 @@ def delivered(
 
 
 @pytest.fixture
-def make_world(connection, database_url, stripe_standin, standin_account) -> Iterator[Any]:
+def make_world(connection, database_url, standin_account) -> Iterator[Any]:
     apps: list[Flask] = []
 
     def make(code: str) -> World:

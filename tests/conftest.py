@@ -24,7 +24,11 @@ from checkout.db import get_database, make_engine
 from checkout.mail.sending import close_all
 from checkout.observability.logs import QUIET_LOGGERS
 
-pytest_plugins = ["checkout.testing.stripe_standin.pytest_plugin", "checkout.testing.smtp"]
+pytest_plugins = [
+    "checkout.testing.stripe_standin.pytest_plugin",
+    "checkout.testing.smtp",
+    "tests.money_support",
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DB_FIXTURES = {"connection", "app", "client", "runner", "db_session"}

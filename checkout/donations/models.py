@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from checkout.addresses import PostalAddress
@@ -176,7 +176,17 @@ class RecurringPlan(Base):
     paused_until: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="While paused: when collection resumes by itself, if set"
     )
-    canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When the plan ended (not when an end at period end was asked for)"
+    )
+    cancel_at_period_end: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=false(),
+        comment="Cancelled by request: it still debits until its period ends",
+    )
+    cancel_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, comment="When a plan cancelled at period end stops (Stripe's cancel_at)"
+    )
     amount_minor: Mapped[int | None] = mapped_column(
         comment="Charged each period now (gift plus any covered fee), minor units, as Stripe "
         "has it after a change; None: the donation's total"
@@ -223,6 +233,11 @@ class Payment(Base):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_failure_balance_transaction_id: Mapped[str | None] = mapped_column(
+        String(64),
+        unique=True,
+        comment="A failed debit: the balance transaction reversing its submission",
+    )
     card_last4: Mapped[str | None] = mapped_column(
         String(4),
         index=True,

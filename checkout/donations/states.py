@@ -7,6 +7,13 @@ A failed payment may be tried again on the same PaymentIntent (another card, ano
 failed leads back to pending, processing or succeeded. Every move is checked here: a move the
 machine does not know raises; a move to a state the record has already passed (an old event
 arriving after a newer one) is stale and ignored.
+
+Money can also come back, and those moves look stale: a refund can fail after it was made (a
+bank debit's refund stays pending for days), so refunded leads back to partially_refunded or
+succeeded, and partially_refunded to succeeded; a dispute can end without a chargeback (an
+inquiry that closed, one prevented before it began), so disputed leads back to succeeded.
+They are taken only when the caller read them from the charge as it is now (`settled=True`,
+`RETURNS`); an old event's state never takes them.
 """
 
 from __future__ import annotations
@@ -48,6 +55,13 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     S.REFUNDED: frozenset(),
     S.LOST: frozenset(),
     S.CANCELED: frozenset(),
+}
+
+#: Moves back that only the charge's present state can justify (see the module docstring).
+RETURNS: Mapping[Status, frozenset[Status]] = {
+    S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.SUCCEEDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.SUCCEEDED}),
+    S.DISPUTED: frozenset({S.SUCCEEDED}),
 }
 
 #: How far along the life of a gift each state is. Moving to a lower stage is stale: the
@@ -97,8 +111,14 @@ def reachable(current: Status, target: Status) -> bool:
     return False
 
 
-def decide(current: Status, target: Status) -> bool:
-    """True to move `current` to `target`; False to ignore (nothing new, or stale); else raise."""
+def decide(current: Status, target: Status, *, settled: bool = False) -> bool:
+    """True to move `current` to `target`; False to ignore (nothing new, or stale); else raise.
+
+    `settled`: `target` was read from the charge as it is now, so money that came back (a
+    failed refund, a dispute that ended without a chargeback) moves the record back too.
+    """
+    if settled and target in RETURNS.get(current, frozenset()):
+        return True
     if target == current and target not in TRANSITIONS[current]:
         return False
     if reachable(current, target):

@@ -26,15 +26,26 @@ from sqlalchemy.orm import Session
 
 from checkout.donations.models import Donation
 from checkout.donations.states import Status
+from checkout.outbox.registry import enqueue
 from checkout.payments.breaker import Breaker
 from checkout.payments.card_testing import Attempt, Guard
-from checkout.payments.gateway import Confirmation, ConfirmRequest, GatewayError, PaymentGateway
+from checkout.payments.gateway import (
+    Confirmation,
+    ConfirmRequest,
+    GatewayError,
+    Microdeposits,
+    PaymentGateway,
+)
 from checkout.payments.models import PaymentAttempt
 from checkout.payments.sync import move
 
 log = logging.getLogger(__name__)
 TOKEN_ID = re.compile(r"ctoken_[A-Za-z0-9_]{1,60}")
 WAITING = (Status.PENDING.value, Status.FAILED.value)
+#: An attempt's outcome while its bank account waits for micro-deposit verification.
+MICRODEPOSITS = "microdeposits"
+#: The outbox message payments/notifications.py sends the donor's instructions with.
+VERIFY_BANK_ACCOUNT = "payments.verify_bank_account"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +212,10 @@ def _record(
 ) -> Outcome:
     """Write what the attempt came to, count it, and say what the page shows."""
     attempt.stripe_charge_id = attempt.stripe_charge_id or confirmation.charge_id
+    if confirmation.microdeposits is not None:
+        _await_microdeposits(session, donation, attempt, confirmation.microdeposits)
+        context.breaker.record(failed=False)
+        return Outcome("done")
     if confirmation.status == "requires_action" and confirmation.client_secret:
         attempt.outcome = "requires_action"
         return Outcome("action", client_secret=confirmation.client_secret)
@@ -218,6 +233,39 @@ def _record(
         return Outcome("stopped")
     move(donation, Status.FAILED)
     return Outcome("declined", decline_code=attempt.decline_code)
+
+
+def _await_microdeposits(
+    session: Session, donation: Donation, attempt: PaymentAttempt, deposits: Microdeposits
+) -> None:
+    """A pre-authorised debit whose bank account Stripe verifies by two small deposits: the
+    payment waits for the donor. Nothing is for the page to do (no dialog): the thank-you page
+    and an email (once per PaymentIntent) tell the donor to watch for the deposits and confirm
+    them on Stripe's page."""
+    attempt.outcome = MICRODEPOSITS
+    enqueue(
+        session,
+        VERIFY_BANK_ACCOUNT,
+        f"verify-bank-account-{attempt.payment_intent_id}",
+        {
+            "donation_id": donation.id,
+            "arrival_date": deposits.arrival_date,
+            "verification_url": deposits.verification_url,
+        },
+    )
+
+
+def awaiting_microdeposits(session: Session, donation: Donation) -> bool:
+    """Whether the donation's payment waits for the donor to confirm micro-deposits."""
+    if donation.status != Status.PENDING.value:
+        return False
+    latest = session.scalar(
+        select(PaymentAttempt.outcome)
+        .where(PaymentAttempt.donation_id == donation.id)
+        .order_by(PaymentAttempt.id.desc())
+        .limit(1)
+    )
+    return latest == MICRODEPOSITS
 
 
 def _stop(donation: Donation, gateway: PaymentGateway) -> None:

@@ -20,7 +20,7 @@ from checkout.db import insert_or_skip
 from checkout.donations.models import Donation, RecurringPlan
 from checkout.donations.states import Status
 from checkout.outbox.registry import enqueue
-from checkout.payments import confirming, sync
+from checkout.payments import confirming, payouts, sync
 from checkout.payments.event_payloads import for_applying, minimal
 from checkout.payments.gateway import GatewayError, PaymentGateway, VerifiedEvent
 from checkout.payments.models import StripeEvent
@@ -204,12 +204,16 @@ def on_subscription(
     return "applied"
 
 
+#: Events whose object is the charge itself; refunds and disputes name it in `charge`.
+_CHARGE_EVENTS = frozenset({"charge.refunded", "charge.updated"})
+
+
 def on_charge(session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway) -> str:
-    """A refund or a dispute: re-read the charge (disputes name it in `charge`)."""
+    """A charge changed: its balance transaction arrived (`charge.updated`: with asynchronous
+    capture, fee and net come only then), a refund moved (made, settled, failed) or a dispute
+    did. Re-read the charge and bring the payment along."""
     charge_id = (
-        event.object_id
-        if event.type == "charge.refunded"
-        else str(_object(event).get("charge") or "")
+        event.object_id if event.type in _CHARGE_EVENTS else str(_object(event).get("charge") or "")
     )
     if not charge_id:
         return "ignored"
@@ -250,8 +254,22 @@ def on_mandate(session: Session, office: str, event: VerifiedEvent, gateway: Pay
 def keep_for_later(
     session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
 ) -> str:
-    """Stored for the finance work that reconciles payouts from them."""
+    """Stored for the finance work that reconciles payouts from them. `payout.paid` is one:
+    the bank should have the money, but the payout's list of balance transactions may still
+    be incomplete, so nothing is reconciled from it."""
     return "stored"
+
+
+def on_payout_reconciled(
+    session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
+) -> str:
+    """A payout's balance transactions can now be listed in full: back-fill our payments
+    (payouts.py). Re-read first: until Stripe says `completed`, the list is not whole."""
+    payout = gateway.payout(office, event.object_id)
+    if payout.reconciliation_status != "completed":
+        return "waiting"
+    payouts.fill_from_payout(session, office, gateway.payout_lines(office, payout.id))
+    return "applied"
 
 
 HANDLERS: dict[str, Handler] = {
@@ -266,8 +284,10 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.created": on_subscription,
     "customer.subscription.updated": on_subscription,
     "customer.subscription.deleted": on_subscription,
+    "charge.updated": on_charge,
     "charge.refunded": on_charge,
     "charge.refund.updated": on_charge,
+    "refund.failed": on_charge,
     "charge.dispute.created": on_charge,
     "charge.dispute.updated": on_charge,
     "charge.dispute.closed": on_charge,
@@ -277,4 +297,6 @@ HANDLERS: dict[str, Handler] = {
     "payout.paid": keep_for_later,
     "payout.failed": keep_for_later,
     "payout.created": keep_for_later,
+    "payout.updated": keep_for_later,
+    "payout.reconciliation_completed": on_payout_reconciled,
 }

@@ -107,6 +107,17 @@ class Confirmation:
     client_secret: str | None  # only when the donor must act (3-D Secure, a bank's page)
     decline_code: str | None  # set when the attempt was declined
     charge_id: str | None  # the charge the attempt made, if any
+    #: The bank account must first be verified by micro-deposits (Canadian pre-authorised
+    #: debit): when they should arrive, and the page where the donor confirms them.
+    microdeposits: Microdeposits | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Microdeposits:
+    """A pre-authorised debit waiting for the donor to confirm two small deposits."""
+
+    arrival_date: int  # Unix time by which the deposits should be in the account
+    verification_url: str  # Stripe's hosted page where the donor enters them
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +144,40 @@ class BalanceState:
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceLine:
+    """One balance transaction of a payout: what moved, for which source, after fees."""
+
+    balance: BalanceState
+    type: str  # charge, payment, refund, payment_failure_refund, refund_failure, adjustment, ...
+    source_id: str | None  # the charge, refund, dispute or payout it comes from
+    amount_minor: int  # in the settlement currency, like fee and net
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutState:
+    """What we read from a Payout."""
+
+    id: str
+    status: str  # pending, in_transit, paid, failed, canceled
+    #: `completed` once listing its balance transactions returns all of them.
+    reconciliation_status: str
+    amount: Money
+    arrival_date: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChargeState:
     """What we read from a Charge: refunds, disputes and the money that settled."""
 
     id: str
     payment_intent_id: str | None
     amount: Money
+    #: Refunded and not failed: succeeded refunds and those still on their way (a bank
+    #: debit's refund stays pending for days, and may fail, which gives the money back).
     amount_refunded_minor: int
     dispute_status: str | None  # Stripe's: needs_response, under_review, won, lost, ...
+    #: Its balance transaction; None until an asynchronous capture completes
+    #: (`charge.updated` brings it).
     balance: BalanceState | None
     paid_at: int
     #: Stripe's refund `reason` (duplicate, fraudulent, requested_by_customer); "fraudulent"
@@ -149,6 +186,13 @@ class ChargeState:
     #: The card's (or debited account's) last four digits and the card brand, for support.
     last4: str | None = None
     brand: str | None = None
+    #: Stripe's charge status: succeeded, pending (a debit submitted) or failed.
+    status: str = "succeeded"
+    #: A failed debit's reversal of what was booked at its submission.
+    failure_balance_id: str | None = None
+    #: True when the newest dispute took money out of the balance for good so far (its
+    #: balance transactions sum below zero): how a `prevented` dispute is told apart.
+    dispute_withdrawn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +220,11 @@ class SubscriptionState:
     metadata: dict[str, str]
     #: While collection is paused: Stripe's pause behaviour ("void", ...); else None.
     pause_behavior: str | None = None
+    #: Cancelled by request at the end of the period: it still debits until `cancel_at`
+    #: (while `canceled_at` already says when that was asked for).
+    cancel_at_period_end: bool = False
+    cancel_at: int | None = None
+    ended_at: int | None = None
     #: What each period charges now (all items), once read from Stripe.
     amount: Money | None = None
     #: While paused: when collection resumes by itself (Unix time), if it was given.
@@ -282,7 +331,13 @@ class PaymentGateway(Protocol):
 
     def invoice(self, office: str, invoice_id: str) -> InvoiceState: ...
 
+    def invoice_of_payment_intent(self, office: str, payment_intent_id: str) -> str | None: ...
+
     def subscription(self, office: str, subscription_id: str) -> SubscriptionState: ...
+
+    def payout(self, office: str, payout_id: str) -> PayoutState: ...
+
+    def payout_lines(self, office: str, payout_id: str) -> list[BalanceLine]: ...
 
     def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
@@ -13,24 +13,30 @@ from sqlalchemy.orm import Session
 
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money
-from checkout.donations.models import Donation, RecurringPlan
+from checkout.donations.models import Donation, Donor, RecurringPlan
 from checkout.mail.compose import stable_message_id
 from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
+from checkout.payments.confirming import VERIFY_BANK_ACCOUNT
 from checkout.payments.events import NOTIFY_RENEWAL
 from checkout.payments.sync import PLAN_STARTED
 
 
-@register(NOTIFY_RENEWAL)
-def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
-    """One email per failed or unconfirmed invoice (the outbox key is the invoice and event)."""
+def _addressee(session: Session, payload: dict[str, Any]) -> tuple[Donation, Donor, Office, str]:
+    """The donation a message is about, its donor, office, and the donor's language."""
     donation = session.get(Donation, int(payload["donation_id"]))
     if donation is None or donation.donor is None:
         raise PermanentFailure(f"no donation {payload['donation_id']} with a donor")
     donor = donation.donor
     office: Office = current_app.extensions["checkout.offices"].get(donation.office_code)
-    language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+    return donation, donor, office, donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
+
+
+@register(NOTIFY_RENEWAL)
+def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
+    """One email per failed or unconfirmed invoice (the outbox key is the invoice and event)."""
+    donation, donor, office, language = _addressee(session, payload)
     action = bool(payload.get("action_required"))
     with force_locale(language):
         subject = (
@@ -103,6 +109,35 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
             "annual_statement": not office.receipt_per_instalment,
         },
         message_id=stable_message_id("plan", str(plan.id), domain),
+        reply_to=office.support.email,
+    )
+    send(email)
+
+
+@register(VERIFY_BANK_ACCOUNT)
+def notify_bank_verification(session: Session, payload: dict[str, Any]) -> None:
+    """A pre-authorised debit waits for micro-deposits: tell the donor what to do, once."""
+    donation, donor, office, language = _addressee(session, payload)
+    with force_locale(language):
+        subject = _(
+            "Please confirm your bank account for your gift to %(office)s", office=office.name
+        )
+    arrival = datetime.fromtimestamp(int(payload["arrival_date"]), UTC)
+    domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
+    email = compose_to_donor(
+        to=donor.email,
+        language=language,
+        subject=str(subject),
+        template="bank_verification",
+        values={
+            "donor_name": donor.full_name,
+            "office_name": office.name,
+            "amount": donation.total,
+            "arrival_date": office.local_date(arrival),
+            "verification_url": str(payload["verification_url"]),
+            "support_email": office.support.email,
+        },
+        message_id=stable_message_id("verify", str(donation.public_id), domain),
         reply_to=office.support.email,
     )
     send(email)

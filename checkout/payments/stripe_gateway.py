@@ -16,9 +16,11 @@ import stripe
 from stripe.params import (
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
+    PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit,
     RefundCreateParams,
     SetupIntentCreateParams,
     SubscriptionCreateParams,
+    SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit,
     SubscriptionUpdateParams,
     SubscriptionUpdateParamsPauseCollection,
 )
@@ -26,6 +28,7 @@ from stripe.params import (
 from checkout.core.money import Money
 from checkout.payments.credentials import OfficeKeys
 from checkout.payments.gateway import (
+    BalanceLine,
     BalanceState,
     ChargeState,
     Confirmation,
@@ -35,8 +38,10 @@ from checkout.payments.gateway import (
     EventVerificationError,
     GatewayError,
     InvoiceState,
+    Microdeposits,
     OneTimePaymentRequest,
     PaymentIntentState,
+    PayoutState,
     RecurringPlanRequest,
     SetupRequest,
     SetupState,
@@ -49,6 +54,21 @@ from checkout.payments.gateway import (
 WEBHOOK_TOLERANCE_SECONDS = 300
 #: The Product every recurring gift's price belongs to, created once per account.
 RECURRING_PRODUCT_ID = "recurring_gift"
+#: A Canadian pre-authorised debit needs the mandate's terms: a gift once is a `sporadic`
+#: payment, a donor a `personal` account; the bank account is verified instantly where it can
+#: be, by micro-deposits otherwise (`automatic`). The SDK's
+#: PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit(MandateOptions) and
+#: https://docs.stripe.com/payments/acss-debit/accept-a-payment.
+ONE_TIME_PAD: PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit = {
+    "mandate_options": {"payment_schedule": "sporadic", "transaction_type": "personal"},
+    "verification_method": "automatic",
+}
+#: A subscription's mandate takes only the transaction type; its schedule is the
+#: subscription's (SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit).
+RECURRING_PAD: SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit = {
+    "mandate_options": {"transaction_type": "personal"},
+    "verification_method": "automatic",
+}
 
 
 class StripeGateway:
@@ -95,6 +115,8 @@ class StripeGateway:
                 **request.metadata,
             },
         }
+        if request.method == "acss_debit":
+            params["payment_method_options"] = {"acss_debit": ONE_TIME_PAD}
         with _translated_errors():
             intent = self._client(office).v1.payment_intents.create(
                 params=params, options={"idempotency_key": f"{request.key}-pi"}
@@ -180,12 +202,14 @@ class StripeGateway:
             return Confirmation(
                 "requires_payment_method", None, error.code or "declined", error.charge
             )
-        waiting = intent.status == "requires_action"
+        microdeposits = _microdeposits(intent)
+        waiting = intent.status == "requires_action" and microdeposits is None
         return Confirmation(
             intent.status,
             intent.client_secret if waiting else None,
             _declined_code(intent),
             _id_of(intent.latest_charge),
+            microdeposits,
         )
 
     def cancel_payment(self, office: str, payment_intent_id: str) -> None:
@@ -343,40 +367,42 @@ class StripeGateway:
         )
 
     def charge(self, office: str, charge_id: str) -> ChargeState:
-        """The Charge with its balance transaction (fees, net) and dispute state."""
+        """The Charge with its balance transaction (fees, net), refunds and dispute state."""
         with _translated_errors():
             charge = self._client(office).v1.charges.retrieve(
                 charge_id, params={"expand": ["balance_transaction"]}
             )
-            dispute_status = self._dispute_status(office, charge) if charge.disputed else None
-            refund_reason = self._refund_reason(office, charge) if charge.amount_refunded else None
+            dispute = self._dispute(office, charge) if charge.disputed else None
+            refunds = self._refunds(office, charge) if charge.amount_refunded else []
         return ChargeState(
             charge.id,
             _id_of(charge.payment_intent),
             Money(charge.amount, charge.currency.upper()),
-            charge.amount_refunded,
-            dispute_status,
+            sum(refund.amount for refund in refunds),
+            dispute.status if dispute is not None else None,
             _balance_state(charge.balance_transaction),
             charge.created,
-            refund_reason,
+            _refund_reason(refunds),
             *_method_digits(charge),
+            status=charge.status,
+            failure_balance_id=_id_of(charge.failure_balance_transaction),
+            dispute_withdrawn=dispute is not None and _withdrawn(dispute),
         )
 
-    def _refund_reason(self, office: str, charge: stripe.Charge) -> str | None:
-        """Why the charge was refunded: "fraudulent" if any refund says so, else the newest reason.
+    def _refunds(self, office: str, charge: stripe.Charge) -> list[stripe.Refund]:
+        """The charge's refunds that took or are taking money back (newest first).
 
-        A charge no longer embeds its refunds, so they are listed (newest first).
+        A charge no longer embeds its refunds, so they are listed; a failed or cancelled one
+        returned nothing ("failed refunds": https://docs.stripe.com/refunds#failed-refunds),
+        whatever the charge's `amount_refunded` still says.
         """
-        refunds = self._client(office).v1.refunds.list(params={"charge": charge.id, "limit": 100})
-        reasons = [refund.reason for refund in refunds.auto_paging_iter()]
-        if "fraudulent" in reasons:
-            return "fraudulent"
-        return next((reason for reason in reasons if reason), None)
+        listed = self._client(office).v1.refunds.list(params={"charge": charge.id, "limit": 100})
+        return [r for r in listed.auto_paging_iter() if r.status not in ("failed", "canceled")]
 
-    def _dispute_status(self, office: str, charge: stripe.Charge) -> str | None:
-        """The newest dispute's status (a charge object no longer embeds its dispute)."""
+    def _dispute(self, office: str, charge: stripe.Charge) -> stripe.Dispute | None:
+        """The newest dispute (a charge object no longer embeds its dispute)."""
         disputes = self._client(office).v1.disputes.list(params={"charge": charge.id, "limit": 1})
-        return disputes.data[0].status if disputes.data else None
+        return disputes.data[0] if disputes.data else None
 
     def invoice(self, office: str, invoice_id: str) -> InvoiceState:
         """The Invoice, its subscription and the PaymentIntent that paid it."""
@@ -394,23 +420,59 @@ class StripeGateway:
             invoice.status_transitions.paid_at,
         )
 
+    def invoice_of_payment_intent(self, office: str, payment_intent_id: str) -> str | None:
+        """The invoice a PaymentIntent pays (a plan's instalment), or None for a one-time one."""
+        with _translated_errors():
+            found = self._client(office).v1.invoice_payments.list(
+                params={
+                    "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+                    "limit": 1,
+                }
+            )
+        return _id_of(found.data[0].invoice) if found.data else None
+
     def subscription(self, office: str, subscription_id: str) -> SubscriptionState:
         """The Subscription as Stripe has it now."""
         with _translated_errors():
             subscription = self._client(office).v1.subscriptions.retrieve(subscription_id)
         return _subscription_state(subscription)
 
+    def payout(self, office: str, payout_id: str) -> PayoutState:
+        """The Payout: its status, arrival date and whether it can be reconciled yet."""
+        with _translated_errors():
+            payout = self._client(office).v1.payouts.retrieve(payout_id)
+        return PayoutState(
+            payout.id,
+            payout.status,
+            payout.reconciliation_status,
+            Money(payout.amount, payout.currency.upper()),
+            payout.arrival_date,
+        )
+
+    def payout_lines(self, office: str, payout_id: str) -> list[BalanceLine]:
+        """Every balance transaction the payout contains (complete only once its
+        `reconciliation_status` is `completed`), its own included."""
+        with _translated_errors():
+            listed = self._client(office).v1.balance_transactions.list(
+                params={"payout": payout_id, "limit": 100}
+            )
+            transactions = list(listed.auto_paging_iter())
+        return [
+            BalanceLine(_balance_of(t), t.type, _id_of(t.source), t.amount) for t in transactions
+        ]
+
     def mandate_reference(self, office: str, charge_id: str) -> str | None:
-        """The SEPA mandate reference behind a debit, for the donor's pre-notification."""
+        """The reference of the debit mandate behind a charge (SEPA: told to the donor in the
+        pre-notification; any debit: how a revoked mandate is traced to its plan)."""
         with _translated_errors():
             charge = self._client(office).v1.charges.retrieve(charge_id)
             details = charge.payment_method_details
-            sepa = getattr(details, "sepa_debit", None) if details is not None else None
-            mandate_id = getattr(sepa, "mandate", None)
-            if not mandate_id:
+            debit = getattr(details, details.type, None) if details is not None else None
+            mandate_id = getattr(debit, "mandate", None)
+            if not mandate_id or details is None:
                 return None
             mandate = self._client(office).v1.mandates.retrieve(str(mandate_id))
-        method_details = getattr(mandate.payment_method_details, "sepa_debit", None)
+        method_details = getattr(mandate.payment_method_details, details.type, None)
         reference = getattr(method_details, "reference", None)
         return str(reference) if reference else None
 
@@ -446,6 +508,18 @@ class StripeGateway:
         )
 
 
+def _microdeposits(intent: stripe.PaymentIntent) -> Microdeposits | None:
+    """The micro-deposits a pre-authorised debit waits for (`next_action` of type
+    `verify_with_microdeposits`), or None."""
+    action = intent.next_action
+    # Stripe leaves out the hashes of other action types, and the SDK raises AttributeError
+    # for an absent field.
+    waiting = getattr(action, "verify_with_microdeposits", None) if action is not None else None
+    if intent.status != "requires_action" or waiting is None:
+        return None
+    return Microdeposits(waiting.arrival_date, waiting.hosted_verification_url)
+
+
 def _declined_code(intent: stripe.PaymentIntent) -> str | None:
     """Why a confirmation ended back at requires_payment_method (a failed 3-D Secure)."""
     error = intent.last_payment_error
@@ -474,6 +548,11 @@ def _subscription_params(
         "payment_settings": {
             "save_default_payment_method": "on_subscription",
             "payment_method_types": [request.method],
+            **(
+                {"payment_method_options": {"acss_debit": RECURRING_PAD}}
+                if request.method == "acss_debit"
+                else {}
+            ),
         },
         "expand": ["latest_invoice.confirmation_secret", "latest_invoice.payments"],
         "metadata": {"donation_id": str(request.donation_id), **request.metadata},
@@ -495,9 +574,27 @@ def _id_of(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value.id)
 
 
+def _refund_reason(refunds: list[stripe.Refund]) -> str | None:
+    """Why the charge was refunded: "fraudulent" if any refund says so, else the newest reason."""
+    reasons = [refund.reason for refund in refunds]
+    if "fraudulent" in reasons:
+        return "fraudulent"
+    return next((reason for reason in reasons if reason), None)
+
+
+def _withdrawn(dispute: stripe.Dispute) -> bool:
+    """Whether the dispute's balance transactions ("zero, one, or two balance transactions that
+    show funds withdrawn and reinstated", the SDK's docstring) leave money withdrawn."""
+    return sum(transaction.amount for transaction in dispute.balance_transactions) < 0
+
+
 def _balance_state(value: Any) -> BalanceState | None:
     if not isinstance(value, stripe.BalanceTransaction):
         return None
+    return _balance_of(value)
+
+
+def _balance_of(value: stripe.BalanceTransaction) -> BalanceState:
     rate = str(value.exchange_rate) if value.exchange_rate is not None else None
     return BalanceState(value.id, value.fee, value.net, value.currency.upper(), rate)
 
@@ -545,6 +642,9 @@ def _subscription_state(subscription: stripe.Subscription) -> SubscriptionState:
         subscription.canceled_at,
         _metadata(subscription.metadata),
         pause.behavior if pause else None,
+        subscription.cancel_at_period_end,
+        subscription.cancel_at,
+        subscription.ended_at,
         _per_period(subscription),
         pause.resumes_at if pause else None,
     )

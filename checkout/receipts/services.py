@@ -390,7 +390,12 @@ class Revision:
 
 
 def revise_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -> Revision:
-    """A refund or lost dispute: void the payment's receipt, and reissue for what was kept.
+    """What was kept changed: void the payment's receipt, and reissue for what was kept.
+
+    A refund or a lost dispute voids it (and reissues for what is left); a refund that failed
+    after the receipt was voided gives the money back to the charity, so a replacement citing
+    the voided receipt is issued (`_reissue_kept`). A receipt that already states what is kept
+    stays, so a repeated revision changes nothing.
 
     The payment is locked first, as issuing locks it (`lock_payments`): a receipt being
     numbered for it is committed before this reads, so "no receipt" here means none was or
@@ -400,14 +405,64 @@ def revise_for_payment(session: Session, payment_id: int, ctx: ReceiptContext) -
     if not payments:
         raise PermanentFailure(f"no payment {payment_id}")
     payment = payments[0]
+    kept = Status(payment.status) in MONEY_KEPT
     receipt = active_receipt_for(session, payment.id)
     if receipt is None:
-        return Revision()
+        return Revision(replacement=_reissue_kept(session, payment, ctx)) if kept else Revision()
     reason = f"payment {payment.id} is {payment.status}"
-    if Status(payment.status) in MONEY_KEPT:
+    if kept:
+        if _states_kept(receipt, payment):
+            return Revision()
         return Revision(receipt, void_and_reissue(session, receipt, reason, ctx))
     void(session, receipt, reason)
     return Revision(receipt)
+
+
+def _states_kept(receipt: Receipt, payment: Payment) -> bool:
+    """Whether the receipt's line for `payment` is the amount kept now."""
+    kept = payment.amount_minor - payment.refunded_minor
+    return any(
+        item.payment_id == payment.id and item.active and item.amount_minor == kept
+        for item in receipt.items
+    )
+
+
+def _reissue_kept(session: Session, payment: Payment, ctx: ReceiptContext) -> Receipt | None:
+    """Money kept after all, with no receipt standing for it (a refund failed after its
+    receipt was voided): a replacement citing the receipt voided last, which also carries
+    whatever that receipt's own replacement covered (a statement's other gifts). Without a
+    voided receipt (it was refunded before one was issued) it is issued as any other."""
+    voided = session.scalar(
+        select(Receipt)
+        .join(ReceiptItem)
+        .where(ReceiptItem.payment_id == payment.id, Receipt.status == VOID)
+        .order_by(Receipt.id.desc())
+        .limit(1)
+    )
+    if voided is None:
+        return issue_for_payment(session, payment.id, ctx)
+    successor = session.scalar(
+        select(Receipt).where(Receipt.replaces_id == voided.id, Receipt.status == ISSUED)
+    )
+    payments = [payment]
+    if successor is not None:
+        payments += [item.payment for item in successor.items if item.active]
+        void(session, successor, f"payment {payment.id} is {payment.status} again")
+    office = ctx.offices.get(voided.office_code)
+    period = (
+        (voided.period_start, voided.period_end)
+        if voided.period_start and voided.period_end
+        else None
+    )
+    return issue(
+        session,
+        office,
+        payments,
+        ctx,
+        replaces=successor or voided,
+        period=period,
+        recurring=voided.recurring,
+    )
 
 
 def pdf_to_show(session: Session, receipt: Receipt, offices: OfficeRegistry) -> bytes:

@@ -74,6 +74,8 @@ _PLAN_FIELDS = (
     "mandate_reference",
     "mandate_revoked_at",
     "current_period_end",
+    "cancel_at_period_end",
+    "cancel_at",
     "canceled_at",
 )
 _PAYMENT_FIELDS = (

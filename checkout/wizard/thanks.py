@@ -11,6 +11,7 @@ from checkout.db import db_session
 from checkout.donations.models import Donation
 from checkout.donations.services import find_by_public_id
 from checkout.donations.states import Status
+from checkout.payments import confirming
 from checkout.site.contact import show_office
 from checkout.wizard import services
 from checkout.wizard.flow import stored_fields
@@ -74,6 +75,8 @@ def show(public_id: str) -> str:
     office = registry().get(donation.office_code)
     show_office(office)
     outcome = outcome_of(donation)
+    if outcome == "pending" and confirming.awaiting_microdeposits(db_session(), donation):
+        outcome = "verify"  # a pre-authorised debit waits for the donor's bank verification
     email = stored_fields(services.draft_of(db_session(), donation.draft_id).data, "details").get(
         "email", ""
     )

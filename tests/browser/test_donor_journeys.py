@@ -292,8 +292,11 @@ def test_the_focus_ring_stands_out_three_to_one_on_every_background(
     walk_amount(page, live_server)
     other_amount(page, "20")
     submit(page)
+    expect(page).to_have_url(re.compile(r"/donate/details$"))
     page.keyboard.press("Tab")  # the first Tab reaches the skip link, on white
-    places = {"white": page.locator(":focus")}
+    skip_link = page.locator("a.skip-link")
+    expect(skip_link).to_be_focused()
+    places = {"white": skip_link}
     places["header"] = page.locator("header .languages button").first
     places["summary box"] = page.locator(".gift-summary a")
     for where, element in places.items():

@@ -59,7 +59,7 @@ operation = st.one_of(
     st.tuples(st.just("resolve"), pick, st.booleans()),
     st.tuples(st.just("instalment"), pick),
     st.tuples(st.just("withdraw"), pick),
-    # A name as any text but NUL: PostgreSQL refuses NUL in text, and no form lets one in.
+    # A name as the details form passes it: PostgreSQL refuses NUL in text, and so do the forms.
     st.tuples(
         st.just("rename"),
         pick,

@@ -75,7 +75,9 @@ def send_mail_to(app: Flask, smtp_server) -> None:
     )
 
 
-def test_a_card_gift_succeeds_through_its_webhook(app, client, db_session, stripe_standin):
+def test_a_card_gift_succeeds_and_its_fee_follows_with_charge_updated(
+    app, client, db_session, stripe_standin
+):
     since = int(time.time()) - 1
     de = office(app, stripe_standin, "DE")
     secret = client_secret(pay(client, "DE", method="card"))
@@ -86,18 +88,29 @@ def test_a_card_gift_succeeds_through_its_webhook(app, client, db_session, strip
         intent_of(secret), params={"payment_method": "pm_card_visa"}
     )
     events = de.events_about({intent_of(secret)}, since)
+    seen = {e["id"] for e in events}
     assert "payment_intent.succeeded" in [e["type"] for e in events]
     assert set(de.deliver(events)) == {200}
     donation = the_donation(db_session)
     assert donation.status == "succeeded"
     [payment] = donation.payments
     assert payment.status == "succeeded"
-    assert payment.stripe_charge_id and payment.stripe_balance_transaction_id
-    assert payment.fee_minor and payment.fee_minor > 0
-    assert payment.net_minor == payment.amount_minor - payment.fee_minor
     assert payment.receipt_due_at is not None
     page = client.get(f"/donate/thanks/{donation.public_id}").get_data(as_text=True)
     assert "Thank you!" in page
+    # Asynchronous capture: the fee is not known yet; charge.updated brings it.
+    assert payment.stripe_charge_id and payment.stripe_balance_transaction_id is None
+    assert (payment.fee_minor, payment.net_minor) == (None, None)
+    booked = stripe_standin.control.complete_captures(standin_keys("DE").secret_key)
+    assert payment.stripe_charge_id in booked
+    updated = [e for e in de.events_about({intent_of(secret)}, since) if e["id"] not in seen]
+    assert [e["type"] for e in updated] == ["charge.updated"]
+    assert de.deliver(updated) == [200]
+    [payment] = the_donation(db_session).payments
+    assert payment.stripe_balance_transaction_id
+    assert payment.fee_minor and payment.fee_minor > 0
+    assert payment.net_minor == payment.amount_minor - payment.fee_minor
+    assert payment.settlement_currency == "EUR"
 
 
 def test_each_event_delivered_twice_has_one_effect(app, client, db_session, stripe_standin):

@@ -155,6 +155,10 @@ def test_reading_a_paid_intent_and_its_charge(gateway, standin_account):
     assert charge.amount == Money(5000, "EUR")
     assert (charge.amount_refunded_minor, charge.dispute_status) == (0, None)
     assert charge.paid_at > 0
+    assert charge.status == "succeeded"
+    assert charge.balance is None  # asynchronous capture: booked a little later
+    standin_account.control.complete_captures(standin_account.secret_key)
+    charge = gateway.charge("DE", intent.latest_charge_id)
     assert charge.balance is not None
     assert charge.balance.id.startswith("txn_")
     # The stand-in's card fee: 1.5 % + 25 minor units.

@@ -23,12 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, select
 
-from checkout import create_app
 from checkout.db import get_database
 from checkout.donations.models import Donation, Payment, RecurringPlan
 from checkout.payments.models import StripeEvent
-from tests.conftest import test_settings
-from tests.payments_support import Office, account_environ, client_secret, pay
+from tests.money_support import app_on_account
+from tests.payments_support import Office, client_secret, pay
 
 WEBHOOK_SECRET = "whsec_ordering_tests"
 SEPA_MANDATE = {
@@ -72,6 +71,7 @@ def card_success(world: World) -> None:
     world.confirm(
         client_secret(pay(world.client, "DE", method="card")), payment_method="pm_card_visa"
     )
+    world.account.control.complete_captures(world.key)  # charge.updated: the fee is known
 
 
 def expect_card_success(state: Snapshot) -> None:
@@ -262,21 +262,11 @@ def delivered(
 
 
 @pytest.fixture
-def make_world(connection, database_url, stripe_standin, standin_account) -> Iterator[Any]:
+def make_world(connection, database_url, standin_account) -> Iterator[Any]:
     apps: list[Flask] = []
 
     def make(code: str) -> World:
-        settings_ = test_settings(
-            database_url,
-            STRIPE_API_BASE=stripe_standin.base_url,
-            STRIPE_MAX_NETWORK_RETRIES=0,
-            PAY_RATE_LIMIT="1000 per hour",
-        )
-        environ = account_environ(
-            code, standin_account.secret_key, standin_account.publishable_key, WEBHOOK_SECRET
-        )
-        app = create_app(settings_, environ=environ)
-        get_database(app).bind_to(connection)
+        app = app_on_account(code, standin_account, WEBHOOK_SECRET, connection, database_url)
         apps.append(app)
         office = Office(code, app, standin_account.client, WEBHOOK_SECRET)
         return World(app, app.test_client(), office, standin_account)

@@ -12,8 +12,8 @@ DAY = 86_400
 
 
 def _paid(account: StandinAccount, amount: int = 5000) -> stripe.PaymentIntent:
-    """A succeeded €50 card payment."""
-    return account.client.v1.payment_intents.create(
+    """A succeeded €50 card payment, its asynchronous capture completed."""
+    intent = account.client.v1.payment_intents.create(
         params={
             "amount": amount,
             "currency": "eur",
@@ -22,6 +22,8 @@ def _paid(account: StandinAccount, amount: int = 5000) -> stripe.PaymentIntent:
             "allowed_payment_method_types": ["card"],
         }
     )
+    assert account.control.complete_captures(account.secret_key) == [intent.latest_charge]
+    return intent
 
 
 def test_partial_then_full_refund(standin_account: StandinAccount) -> None:
@@ -110,7 +112,9 @@ def test_dispute_withdraws_and_maybe_reinstates(
     assert types[0] == ("charge.dispute.funds_reinstated" if won else "charge.dispute.closed")
 
 
-def test_payout_lists_its_balance_transactions(standin_account: StandinAccount) -> None:
+def test_payout_lists_its_balance_transactions_once_reconciled(
+    standin_account: StandinAccount,
+) -> None:
     client, key = standin_account.client, standin_account.secret_key
     first, second = _paid(standin_account, 5000), _paid(standin_account, 2000)
     client.v1.refunds.create(params={"payment_intent": second.id, "amount": 500})
@@ -121,18 +125,32 @@ def test_payout_lists_its_balance_transactions(standin_account: StandinAccount) 
     assert balance.available[0].amount == 5000 - 100 + 2000 - 55 - 500
     payout_id = standin_account.control.payout(key)
     payout = client.v1.payouts.retrieve(payout_id)
-    assert (payout.status, payout.amount) == ("paid", balance.available[0].amount)
-    listed = client.v1.balance_transactions.list(
-        params={"payout": payout_id, "expand": ["data.source"]}
-    )
-    by_type = sorted((t.type, t.net) for t in listed.data)
-    assert by_type == [
+    now = standin_account.control.now(key)
+    assert (payout.status, payout.amount) == ("pending", balance.available[0].amount)
+    assert payout.arrival_date > now  # "Date that you can expect the payout to arrive"
+    assert payout.reconciliation_status == "in_progress"
+
+    def listed() -> list[stripe.BalanceTransaction]:
+        return client.v1.balance_transactions.list(
+            params={"payout": payout_id, "expand": ["data.source"]}
+        ).data
+
+    assert [t.type for t in listed()] == ["payout"]  # incomplete until reconciled
+    standin_account.control.advance_clock(key, payout.arrival_date - now)
+    payout = client.v1.payouts.retrieve(payout_id)
+    assert (payout.status, payout.reconciliation_status) == ("paid", "in_progress")
+    assert [t.type for t in listed()] == ["payout"]
+    standin_account.control.advance_clock(key, 3600)
+    assert client.v1.payouts.retrieve(payout_id).reconciliation_status == "completed"
+    types = [e.type for e in client.v1.events.list(params={"type": "payout.*"}).data][::-1]
+    assert types.index("payout.paid") < types.index("payout.reconciliation_completed")
+    assert sorted((t.type, t.net) for t in listed()) == [
         ("charge", 1945),
         ("charge", 4900),
         ("payout", -payout.amount),
         ("refund", -500),
     ]
-    sources = {t.source.id for t in listed.data if t.type == "charge"}  # type: ignore[union-attr]
+    sources = {t.source.id for t in listed() if t.type == "charge"}  # type: ignore[union-attr]
     assert sources == {first.latest_charge, second.latest_charge}
     assert client.v1.balance.retrieve().available[0].amount == 0
 
@@ -166,3 +184,56 @@ def test_revoked_mandate_is_reported(standin_account: StandinAccount) -> None:
     standin_account.control.revoke_mandate(standin_account.secret_key, str(mandate))
     assert client.v1.mandates.retrieve(str(mandate)).status == "inactive"
     assert client.v1.events.list(params={"type": "mandate.updated"}).data
+
+
+def test_an_inquiry_moves_no_money_until_it_escalates(standin_account: StandinAccount) -> None:
+    client, key = standin_account.client, standin_account.secret_key
+    pi = _paid(standin_account)
+    dispute_id = standin_account.control.open_dispute(key, pi.id, "general", kind="inquiry")
+    dispute = client.v1.disputes.retrieve(dispute_id)
+    assert (dispute.status, dispute.balance_transactions) == ("warning_needs_response", [])
+    answered = client.v1.disputes.update(
+        dispute_id, params={"evidence": {"uncategorized_text": "A donation."}, "submit": True}
+    )
+    assert answered.status == "warning_under_review"
+    assert standin_account.control.close_dispute(key, dispute_id, won=False) == "needs_response"
+    [withdrawal] = client.v1.disputes.retrieve(dispute_id).balance_transactions
+    assert (withdrawal.amount, withdrawal.fee) == (-5000, 1500)
+
+
+def test_an_inquiry_can_close_without_a_chargeback(standin_account: StandinAccount) -> None:
+    client, key = standin_account.client, standin_account.secret_key
+    pi = _paid(standin_account)
+    dispute_id = standin_account.control.open_dispute(key, pi.id, "general", kind="inquiry")
+    assert standin_account.control.close_dispute(key, dispute_id, won=True) == "warning_closed"
+    assert sum(t.net for t in client.v1.balance_transactions.list().data) == 5000 - 100
+
+
+def test_a_prevented_dispute_returns_the_amount_without_a_fee(
+    standin_account: StandinAccount,
+) -> None:
+    client, key = standin_account.client, standin_account.secret_key
+    pi = _paid(standin_account)
+    dispute = client.v1.disputes.retrieve(
+        standin_account.control.open_dispute(key, pi.id, kind="prevented")
+    )
+    assert dispute.status == "prevented"
+    [withdrawal] = dispute.balance_transactions
+    assert (withdrawal.amount, withdrawal.fee) == (-5000, 0)
+    closed = [e.type for e in client.v1.events.list(params={"type": "charge.dispute.closed"}).data]
+    assert closed == ["charge.dispute.closed"]
+
+
+def test_an_appeal_keeps_the_dispute_open_until_decided(standin_account: StandinAccount) -> None:
+    client, key = standin_account.client, standin_account.secret_key
+    pi = _paid(standin_account)
+    dispute_id = standin_account.control.open_dispute(key, pi.id)
+    assert client.v1.disputes.update(dispute_id, params={"submit": True}).status == "under_review"
+    assert standin_account.control.appeal_dispute(key, dispute_id) == "appeal_needs_response"
+    resubmitted = client.v1.disputes.update(dispute_id, params={"submit": True})
+    assert resubmitted.status == "appeal_under_review"
+    assert standin_account.control.close_dispute(key, dispute_id, won=True) == "won"
+    assert [t.amount for t in client.v1.disputes.retrieve(dispute_id).balance_transactions] == [
+        -5000,
+        5000,
+    ]

@@ -61,7 +61,11 @@ def test_card_payment_succeeds_with_charge_and_fee(standin_account: StandinAccou
     assert charge.payment_method_details is not None
     assert charge.payment_method_details.card is not None
     assert charge.payment_method_details.card.last4 == "4242"
-    transaction = charge.balance_transaction
+    assert charge.balance_transaction is None  # asynchronous capture: booked a little later
+    standin_account.control.complete_captures(standin_account.secret_key)
+    transaction = client.v1.charges.retrieve(
+        charge.id, params={"expand": ["balance_transaction"]}
+    ).balance_transaction
     assert isinstance(transaction, stripe.BalanceTransaction)
     assert (transaction.amount, transaction.fee, transaction.net) == (2000, 55, 1945)
 
@@ -212,6 +216,9 @@ def test_invalid_iban_is_refused(standin_account: StandinAccount) -> None:
     assert caught.value.param == "sepa_debit[iban]"
 
 
+ACSS_TERMS = {"mandate_options": {"payment_schedule": "sporadic", "transaction_type": "personal"}}
+
+
 @pytest.mark.parametrize(
     ("kind", "currency", "details"),
     [
@@ -232,11 +239,13 @@ def test_other_debits_process_then_succeed(
     standin_account: StandinAccount, kind: str, currency: str, details: dict[str, str]
 ) -> None:
     method = _debit_method(standin_account, kind, details)
+    options = {"acss_debit": ACSS_TERMS} if kind == "acss_debit" else {}
     pi = standin_account.client.v1.payment_intents.create(
         params={
             "amount": 2000,
             "currency": currency,
             "allowed_payment_method_types": [kind],  # type: ignore[typeddict-item]
+            "payment_method_options": options,  # type: ignore[typeddict-item]
             "confirm": True,
             "payment_method": method,
             "mandate_data": MANDATE,

@@ -24,6 +24,9 @@ _SPECIAL = {
     ("GET", "/v1/customers/<ident>/payment_methods"): "CustomerListPaymentMethodsParams",
     ("GET", "/v1/balance"): "BalanceRetrieveParams",
     ("POST", "/v1/disputes/<ident>/close"): "DisputeCloseParams",
+    ("POST", "/v1/payment_intents/<ident>/verify_microdeposits"): (
+        "PaymentIntentVerifyMicrodepositsParams"
+    ),
     ("POST", "/v1/test_helpers/confirmation_tokens"): "test_helpers.ConfirmationTokenCreateParams",
 }
 #: What only Stripe.js sends, so the SDK's parameters for the route lack it: the card numbers

@@ -197,9 +197,19 @@ def test_cancel_now_and_at_period_end(standin_account: StandinAccount) -> None:
     assert canceled.canceled_at is not None
     later = _subscribe(standin_account)
     _confirm_first_invoice(standin_account, later)
-    client.v1.subscriptions.update(later.id, params={"cancel_at_period_end": True})
+    asked_at = standin_account.control.now(key)
+    asked = client.v1.subscriptions.update(later.id, params={"cancel_at_period_end": True})
+    period_end = asked["items"].data[0].current_period_end
+    # Still active and debiting until then, but canceled_at is already the request's time.
+    assert (asked.status, asked.cancel_at) == ("active", period_end)
+    assert asked.canceled_at is not None and asked_at <= asked.canceled_at <= asked_at + 2
     standin_account.control.advance_clock(key, 32 * DAY)
-    assert client.v1.subscriptions.retrieve(later.id).status == "canceled"
+    ended = client.v1.subscriptions.retrieve(later.id)
+    assert (ended.status, ended.canceled_at, ended.ended_at) == (
+        "canceled",
+        asked.canceled_at,
+        period_end,
+    )
     deleted = client.v1.events.list(params={"type": "customer.subscription.deleted"})
     assert len(deleted.data) == 2
 

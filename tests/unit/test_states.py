@@ -193,6 +193,28 @@ def test_final_states_lead_nowhere() -> None:
         assert not any(reachable(final, other) for other in Status)
 
 
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.REFUNDED, S.SUCCEEDED),  # the refund failed: the money is kept after all
+        (S.REFUNDED, S.PARTIALLY_REFUNDED),  # one of two refunds failed
+        (S.PARTIALLY_REFUNDED, S.SUCCEEDED),
+        (S.DISPUTED, S.SUCCEEDED),  # an inquiry closed without a chargeback
+    ],
+)
+def test_money_that_came_back_moves_back_only_when_read_from_the_charge(
+    current: Status, target: Status
+) -> None:
+    assert decide(current, target, settled=True)
+    assert not decide(current, target)  # from an old event: stale, ignored
+
+
+def test_a_settled_read_still_refuses_what_cannot_happen() -> None:
+    with pytest.raises(ImpossibleTransition):
+        decide(S.LOST, S.WON, settled=True)
+    assert not decide(S.LOST, S.SUCCEEDED, settled=True)
+
+
 def test_a_refund_seen_before_success_passes_through_success() -> None:
     assert reachable(S.PENDING, S.REFUNDED)
     assert decide(S.PENDING, S.REFUNDED)

@@ -35,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         help="stand-in seconds until a bank debit settles by itself",
     )
     parser.add_argument(
+        "--capture-seconds",
+        type=int,
+        default=60,
+        help="stand-in seconds until a card charge's balance transaction exists (async capture)",
+    )
+    parser.add_argument(
         "--demo-webhooks",
         metavar="URL_TEMPLATE",
         help="register a webhook per office, e.g. 'http://127.0.0.1:5000/webhooks/stripe/{office}'",
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(export_lines(os.environ))  # noqa: T201
         return 0
-    standin = build(args.debit_settle_seconds)
+    standin = build(args.debit_settle_seconds, args.capture_seconds)
     server = make_server(args.host, args.port, standin.app, threaded=True)
     base_url = f"http://{args.host}:{server.port}/"
     standin.store.base_url = base_url

@@ -1,13 +1,13 @@
-"""Balance, balance transactions (with a simple, documented fee model) and payouts."""
+"""Balance and balance transactions, with a simple, documented fee model (payouts: payouts.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from checkout.testing.stripe_standin.errors import invalid
+from checkout.testing.stripe_standin.currency import settle
 from checkout.testing.stripe_standin.events import emit
 from checkout.testing.stripe_standin.lists import matches, paginate
-from checkout.testing.stripe_standin.params import EXPAND, Enum, Obj, Str, list_schema
+from checkout.testing.stripe_standin.params import EXPAND, Obj, Str, list_schema
 from checkout.testing.stripe_standin.routing import Call, Router
 from checkout.testing.stripe_standin.store import Account, new_id
 from checkout.testing.stripe_standin.store import Obj as Json
@@ -46,40 +46,36 @@ def record(
     amount: int,
     currency: str,
     source: str,
-    fee: int = 0,
     category: str,
+    fee: int = 0,
+    fee_type: str | None = None,
     description: str | None = None,
     days: int = 0,
 ) -> Json:
-    """Book a balance transaction; it becomes available `days` days from today (UTC)."""
+    """Book a balance transaction of `amount` (in the charge's currency, converted into the
+    account's settlement currency); it becomes available `days` days from today (UTC).
+
+    `fee` is in the settlement currency; `fee_type` instead takes the processing fee of that
+    payment method type on the settled amount.
+    """
     now = account.now()
-    fee_details = (
-        [
-            {
-                "amount": fee,
-                "application": None,
-                "currency": currency,
-                "description": "Stripe processing fees",
-                "type": "stripe_fee",
-            }
-        ]
-        if fee
-        else []
-    )
+    settled = settle(account, amount, currency)
+    if fee_type is not None:
+        fee = fee_for(fee_type, settled.amount)
     return account.add(
         {
             "id": new_id("txn"),
             "object": "balance_transaction",
-            "amount": amount,
+            "amount": settled.amount,
             "available_on": (now // _DAY + days) * _DAY,
             "balance_type": "payments",
             "created": now,
-            "currency": currency,
+            "currency": settled.currency,
             "description": description,
-            "exchange_rate": None,
+            "exchange_rate": float(settled.exchange_rate) if settled.exchange_rate else None,
             "fee": fee,
-            "fee_details": fee_details,
-            "net": amount - fee,
+            "fee_details": _fee_details(fee, settled.currency),
+            "net": settled.amount - fee,
             "reporting_category": category,
             "source": source,
             "status": "available" if days == 0 else "pending",
@@ -89,8 +85,28 @@ def record(
     )
 
 
+def _fee_details(fee: int, currency: str) -> list[Json]:
+    """A transaction's `fee_details`: Stripe's processing fee, or a refund of it."""
+    if not fee:
+        return []
+    return [
+        {
+            "amount": fee,
+            "application": None,
+            "currency": currency,
+            "description": "Stripe processing fees",
+            "type": "stripe_fee",
+        }
+    ]
+
+
 def record_charge(account: Account, charge: Json) -> Json:
-    """Book a succeeded charge: amount, fee by method type, available in a few days."""
+    """Book a charge: amount, fee by method type, available in a few days.
+
+    A card charge is booked when its asynchronous capture completes (`capture_later`); a bank
+    debit when it is submitted (its charge still `pending`), so a failed debit is reversed by
+    a second transaction (`reverse_failed_debit`).
+    """
     method_type = charge["payment_method_details"]["type"]
     transaction = record(
         account,
@@ -98,13 +114,69 @@ def record_charge(account: Account, charge: Json) -> Json:
         amount=charge["amount"],
         currency=charge["currency"],
         source=charge["id"],
-        fee=fee_for(method_type, charge["amount"]),
+        fee_type=method_type,
         category="charge",
         description=charge["description"],
         days=AVAILABLE_AFTER_DAYS.get(method_type, DEBIT_AVAILABLE_AFTER_DAYS),
     )
     charge["balance_transaction"] = transaction["id"]
     return transaction
+
+
+def capture_later(account: Account, intent: Json, charge: Json) -> None:
+    """A succeeded charge's balance transaction: at once for `capture_method=automatic`, else
+    after the account's capture delay, announced by `charge.updated`.
+
+    "For all payments, the balance_transaction is null on [...] the attached Charge object of
+    the API response, charge.succeeded webhook, payment_intent.succeeded webhook"; "listen for
+    the `charge.updated` event to know when the balance transaction becomes available"
+    (https://docs.stripe.com/payments/payment-intents/asynchronous-capture; asynchronous
+    capture is the default at the pinned API version).
+    """
+    if intent["capture_method"] == "automatic":
+        record_charge(account, charge)
+        return
+    charge["_book_at"] = account.now() + account.capture_seconds
+
+
+def book_captures(account: Account, *, all_now: bool = False) -> list[str]:
+    """Book the balance transactions whose capture completed (or every waiting one, `all_now`);
+    each charge then emits `charge.updated`. The ids of the charges booked."""
+    now = account.now()
+    due = [
+        charge
+        for charge in reversed(account.all("charge"))
+        if charge.get("_book_at") is not None and (all_now or charge["_book_at"] <= now)
+    ]
+    for charge in due:
+        charge["_book_at"] = None
+        record_charge(account, charge)
+        emit(account, "charge.updated", charge, {"balance_transaction": None})
+    return [charge["id"] for charge in due]
+
+
+def reverse_failed_debit(account: Account, charge: Json) -> Json:
+    """A debit booked at submission failed: a `payment_failure_refund` takes back its net.
+
+    The charge's `failure_balance_transaction` is "the balance transaction that describes the
+    reversal of the balance on your account due to payment failure" (the SDK's docstring of
+    `Charge.failure_balance_transaction`); `payment_failure_refund` is its type in the SDK's
+    `BalanceTransaction.type` list. Whether Stripe returns its fee with the reversal, or adds
+    a failure fee, is not confirmed here (the README's checklist).
+    """
+    booked = account.get(charge["balance_transaction"], "balance_transaction")
+    reversal = record(
+        account,
+        kind="payment_failure_refund",
+        amount=-charge["amount"],
+        currency=charge["currency"],
+        source=charge["id"],
+        fee=-booked["fee"],
+        category="charge_failure",
+        description=f"Failed debit {charge['id']}",
+    )
+    charge["failure_balance_transaction"] = reversal["id"]
+    return reversal
 
 
 def refresh(account: Account) -> None:
@@ -124,81 +196,6 @@ def totals(account: Account) -> tuple[dict[str, int], dict[str, int]]:
         bucket = available if transaction["status"] == "available" else pending
         bucket[transaction["currency"]] += transaction["net"]
     return dict(available), dict(pending)
-
-
-def pay_out(account: Account, currency: str | None) -> Json:
-    """Pay the available balance of one currency into a new, paid payout."""
-    available, _pending = totals(account)
-    positive = {code: amount for code, amount in available.items() if amount > 0}
-    if currency is None and len(positive) > 1:
-        raise invalid(
-            f"Several currencies are available ({', '.join(sorted(positive))}): name one.",
-            param="currency",
-        )
-    code = currency or next(iter(positive), None)
-    if code is None or positive.get(code, 0) <= 0:
-        raise invalid(
-            "There is no available balance to pay out.",
-            param="currency",
-            code="balance_insufficient",
-        )
-    return _make_payout(account, code, positive[code])
-
-
-def _make_payout(account: Account, currency: str, amount: int) -> Json:
-    """Create the payout and tie every available, unpaid transaction of `currency` to it."""
-    now = account.now()
-    payout = account.add(
-        {
-            "id": new_id("po"),
-            "object": "payout",
-            "amount": amount,
-            "application_fee": None,
-            "application_fee_amount": None,
-            "arrival_date": now,
-            "automatic": True,
-            "balance_transaction": None,
-            "created": now,
-            "currency": currency,
-            "description": "STRIPE PAYOUT",
-            "destination": f"ba_{account.id[5:]}",
-            "failure_balance_transaction": None,
-            "failure_code": None,
-            "failure_message": None,
-            "livemode": False,
-            "metadata": {},
-            "method": "standard",
-            "original_payout": None,
-            "reconciliation_status": "completed",
-            "reversed_by": None,
-            "source_type": "card",
-            "statement_descriptor": None,
-            "status": "pending",
-            "type": "bank_account",
-        }
-    )
-    for transaction in account.all("balance_transaction"):
-        if (transaction["currency"], transaction["status"], transaction["_payout"]) == (
-            currency,
-            "available",
-            None,
-        ):
-            transaction["_payout"] = payout["id"]
-    own = record(
-        account,
-        kind="payout",
-        amount=-amount,
-        currency=currency,
-        source=payout["id"],
-        category="payout",
-        description="STRIPE PAYOUT",
-    )
-    own["_payout"] = payout["id"]
-    payout["balance_transaction"] = own["id"]
-    emit(account, "payout.created", payout)
-    payout["status"] = "paid"
-    emit(account, "payout.paid", payout, {"status": "pending"})
-    return payout
 
 
 @router.route("GET", "/v1/balance", Obj({"expand": EXPAND}))
@@ -241,37 +238,31 @@ def retrieve_balance_transaction(call: Call) -> Json:
     list_schema(payout=Str(), source=Str(), type=Str(), currency=Str()),
 )
 def list_balance_transactions(call: Call) -> Json:
-    """GET /v1/balance_transactions, by payout, source, type or currency."""
+    """GET /v1/balance_transactions, by payout, source, type or currency.
+
+    By payout, the list is complete only once the payout's reconciliation has (payouts.py).
+    """
     refresh(call.account)
     payout = call.param("payout")
-    if payout:
-        call.account.get(payout, "payout", "payout")
+    found = call.account.get(payout, "payout", "payout") if payout else None
     rows = [
         t
         for t in call.account.all("balance_transaction")
-        if matches(
-            t,
-            _payout=payout,
-            source=call.param("source"),
-            type=call.param("type"),
-            currency=call.param("currency"),
+        if (found is None or _listed_in(found, t))
+        and matches(
+            t, source=call.param("source"), type=call.param("type"), currency=call.param("currency")
         )
     ]
     return paginate(call, rows, "/v1/balance_transactions")
 
 
-@router.route("GET", "/v1/payouts/<ident>", Obj({"expand": EXPAND}))
-def retrieve_payout(call: Call) -> Json:
-    """GET /v1/payouts/:id."""
-    return call.account.get(call.path["ident"], "payout")
-
-
-@router.route(
-    "GET",
-    "/v1/payouts",
-    list_schema(status=Enum("canceled", "failed", "paid", "pending", "in_transit")),
-)
-def list_payouts(call: Call) -> Json:
-    """GET /v1/payouts, optionally by status."""
-    rows = [p for p in call.account.all("payout") if matches(p, status=call.param("status"))]
-    return paginate(call, rows, "/v1/payouts")
+def _listed_in(payout: Json, transaction: Json) -> bool:
+    """Whether listing with `payout=` shows `transaction` yet: in full once reconciled, only
+    the payout's own transaction before ("If `completed`, you can use the Balance
+    Transactions API to list all balance transactions that are paid out in this payout": the
+    SDK's docstring of `Payout.reconciliation_status`)."""
+    if transaction["_payout"] != payout["id"]:
+        return False
+    return bool(
+        payout["reconciliation_status"] == "completed" or transaction["source"] == payout["id"]
+    )

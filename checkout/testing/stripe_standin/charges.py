@@ -147,8 +147,9 @@ def method_details(account: Account, intent: Json, method: Json) -> Json:
 
 
 def settle_charge(account: Account, charge: Json, failure: str | None) -> None:
-    """Move a pending debit charge to succeeded (booking it) or failed, with its event."""
-    from checkout.testing.stripe_standin.balance import record_charge
+    """Move a pending debit charge to succeeded or failed (reversing what was booked at
+    submission), with its event."""
+    from checkout.testing.stripe_standin.balance import reverse_failed_debit
 
     if failure is None:
         charge.update(
@@ -158,7 +159,6 @@ def settle_charge(account: Account, charge: Json, failure: str | None) -> None:
             amount_captured=charge["amount"],
             outcome=outcome("succeeded", None),
         )
-        record_charge(account, charge)
         emit(account, "charge.succeeded", charge)
     else:
         charge.update(
@@ -167,12 +167,31 @@ def settle_charge(account: Account, charge: Json, failure: str | None) -> None:
             failure_message=failure_message(failure),
             outcome=outcome("failed", failure),
         )
+        reverse_failed_debit(account, charge)
         emit(account, "charge.failed", charge)
 
 
-def create_mandate(account: Account, method: Json, acceptance: dict[str, Any]) -> Json:
-    """An active multi-use mandate for a debit PaymentMethod."""
+def create_mandate(
+    account: Account, method: Json, acceptance: dict[str, Any], terms: Json | None = None
+) -> Json:
+    """A multi-use mandate for a debit PaymentMethod (`terms`: an ACSS mandate's schedule and
+    transaction type).
+
+    Active at once, except Bacs: "The status of the mandate on the Bacs network. Can be one of
+    `pending`, `revoked`, `refused`, or `accepted`" (the SDK's docstring of
+    `Mandate.PaymentMethodDetails.BacsDebit.network_status`); a new Bacs mandate is `pending`
+    until the donor's bank accepts it, when its first debit settles (`settle_mandate`).
+    """
     online = acceptance.get("online", {})
+    bacs = method["type"] == "bacs_debit"
+    details: dict[str, Any] = {"reference": new_id("STANDIN", 10).upper(), "url": None}
+    if bacs:
+        details.update(
+            display_name="IJM STAND-IN",
+            network_status="pending",
+            revocation_reason=None,
+            service_user_number="000000",
+        )
     mandate = account.add(
         {
             "id": new_id("mandate"),
@@ -193,14 +212,28 @@ def create_mandate(account: Account, method: Json, acceptance: dict[str, Any]) -
             "payment_method": method["id"],
             "payment_method_details": {
                 "type": method["type"],
-                method["type"]: {"reference": new_id("STANDIN", 10).upper(), "url": None},
+                method["type"]: {**details, **(terms or {})},
             },
-            "status": "active",
+            "status": "pending" if bacs else "active",
             "type": "multi_use",
         }
     )
     method["_mandate"] = mandate["id"]
     return mandate
+
+
+def settle_mandate(account: Account, mandate: Json, refused: bool) -> None:
+    """A pending Bacs mandate is accepted (active) or refused (inactive) by the donor's bank."""
+    if mandate["status"] != "pending":
+        return
+    details = mandate["payment_method_details"]["bacs_debit"]
+    previous = {
+        "status": "pending",
+        "payment_method_details": public(mandate["payment_method_details"]),
+    }
+    details["network_status"] = "refused" if refused else "accepted"
+    mandate["status"] = "inactive" if refused else "active"
+    emit(account, "mandate.updated", mandate, previous)
 
 
 @includable("charge", "refunds")

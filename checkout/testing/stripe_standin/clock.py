@@ -1,17 +1,18 @@
 """The stand-in's clock: per-account time that tests move forward, and what time brings.
 
 Each account's time is the wall clock plus an offset. A tick settles bank debits whose time
-has come, renews subscriptions whose period ended, expires unpaid `default_incomplete`
-subscriptions and makes pending funds available. The server ticks every account once a
-second in the background; moving the clock ticks at once, so the control call answers after
-the consequences.
+has come, books card charges whose asynchronous capture completed, ends pending (or failing)
+refunds, renews subscriptions whose period ended, expires unpaid `default_incomplete`
+subscriptions, makes pending funds available and moves payouts along (in transit, paid,
+reconciled). The server ticks every account once a second in the background; moving the clock
+ticks at once, so the control call answers after the consequences.
 """
 
 from __future__ import annotations
 
 import threading
 
-from checkout.testing.stripe_standin import balance, subscriptions
+from checkout.testing.stripe_standin import balance, payouts, refunds, subscriptions
 from checkout.testing.stripe_standin.confirmation import due_debits, settle
 from checkout.testing.stripe_standin.errors import invalid
 from checkout.testing.stripe_standin.store import Account, Store
@@ -21,9 +22,12 @@ def tick(account: Account) -> None:
     """Apply everything that is due at the account's current time."""
     for intent in due_debits(account):
         settle(account, intent)
+    balance.book_captures(account)
+    refunds.settle_due(account)
     subscriptions.renew_due(account)
     subscriptions.expire_incomplete(account)
     balance.refresh(account)
+    payouts.advance(account)
 
 
 def advance(account: Account, seconds: int) -> int:

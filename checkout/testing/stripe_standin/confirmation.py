@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from checkout.testing.stripe_standin import confirmation_tokens
+from checkout.testing.stripe_standin import confirmation_tokens, verification
+from checkout.testing.stripe_standin.balance import capture_later, record_charge
 from checkout.testing.stripe_standin.charges import (
     create_charge,
     create_mandate,
     failure_message,
     settle_charge,
+    settle_mandate,
 )
 from checkout.testing.stripe_standin.errors import StripeError, invalid, unexpected_state
 from checkout.testing.stripe_standin.events import emit
@@ -177,10 +179,8 @@ def require_action(account: Account, intent: Json, *, three_d_secure: bool) -> N
 
 
 def succeed(account: Account, intent: Json, method: Json, charge: Json) -> None:
-    """Book a succeeded charge and mark `intent` succeeded, saving the method if asked."""
-    from checkout.testing.stripe_standin.balance import record_charge
-
-    record_charge(account, charge)
+    """Mark `intent` succeeded (its charge booked now or later), saving the method if asked."""
+    capture_later(account, intent, charge)
     if intent.get("setup_future_usage") and intent["customer"]:
         _save_for_later(account, intent, method)
     intent.update(
@@ -242,7 +242,7 @@ def _start_debit(
     remote_addr: str,
     off_session: bool,
 ) -> StripeError | None:
-    """Submit a bank debit: a mandate, a pending charge, and `processing` until it settles."""
+    """A bank debit: its mandate, the account's verification (ACSS), then the submission."""
     if method.get("_mandate") and (off_session or mandate_data is None):
         intent["_mandate"] = method["_mandate"]
     elif mandate_data is None:
@@ -253,18 +253,38 @@ def _start_debit(
             code="parameter_missing",
         )
     else:
+        terms = verification.mandate_terms(intent) if method["type"] == "acss_debit" else None
         acceptance = dict(mandate_data["customer_acceptance"])
         online = acceptance.setdefault("online", {})
         online.setdefault("ip_address", remote_addr)
-        intent["_mandate"] = create_mandate(account, method, acceptance)["id"]
+        intent["_mandate"] = create_mandate(account, method, acceptance, terms)["id"]
+    if method["type"] == "acss_debit" and verification.needs_microdeposits(intent, method):
+        verification.wait_for_microdeposits(account, intent)
+        return None
+    method["_verified"] = True  # instantly, where the debit needs it (ACSS)
+    submit_debit(account, intent, method)
+    return None
+
+
+def submit_debit(account: Account, intent: Json, method: Json) -> None:
+    """Submit the debit: a pending charge, booked now, and `processing` until it settles."""
     if intent["customer"]:
         attach(account, method, account.get(intent["customer"], "customer"))
     charge = create_charge(account, intent, method, "pending")
+    record_charge(account, charge)  # booked at submission, reversed if the debit fails
     intent.update(status="processing", _settle_at=account.now() + account.debit_settle_seconds)
     emit(account, "charge.pending", charge)
     emit(account, "payment_intent.processing", intent)
     notify(account, intent, "processing")
-    return None
+
+
+def fail_intent(account: Account, intent: Json, error: StripeError) -> None:
+    """The attempt failed before any charge (verification): the intent needs a new method."""
+    intent.update(
+        status="requires_payment_method", next_action=None, last_payment_error=error.body()["error"]
+    )
+    emit(account, "payment_intent.payment_failed", intent)
+    notify(account, intent, "failed")
 
 
 def settle(account: Account, intent: Json, fail: bool | None = None) -> None:
@@ -276,6 +296,11 @@ def settle(account: Account, intent: Json, fail: bool | None = None) -> None:
     else:
         failure = (method["_failure"] or "insufficient_funds") if fail else None
     intent["_settle_at"] = None
+    mandate = account.find(intent.get("_mandate") or "")
+    if mandate is not None:  # a new Bacs mandate is accepted (or refused) first
+        refused = bool(method.get("_mandate_refused"))
+        settle_mandate(account, mandate, refused)
+        failure = "debit_not_authorized" if refused else failure
     settle_charge(account, charge, failure)
     if failure is None:
         method["_off_session_ready"] = True

@@ -56,10 +56,14 @@ class StandinControl:
         self.timeout = timeout
 
     def _call(self, name: str, secret_key: str | None, **fields: Any) -> Any:
-        """POST one control action and return its JSON answer."""
+        """POST one control action (fields that are None left out) and return its answer."""
         body = {k: v for k, v in fields.items() if v is not None}
         if secret_key is not None:
             body["secret_key"] = secret_key
+        return self._post(name, body)
+
+    def _post(self, name: str, body: dict[str, Any]) -> Any:
+        """POST `body` as JSON to one control action and return its JSON answer."""
         request = urllib.request.Request(  # noqa: S310 - the stand-in's own loopback URL
             f"{self.base_url}/_standin/{name}",
             data=json.dumps(body).encode(),
@@ -88,6 +92,24 @@ class StandinControl:
     def now(self, secret_key: str) -> int:
         """The account's current time (Unix seconds, including advanced time)."""
         return int(self._call("account", secret_key)["now"])
+
+    def configure_account(
+        self,
+        secret_key: str,
+        *,
+        default_currency: str | None = None,
+        capture_seconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Set the account's settlement currency and asynchronous capture delay."""
+        fields: dict[str, Any] = {"default_currency": default_currency}
+        if capture_seconds is not None:
+            fields["capture_seconds"] = capture_seconds
+        body = {"secret_key": secret_key, **fields}
+        return dict(self._post("configure_account", body))
+
+    def complete_captures(self, secret_key: str) -> list[str]:
+        """Finish asynchronous captures now; the ids of the charges booked (`charge.updated`)."""
+        return list(self._call("complete_captures", secret_key)["booked"])
 
     def register_webhook(
         self, secret_key: str, url: str, secret: str, events: list[str] | None = None
@@ -130,6 +152,10 @@ class StandinControl:
         answer = self._call("settle_debits", secret_key, fail=fail, payment_intent=payment_intent)
         return list(answer["settled"])
 
+    def settle_refunds(self, secret_key: str, *, fail: bool | None = None) -> list[str]:
+        """End pending (and failing) refunds now: as their method says, unless `fail`."""
+        return list(self._call("settle_refunds", secret_key, fail=fail)["settled"])
+
     def advance_clock(self, secret_key: str, seconds: int) -> int:
         """Move the account's time forward; renewals and settlements that fall due happen."""
         return int(self._call("advance_clock", secret_key, seconds=seconds)["now"])
@@ -154,17 +180,25 @@ class StandinControl:
         return str(answer["status"])
 
     def open_dispute(
-        self, secret_key: str, payment_intent_or_charge: str, reason: str = "fraudulent"
+        self,
+        secret_key: str,
+        payment_intent_or_charge: str,
+        reason: str = "fraudulent",
+        kind: str = "chargeback",
     ) -> str:
-        """Open a dispute (a chargeback, or a returned debit); returns its id."""
-        return str(
-            self._call("open_dispute", secret_key, target=payment_intent_or_charge, reason=reason)[
-                "id"
-            ]
+        """Open a dispute (a chargeback or returned debit, an `inquiry`, or one `prevented`);
+        returns its id."""
+        answer = self._call(
+            "open_dispute", secret_key, target=payment_intent_or_charge, reason=reason, kind=kind
         )
+        return str(answer["id"])
+
+    def appeal_dispute(self, secret_key: str, dispute: str) -> str:
+        """The cardholder's bank rejects the response under review; returns the status."""
+        return str(self._call("appeal_dispute", secret_key, dispute=dispute)["status"])
 
     def close_dispute(self, secret_key: str, dispute: str, won: bool) -> str:
-        """Close a dispute as won or lost; returns its status."""
+        """Decide a dispute, won or lost (an inquiry lost escalates); returns its status."""
         return str(self._call("close_dispute", secret_key, dispute=dispute, won=won)["status"])
 
     def dashboard_refund(
@@ -186,7 +220,8 @@ class StandinControl:
         )
 
     def payout(self, secret_key: str, currency: str | None = None) -> str:
-        """Pay out the available balance; returns the payout id."""
+        """Pay out the available balance into a pending payout; returns its id. It is paid at
+        its arrival date and reconciled an hour later (advance the clock)."""
         return str(self._call("payout", secret_key, currency=currency)["id"])
 
     def revoke_mandate(self, secret_key: str, mandate: str) -> None:

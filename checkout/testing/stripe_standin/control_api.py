@@ -14,12 +14,13 @@ from flask import Flask, Response, request
 
 from checkout.testing.stripe_standin import clock
 from checkout.testing.stripe_standin.auth import parse_key
-from checkout.testing.stripe_standin.balance import pay_out
+from checkout.testing.stripe_standin.balance import book_captures
 from checkout.testing.stripe_standin.charges import revoke_mandate
 from checkout.testing.stripe_standin.confirmation import complete_action, settle
-from checkout.testing.stripe_standin.disputes import close_dispute, open_dispute
+from checkout.testing.stripe_standin.disputes import appeal, close_dispute, open_dispute
 from checkout.testing.stripe_standin.errors import StripeError, invalid
-from checkout.testing.stripe_standin.refunds import charge_of, refund
+from checkout.testing.stripe_standin.payouts import pay_out
+from checkout.testing.stripe_standin.refunds import charge_of, refund, settle_due
 from checkout.testing.stripe_standin.store import Account, Endpoint, Store, new_id
 
 Action = Callable[[Account, dict[str, Any]], Any]
@@ -75,6 +76,28 @@ def _account(account: Account, _body: dict[str, Any]) -> Any:
     return {"id": account.id, "now": account.now()}
 
 
+@action("configure_account")
+def _configure_account(account: Account, body: dict[str, Any]) -> Any:
+    """Set the account's settlement currency (`default_currency`, or null: settle every
+    currency as charged) and its asynchronous capture delay (`capture_seconds`)."""
+    if "default_currency" in body:
+        value = body["default_currency"]
+        account.default_currency = str(value).lower() if value else None
+    if "capture_seconds" in body:
+        account.capture_seconds = int(body["capture_seconds"])
+    return {
+        "id": account.id,
+        "default_currency": account.default_currency,
+        "capture_seconds": account.capture_seconds,
+    }
+
+
+@action("complete_captures")
+def _complete_captures(account: Account, _body: dict[str, Any]) -> Any:
+    """Finish every asynchronous capture now: balance transactions and `charge.updated`."""
+    return {"booked": book_captures(account, all_now=True)}
+
+
 @action("webhooks")
 def _register_webhook(account: Account, body: dict[str, Any]) -> Any:
     """Register an endpoint: `url`, `secret` (whsec_…), `events` (default every type)."""
@@ -117,6 +140,14 @@ def _settle_debits(account: Account, body: dict[str, Any]) -> Any:
     return {"settled": [i["id"] for i in intents]}
 
 
+@action("settle_refunds")
+def _settle_refunds(account: Account, body: dict[str, Any]) -> Any:
+    """End waiting refunds now: as their charge says (pending ones succeed, a failing test
+    card's fail), or `fail` true/false."""
+    fail = body.get("fail")
+    return {"settled": settle_due(account, fail=None if fail is None else bool(fail), all_now=True)}
+
+
 @action("advance_clock")
 def _advance(account: Account, body: dict[str, Any]) -> Any:
     """Move time forward by `seconds`, or to the next renewal with `to_next_renewal`."""
@@ -149,14 +180,23 @@ def _authenticate(account: Account, body: dict[str, Any]) -> Any:
 
 @action("open_dispute")
 def _open_dispute(account: Account, body: dict[str, Any]) -> Any:
-    """Open a dispute on a charge or PaymentIntent (`target`), with a `reason`."""
+    """Open a dispute on a charge or PaymentIntent (`target`), with a `reason`; `kind` is
+    chargeback (default), inquiry or prevented."""
     charge = charge_of(account, str(body.get("target")), "target")
-    return {"id": open_dispute(account, charge, str(body.get("reason", "fraudulent")))["id"]}
+    reason, kind = str(body.get("reason", "fraudulent")), str(body.get("kind", "chargeback"))
+    return {"id": open_dispute(account, charge, reason, kind)["id"]}
+
+
+@action("appeal_dispute")
+def _appeal_dispute(account: Account, body: dict[str, Any]) -> Any:
+    """The cardholder's bank rejects the response to a dispute under review (an appeal)."""
+    dispute = account.get(str(body.get("dispute")), "dispute", "dispute")
+    return {"status": appeal(account, dispute)["status"]}
 
 
 @action("close_dispute")
 def _close_dispute(account: Account, body: dict[str, Any]) -> Any:
-    """Close a dispute: `won` true or false."""
+    """Decide a dispute: `won` true or false (an inquiry lost becomes a chargeback)."""
     dispute = account.get(str(body.get("dispute")), "dispute", "dispute")
     return {"status": close_dispute(account, dispute, bool(body.get("won")))["status"]}
 
@@ -174,7 +214,7 @@ def _dashboard_refund(account: Account, body: dict[str, Any]) -> Any:
 
 @action("payout")
 def _payout(account: Account, body: dict[str, Any]) -> Any:
-    """Pay out the available balance (of `currency`, when several) into a paid payout."""
+    """Pay out the available balance (of `currency`, when several) into a pending payout."""
     return {"id": pay_out(account, body.get("currency"))["id"]}
 
 

@@ -62,7 +62,9 @@ def create_invoice(account: Account, subscription: Json, reason: str, types: lis
             },
             "payment_settings": {
                 "default_mandate": None,
-                "payment_method_options": None,
+                "payment_method_options": subscription["payment_settings"][
+                    "payment_method_options"
+                ],
                 "payment_method_types": subscription["payment_settings"]["payment_method_types"],
             },
             "period_end": item["current_period_start"],
@@ -93,6 +95,7 @@ def create_invoice(account: Account, subscription: Json, reason: str, types: lis
             "description": f"Subscription {reason.replace('_', ' ')}",
             # The intent reads the subscription's chosen types as any create call would.
             "allowed_payment_method_types": types,
+            "payment_method_options": _intent_options(subscription),
             "_invoice": invoice_id,
             "metadata": {},
             **(
@@ -106,6 +109,25 @@ def create_invoice(account: Account, subscription: Json, reason: str, types: lis
     invoice["_payment_intent"] = intent["id"]
     _new_invoice_payment(account, invoice, intent)
     return invoice
+
+
+def _intent_options(subscription: Json) -> Json:
+    """The invoice's PaymentIntent options from the subscription's payment settings.
+
+    An ACSS mandate for a subscription debits at the subscription's interval; that Stripe
+    makes it `payment_schedule=interval` with such a description is the stand-in's reading.
+    """
+    options = dict(subscription["payment_settings"]["payment_method_options"] or {})
+    acss = options.get("acss_debit")
+    if acss is not None:
+        recurring = subscription["items"]["data"][0]["price"]["recurring"]
+        terms = {
+            **acss.get("mandate_options", {}),
+            "payment_schedule": "interval",
+            "interval_description": f"every {recurring['interval_count']} {recurring['interval']}",
+        }
+        options["acss_debit"] = {**acss, "mandate_options": terms}
+    return options
 
 
 def _empty_fields() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 
+from checkout.testing.stripe_standin import verification
 from checkout.testing.stripe_standin.confirmation import CONFIRMABLE, confirm, notify
 from checkout.testing.stripe_standin.customers import live_customer, merge_metadata
 from checkout.testing.stripe_standin.errors import StripeError, invalid, unexpected_state
@@ -169,7 +170,9 @@ def create_intent(account: Account, params: dict[str, Any]) -> Json:
             "on_behalf_of": None,
             "payment_method": None,
             "payment_method_configuration_details": None,
-            "payment_method_options": {kind: {} for kind in types},
+            "payment_method_options": {
+                kind: dict(params.get("payment_method_options", {}).get(kind, {})) for kind in types
+            },
             "payment_method_types": types,
             "processing": None,
             "receipt_email": params.get("receipt_email"),
@@ -328,6 +331,20 @@ def cancel(account: Account, intent: Json, reason: str | None) -> None:
     )
     emit(account, "payment_intent.canceled", intent)
     notify(account, intent, "canceled")
+
+
+@router.route(
+    "POST",
+    "/v1/payment_intents/<ident>/verify_microdeposits",
+    Obj({"amounts": ListOf(Int(1, 100), 2), "descriptor_code": Str(6), "expand": EXPAND}),
+    publishable=True,
+)
+def verify_microdeposits(call: Call) -> Json:
+    """POST /v1/payment_intents/:id/verify_microdeposits (Stripe.js: with the client secret);
+    verification.py checks what the donor entered."""
+    intent = _intent(call)
+    verification.verify(call.account, intent, call.param("amounts"), call.param("descriptor_code"))
+    return intent
 
 
 @router.route("GET", "/v1/payment_intents", list_schema(customer=Str()))

@@ -24,7 +24,9 @@ from checkout.testing.stripe_standin.store import Obj as Json
 from checkout.testing.stripe_standin.test_data import (
     CARDS,
     FAILING_ACCOUNTS,
+    MICRODEPOSIT_ACCOUNTS,
     PM_ALIASES,
+    REFUSED_MANDATES,
     Card,
     brand_of,
     iban_valid,
@@ -128,8 +130,10 @@ def store_method(account: Account, data: dict[str, Any], details: Json) -> Json:
             "metadata": data.get("metadata", {}),
             "type": kind,
             kind: public(details),
-            "_outcome": details["_outcome"],
-            "_failure": details.get("_failure"),
+            # The test account's private outcome: how its payments, refunds, mandate and
+            # verification go (test_data.py).
+            "_failure": None,
+            **{key: value for key, value in details.items() if key.startswith("_")},
         }
     )
 
@@ -200,6 +204,7 @@ def _card(account: Account, number: str, exp_month: int, exp_year: int) -> Json:
         "wallet": None,
         "_outcome": spec.outcome,
         "_failure": spec.decline_code,
+        "_refund_fails": spec.refund_fails,
     }
 
 
@@ -263,6 +268,7 @@ def _bacs(account: Account, params: dict[str, Any]) -> Json:
         "last4": number[-4:],
         "sort_code": sort_code,
         **_outcome(f"bacs:{sort_code}:{number}"),
+        "_mandate_refused": f"bacs:{sort_code}:{number}" in REFUSED_MANDATES,
     }
 
 
@@ -295,6 +301,7 @@ def _acss(account: Account, params: dict[str, Any]) -> Json:
         "last4": number[-4:],
         "transit_number": transit,
         **_outcome(f"acss:{institution}:{transit}:{number}"),
+        "_microdeposits": f"acss:{institution}:{transit}:{number}" in MICRODEPOSIT_ACCOUNTS,
     }
 
 

@@ -1,11 +1,12 @@
-"""Refunds, full and partial, from the API or from the "dashboard" (the control API)."""
+"""Refunds, full and partial, from the API or from the "dashboard" (the control API); bank
+debit refunds stay pending for days and may fail."""
 
 from __future__ import annotations
 
 from checkout.testing.stripe_standin.balance import record
 from checkout.testing.stripe_standin.customers import merge_metadata
 from checkout.testing.stripe_standin.errors import invalid
-from checkout.testing.stripe_standin.events import emit
+from checkout.testing.stripe_standin.events import changed, emit
 from checkout.testing.stripe_standin.lists import matches, paginate
 from checkout.testing.stripe_standin.params import (
     EXPAND,
@@ -17,6 +18,7 @@ from checkout.testing.stripe_standin.params import (
     list_schema,
     major_units,
 )
+from checkout.testing.stripe_standin.payment_methods import DEBITS
 from checkout.testing.stripe_standin.routing import Call, Router
 from checkout.testing.stripe_standin.store import Account, new_id
 from checkout.testing.stripe_standin.store import Obj as Json
@@ -42,7 +44,13 @@ def charge_of(account: Account, ident: str, param: str = "charge") -> Json:
 def refund(
     account: Account, charge: Json, amount: int | None, reason: str | None, metadata: dict[str, str]
 ) -> Json:
-    """Refund `amount` (default: what is left) of a succeeded charge."""
+    """Refund `amount` (default: what is left) of a succeeded charge.
+
+    The refund's balance transaction is booked at once. A bank debit's refund stays
+    `pending` until the bank returns the money (`settle_due`); a card's succeeds at once,
+    except Stripe's test card 4000 0000 0000 5126, whose refund "begins as succeeded" and
+    fails a while later (`fail_later`).
+    """
     _check_refundable(charge)
     remaining = charge["amount"] - charge["amount_refunded"]
     amount = remaining if amount is None else amount
@@ -64,6 +72,8 @@ def refund(
         category="refund",
         description="REFUND FOR CHARGE",
     )
+    method = account.get(charge["payment_method"], "payment_method")
+    debit = method["type"] in DEBITS
     created = account.add(
         {
             "id": refund_id,
@@ -75,13 +85,19 @@ def refund(
             "currency": charge["currency"],
             "description": None,
             "destination_details": None,
+            "failure_balance_transaction": None,
+            "failure_reason": None,
             "metadata": merge_metadata({}, metadata),
             "payment_intent": charge["payment_intent"],
             "reason": reason,
             "receipt_number": None,
             "source_transfer_reversal": None,
-            "status": "succeeded",
+            "status": "pending" if debit else "succeeded",
             "transfer_reversal": None,
+            "_settle_at": account.now() + account.debit_settle_seconds
+            if debit or method.get("_refund_fails")
+            else None,
+            "_fails": bool(method.get("_refund_fails")),
         }
     )
     previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
@@ -90,6 +106,67 @@ def refund(
     emit(account, "refund.created", created)
     emit(account, "charge.refunded", charge, previous)
     return created
+
+
+def settle_due(account: Account, *, fail: bool | None = None, all_now: bool = False) -> list[str]:
+    """Refunds whose time has come end: pending ones succeed (or fail, if told or if their
+    card's refunds fail), a test card's succeeded one fails. The ids of those that ended."""
+    now = account.now()
+    due = [
+        r
+        for r in reversed(account.all("refund"))
+        if r.get("_settle_at") is not None and (all_now or r["_settle_at"] <= now)
+    ]
+    for found in due:
+        found["_settle_at"] = None
+        if fail or (fail is None and found["_fails"]):
+            fail_refund(account, found)
+        else:
+            _update(account, found, status="succeeded")
+    return [r["id"] for r in due]
+
+
+def fail_refund(account: Account, found: Json) -> None:
+    """The money could not be returned: it is back in the balance, and off the charge.
+
+    "Status of the refund. This can be `pending`, `requires_action`, `succeeded`, `failed`,
+    or `canceled`"; `failure_balance_transaction`: "After the refund fails, this balance
+    transaction describes the adjustment made on your account balance that reverses the
+    initial balance transaction"; `failure_reason` (the SDK's docstrings of `Refund`;
+    https://docs.stripe.com/refunds#failed-refunds). That the charge's `amount_refunded`
+    drops again is the stand-in's reading, not confirmed (see the README).
+    """
+    reversal = record(
+        account,
+        kind="refund_failure",
+        amount=found["amount"],
+        currency=found["currency"],
+        source=found["id"],
+        category="refund_failure",
+        description="REFUND FAILURE",
+    )
+    _update(
+        account,
+        found,
+        status="failed",
+        failure_reason="declined",
+        failure_balance_transaction=reversal["id"],
+    )
+    emit(account, "refund.failed", found)
+    charge = account.get(found["charge"], "charge")
+    previous = changed(
+        charge,
+        amount_refunded=charge["amount_refunded"] - found["amount"],
+        refunded=False,
+    )
+    emit(account, "charge.updated", charge, previous)
+
+
+def _update(account: Account, found: Json, **updates: object) -> None:
+    """Change a refund and announce it: `refund.updated` and `charge.refund.updated`."""
+    previous = changed(found, **updates)
+    emit(account, "refund.updated", found, previous)
+    emit(account, "charge.refund.updated", found, previous)
 
 
 def _check_refundable(charge: Json) -> None:

@@ -18,10 +18,12 @@ from checkout.testing.stripe_standin import (
     pages,
     payment_intents,
     payment_methods,
+    payouts,
     products,
     refunds,
     setup_intents,
     subscriptions,
+    verification,
 )
 from checkout.testing.stripe_standin.app import create_app
 from checkout.testing.stripe_standin.clock import Ticker
@@ -45,6 +47,7 @@ _MODULES = (
     refunds,
     disputes,
     balance,
+    payouts,
     events,
 )
 
@@ -74,10 +77,15 @@ class Standin:
         self.ticker.stop()
 
 
-def build(debit_settle_seconds: int = 180) -> Standin:
+def build(debit_settle_seconds: int = 180, capture_seconds: int = 60) -> Standin:
     """A stand-in; set `store.base_url` once the server knows its port."""
-    store = Store(DeliverySettings(list(DEMO_BACKOFF), DEMO_MAX_ATTEMPTS), debit_settle_seconds)
+    store = Store(
+        DeliverySettings(list(DEMO_BACKOFF), DEMO_MAX_ATTEMPTS),
+        debit_settle_seconds,
+        capture_seconds,
+    )
     app = create_app(store, all_routes())
     control_api.register(app, store)
     pages.register(app, store)
+    verification.register(app, store)
     return Standin(app, store, Deliverer(store), Ticker(store))

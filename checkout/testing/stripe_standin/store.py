@@ -106,6 +106,11 @@ class Account:
     clock_offset: int = 0
     #: Seconds of stand-in time after which a pending bank debit settles by itself.
     debit_settle_seconds: int = 180
+    #: Seconds of stand-in time until a captured card charge's balance transaction exists
+    #: (asynchronous capture; Stripe's own limit is an hour).
+    capture_seconds: int = 60
+    #: The currency the account settles in; None settles every currency as charged.
+    default_currency: str | None = None
     #: The server's own address, for the 3-D Secure and bank pages that next_action names.
     base_url: str = "http://127.0.0.1:12111/"
     #: Where new events go (the store's queue for the webhook thread).
@@ -139,11 +144,17 @@ class Account:
 class Store:
     """All accounts, the lock that serialises every change, and the queue of new events."""
 
-    def __init__(self, delivery_defaults: DeliverySettings, debit_settle_seconds: int) -> None:
+    def __init__(
+        self,
+        delivery_defaults: DeliverySettings,
+        debit_settle_seconds: int,
+        capture_seconds: int = 60,
+    ) -> None:
         self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
         self.delivery_defaults = delivery_defaults
         self.debit_settle_seconds = debit_settle_seconds
+        self.capture_seconds = capture_seconds
         self.base_url = "http://127.0.0.1:12111/"
         #: Events waiting for the webhook thread, which is woken through `events_ready`.
         self.new_events: deque[tuple[Account, Obj]] = deque()
@@ -160,6 +171,7 @@ class Store:
                     f"acct_{digest}",
                     copy.deepcopy(self.delivery_defaults),
                     debit_settle_seconds=self.debit_settle_seconds,
+                    capture_seconds=self.capture_seconds,
                     base_url=self.base_url,
                     on_event=self.queue_event,
                 )

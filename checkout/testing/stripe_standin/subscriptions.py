@@ -35,10 +35,23 @@ router = Router()
 INCOMPLETE_SECONDS = 23 * 60 * 60
 
 _ITEM = Obj({"price": Str(), "price_data": PRICE_DATA, "quantity": Int(1), "metadata": Metadata()})
+_VERIFICATION = Enum("automatic", "instant", "microdeposits")
 _PAYMENT_SETTINGS = Obj(
     {
         "payment_method_types": Emptyable(ListOf(Enum(*TYPES))),
         "save_default_payment_method": Enum("off", "on_subscription"),
+        # A subscription's ACSS mandate takes only the transaction type: its schedule is the
+        # subscription's (SubscriptionCreateParamsPaymentSettingsPaymentMethodOptionsAcssDebit).
+        "payment_method_options": Obj(
+            {
+                "acss_debit": Obj(
+                    {
+                        "mandate_options": Obj({"transaction_type": Enum("business", "personal")}),
+                        "verification_method": _VERIFICATION,
+                    }
+                )
+            }
+        ),
     }
 )
 _SHARED: dict[str, Node] = {
@@ -152,7 +165,7 @@ def _new_subscription(account: Account, customer: Json, params: dict[str, Any]) 
             "on_behalf_of": None,
             "pause_collection": None,
             "payment_settings": {
-                "payment_method_options": None,
+                "payment_method_options": settings.get("payment_method_options"),
                 "payment_method_types": settings.get("payment_method_types"),
                 "save_default_payment_method": settings.get("save_default_payment_method", "off"),
             },
@@ -307,8 +320,19 @@ def update_subscription(call: Call) -> Json:
         updates["items"] = _replace_items(account, subscription, params["items"])
     if updates.get("default_payment_method"):
         account.get(updates["default_payment_method"], "payment_method", "default_payment_method")
+    if "cancel_at_period_end" in updates:
+        updates.update(_cancellation(account, subscription, updates["cancel_at_period_end"]))
     _update(account, subscription, updates)
     return subscription
+
+
+def _cancellation(account: Account, subscription: Json, at_period_end: bool) -> dict[str, Any]:
+    """Asking to cancel at the period's end sets `canceled_at` to now and `cancel_at` to the
+    period's end, while the subscription stays active and debits until then; withdrawing the
+    request clears both (`Subscription.cancel_at_period_end`, `.cancel_at`, `.canceled_at`)."""
+    if not at_period_end:
+        return {"cancel_at": None, "canceled_at": None}
+    return {"cancel_at": period_end(subscription), "canceled_at": account.now()}
 
 
 def _replace_items(account: Account, subscription: Json, changes: list[dict[str, Any]]) -> Json:
@@ -368,11 +392,18 @@ def cancel_subscription(call: Call) -> Json:
     return subscription
 
 
-def end(account: Account, subscription: Json, reason: str, status: str) -> None:
-    """End a subscription (`customer.subscription.deleted`), voiding an unpaid first invoice."""
-    now = account.now()
+def end(
+    account: Account, subscription: Json, reason: str, status: str, at: int | None = None
+) -> None:
+    """End a subscription (`customer.subscription.deleted`) now or `at` (its period's end),
+    voiding an unpaid first invoice."""
+    now = at or account.now()
     previous = {"status": subscription["status"]}
-    subscription.update(status=status, canceled_at=now, ended_at=now)
+    # "If the subscription was canceled with `cancel_at_period_end`, `canceled_at` will reflect
+    # the time of the most recent update request, not the end of the subscription period"
+    # (the SDK's docstring of Subscription.canceled_at).
+    asked = subscription["canceled_at"] if subscription["cancel_at_period_end"] else None
+    subscription.update(status=status, canceled_at=asked or now, ended_at=now)
     subscription["cancellation_details"]["reason"] = reason
     invoice = account.get(subscription["latest_invoice"], "invoice")
     if invoice["status"] == "open" and invoice["billing_reason"] == "subscription_create":
@@ -422,7 +453,8 @@ def renew_due(account: Account) -> None:
     for subscription in reversed(account.all("subscription")):
         while subscription["status"] in ("active", "past_due") and period_end(subscription) <= now:
             if subscription["cancel_at_period_end"]:
-                end(account, subscription, "cancellation_requested", "canceled")
+                ends = period_end(subscription)
+                end(account, subscription, "cancellation_requested", "canceled", ends)
                 break
             _next_period(account, subscription)
 

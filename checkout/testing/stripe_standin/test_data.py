@@ -21,6 +21,7 @@ class Card:
     country: str
     outcome: str = "succeed"
     decline_code: str | None = None  # Stripe's decline_code, or the error code for cvc/expiry
+    refund_fails: bool = False  # a refund starts `succeeded`, then fails (charge.refund.updated)
 
 
 CARDS: dict[str, Card] = {
@@ -39,6 +40,7 @@ CARDS: dict[str, Card] = {
     "4000000000000069": Card("visa", "credit", "US", "decline", "expired_card"),
     "4000000000000127": Card("visa", "credit", "US", "decline", "incorrect_cvc"),
     "4000000000000341": Card("visa", "credit", "US", "decline_on_charge", "generic_decline"),
+    "4000000000005126": Card("visa", "credit", "US", refund_fails=True),
     "4000002500003155": Card("visa", "credit", "US", "authenticate"),
     "4000002760003184": Card("visa", "credit", "DE", "authenticate_always"),
     "4000000000003220": Card("visa", "credit", "US", "authenticate_always"),
@@ -61,6 +63,7 @@ PM_ALIASES: dict[str, str] = {
     "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
     "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
     "pm_card_chargeCustomerFail": "4000000000000341",
+    "pm_card_refundFail": "4000000000005126",
     "pm_card_authenticationRequiredOnSetup": "4000002500003155",
     "pm_card_authenticationRequired": "4000002760003184",
     "pm_card_threeDSecure2Required": "4000000000003220",
@@ -76,6 +79,11 @@ FAILING_ACCOUNTS: dict[str, str] = {
     "au_becs:000000:900123456": "insufficient_funds",
     "acss:000:11000:900123456789": "insufficient_funds",
 }
+#: Bacs accounts whose bank refuses the new mandate (its first debit then fails); the
+#: stand-in's own choice of Stripe's test account numbers (not confirmed).
+REFUSED_MANDATES = frozenset({"bacs:108800:93333335"})
+#: ACSS accounts that cannot be verified instantly: micro-deposits (the stand-in's own).
+MICRODEPOSIT_ACCOUNTS = frozenset({"acss:000:11000:000999999999"})
 
 
 def brand_of(number: str) -> str:

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,7 @@ from checkout.mail.compose import stable_message_id
 from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
+from checkout.site.i18n import in_language
 
 
 def email_links(donation: Donation, language: str) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
         return  # the address objected after opting in: no fundraising email, not even this
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
     config = current_app.config
-    with force_locale(language):
+    with in_language(language):
         subject = _("Please confirm: emails from %(office)s", office=office.name)
     days = int(config["CONSENT_CONFIRM_LINK_DAYS"])
     email = compose_to_donor(

@@ -19,11 +19,12 @@ from types import MappingProxyType
 
 from babel.dates import format_date
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from checkout.core.clock import utcnow
 from checkout.core.languages import SUPPORTED_LANGUAGES
 from checkout.core.money import Money, format_money
+from checkout.site.i18n import in_language
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
@@ -106,7 +107,7 @@ def render_bodies(template: str, language: str, **values: object) -> tuple[str, 
         "charity": current_app.config["CHARITY_NAME"],
     }
     context.update({name: _localised(value, language) for name, value in values.items()})
-    with force_locale(language):
+    with in_language(language):
         html = render_template(f"email/{template}.html", **context)
         text = render_template(f"email/{template}.txt", **context)
     return html, text
@@ -125,7 +126,7 @@ def _localised(value: object, language: str) -> object:
 
 def receipt_subject(number: str, language: str, charity: str) -> str:
     """The subject line of a receipt email, in `language` (needs an app context)."""
-    with force_locale(language):
+    with in_language(language):
         return str(
             gettext("Your receipt %(number)s from %(charity)s", number=number, charity=charity)
         )

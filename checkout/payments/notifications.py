@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from checkout.outbox.registry import PermanentFailure, register
 from checkout.payments.confirming import VERIFY_BANK_ACCOUNT
 from checkout.payments.events import NOTIFY_RENEWAL
 from checkout.payments.sync import PLAN_STARTED
+from checkout.site.i18n import in_language
 
 
 def _addressee(session: Session, payload: dict[str, Any]) -> tuple[Donation, Donor, Office, str]:
@@ -38,7 +38,7 @@ def notify_renewal(session: Session, payload: dict[str, Any]) -> None:
     """One email per failed or unconfirmed invoice (the outbox key is the invoice and event)."""
     donation, donor, office, language = _addressee(session, payload)
     action = bool(payload.get("action_required"))
-    with force_locale(language):
+    with in_language(language):
         subject = (
             _("Please confirm your monthly gift")
             if action
@@ -89,7 +89,7 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
         raise PermanentFailure(f"no plan {payload['plan_id']} with a donor")
     office: Office = current_app.extensions["checkout.offices"].get(plan.donation.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
-    with force_locale(language):
+    with in_language(language):
         subject = _("Your recurring gift to %(office)s has started", office=office.name)
     domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
     email = compose_to_donor(
@@ -118,7 +118,7 @@ def notify_plan_started(session: Session, payload: dict[str, Any]) -> None:
 def notify_bank_verification(session: Session, payload: dict[str, Any]) -> None:
     """A pre-authorised debit waits for micro-deposits: tell the donor what to do, once."""
     donation, donor, office, language = _addressee(session, payload)
-    with force_locale(language):
+    with in_language(language):
         subject = _(
             "Please confirm your bank account for your gift to %(office)s", office=office.name
         )

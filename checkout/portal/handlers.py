@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from checkout.outbox.registry import PermanentFailure, register
 from checkout.payments.notifications import next_debit_dates
 from checkout.portal import plans, services
 from checkout.portal.models import PlanChange, SignInLink
+from checkout.site.i18n import in_language
 
 
 def _offices() -> OfficeRegistry:
@@ -46,7 +46,7 @@ def send_sign_in_link(session: Session, payload: dict[str, Any]) -> None:
     donors = services.donors_of(session, link.email)
     language = link.language if link.language in SUPPORTED_LANGUAGES else "en"
     charity = str(current_app.config["CHARITY_NAME"])
-    with force_locale(language):
+    with in_language(language):
         subject = _("Sign in to your giving account at %(charity)s", charity=charity)
     email = compose_to_donor(
         to=link.email,
@@ -76,7 +76,7 @@ def send_change_confirmation(session: Session, payload: dict[str, Any]) -> None:
     plan = change.plan
     office = _offices().get(plan.donation.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else "en"
-    with force_locale(language):
+    with in_language(language):
         subject = _("Your recurring gift to %(office)s has changed", office=office.name)
     email = compose_to_donor(
         to=donor.email,

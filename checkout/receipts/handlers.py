@@ -15,7 +15,6 @@ from functools import partial
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -38,6 +37,7 @@ from checkout.outbox.registry import (
 from checkout.receipts import annual, documents, services
 from checkout.receipts.models import VOID, Receipt
 from checkout.settings import is_production
+from checkout.site.i18n import in_language
 
 #: The names payments enqueue (checkout/payments/sync.py); a test checks they match.
 ISSUE_RECEIPT = "receipts.issue"
@@ -160,7 +160,7 @@ def email_void_notice(session: Session, payload: dict[str, Any]) -> None:
         raise PermanentFailure(f"no receipt {payload['receipt_id']} with a donor")
     office: Office = current_app.extensions["checkout.offices"].get(receipt.office_code)
     language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else receipt.language
-    with force_locale(language):
+    with in_language(language):
         subject = _("Receipt %(number)s is no longer valid", number=receipt.number)
     replacement = session.scalar(select(Receipt.number).where(Receipt.replaces_id == receipt.id))
     domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
@@ -208,7 +208,7 @@ def email_summary(session: Session, payload: dict[str, Any]) -> None:
         summary=True,
     )
     email_language = donor.locale if donor.locale in SUPPORTED_LANGUAGES else language
-    with force_locale(email_language):
+    with in_language(email_language):
         subject = _("Your gifts to %(office)s in one summary", office=office.name)
     domain = str(current_app.config["MAIL_MESSAGE_DOMAIN"])
     send(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from checkout.offices import Office
 from checkout.outbox.registry import register
 from checkout.signup import services
 from checkout.signup.models import PendingSignup
+from checkout.site.i18n import in_language
 
 
 @register(services.SEND_CONFIRMATION)
@@ -29,7 +29,7 @@ def send_confirmation(session: Session, payload: dict[str, Any]) -> None:
     token = services.mint_token(pending)
     language = pending.language if pending.language in SUPPORTED_LANGUAGES else "en"
     base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    with force_locale(language):
+    with in_language(language):
         subject = _("Please confirm: emails from %(office)s", office=office.name)
     email = compose_to_donor(
         to=pending.email,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -76,20 +78,37 @@ def current_language() -> str:
 
 
 def translations() -> Any:
-    """The translations for this context's locale, found once rather than for every string.
+    """The translations for this context's language, found once rather than for every string.
 
-    Flask-Babel looks them up through several context proxies for each `_()` in a template;
-    this keeps the answer on `g` for as long as the locale is the same object (a forced
-    locale, as emails use, is another object, so it gets its own).
+    Flask-Babel looks them up through several context proxies for each `_()` in a template
+    (a third of a page's rendering); this keeps them on `g`. `in_language` is the one way to
+    switch language inside a context, and it swaps what is kept here.
     """
-    locale = get_locale()
-    if locale is None or not g:
+    if not g:
         return flask_babel.get_translations()
     kept = g.get(_TRANSLATIONS_KEY)
-    if kept is None or kept[0] is not locale:
-        kept = (locale, flask_babel.get_translations())
+    if kept is None:
+        kept = flask_babel.get_translations()
         setattr(g, _TRANSLATIONS_KEY, kept)
-    return kept[1]
+    return kept
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Flask-Babel's `force_locale`, for an email or a receipt in the donor's language: use
+    this rather than `force_locale` itself, so `translations` does not keep the page's."""
+    if not g:
+        with flask_babel.force_locale(language):
+            yield
+        return
+    outer = g.pop(_TRANSLATIONS_KEY, None)
+    try:
+        with flask_babel.force_locale(language):
+            yield
+    finally:
+        g.pop(_TRANSLATIONS_KEY, None)
+        if outer is not None:
+            setattr(g, _TRANSLATIONS_KEY, outer)
 
 
 def gettext(string: str, **variables: Any) -> str:

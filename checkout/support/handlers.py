@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from checkout.mail.sending import compose_to_donor, send
 from checkout.offices import Office
 from checkout.outbox.registry import PermanentFailure, register
 from checkout.receipts.models import Receipt
+from checkout.site.i18n import in_language
 from checkout.support import services
 from checkout.support.models import AddressConfirmation
 
@@ -37,7 +37,7 @@ def email_copy_link(session: Session, payload: dict[str, Any]) -> None:
     config = current_app.config
     base = str(config["PUBLIC_BASE_URL"]).rstrip("/")
     token = services.new_copy_token(confirmation)
-    with force_locale(language):
+    with in_language(language):
         subject = _("Please confirm: a copy of receipt %(number)s", number=receipt.number)
     send(
         compose_to_donor(

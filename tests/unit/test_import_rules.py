@@ -33,6 +33,12 @@ def test_only_the_gateway_imports_stripe() -> None:
     assert importers_of("stripe") == {GATEWAY}
 
 
+def test_languages_are_switched_only_through_in_language() -> None:
+    # checkout.site.i18n keeps the page's translations on `g`; Flask-Babel's force_locale
+    # called directly would leave an email in the page's language.
+    assert importers_of("flask_babel.force_locale") == set()
+
+
 def test_services_never_touch_the_request() -> None:
     services = [p for p in production_files() if p.name == "services.py"]
     assert len(services) >= 3

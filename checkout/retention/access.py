@@ -30,6 +30,7 @@ from checkout.receipts.models import Receipt
 from checkout.retention.erasure import ErasureSettings, drafts_typed_by, emails_to, stripe_ids
 from checkout.transfers.erasure import batches_of
 from checkout.transfers.models import OfficeExportRedaction
+from checkout.wizard.services import typed
 
 _DONOR_FIELDS = (
     "id",
@@ -161,7 +162,7 @@ def subject_access(session: Session, email: str, settings: ErasureSettings) -> d
         "donors": [_donor(session, donor, settings) for donor in donors],
         "suppressed_by_offices": list(suppressed),
         "drafts": [
-            {"created_at": _plain(draft.created_at), "typed": draft.data}
+            {"created_at": _plain(draft.created_at), "typed": typed(draft.data)}
             for draft in drafts_typed_by(session, {address})
         ],
         "stored_email_files": [path.name for path in stored_emails],

@@ -131,13 +131,16 @@ class Assessment:
     """Where a draft stands: the context built so far and the first step still to do.
 
     `forms` holds each step's form of what was stored, as validated on the way (a page shows
-    it again rather than build and validate it a second time).
+    it again rather than build and validate it a second time); it is empty when the
+    assessment was recalled rather than made (see remembered.py). `contexts` holds the
+    context each step was validated against, from the first step to `first_incomplete`.
     """
 
     context: StepContext
     first_incomplete: Step
     submitted: frozenset[str] = frozenset()
     forms: Mapping[str, StepForm] = field(default_factory=dict)
+    contexts: tuple[StepContext, ...] = ()
 
     def allows(self, step: Step) -> bool:
         """A step may be shown when every step before it is complete."""
@@ -146,6 +149,11 @@ class Assessment:
     def reached(self, name: str) -> bool:
         """True when the step called `name` and every one before it are complete."""
         return STEPS.index(STEP_BY_NAME[name]) < STEPS.index(self.first_incomplete)
+
+    def context_before(self, step: Step) -> StepContext:
+        """The context `step` is validated against: every earlier step's outcome."""
+        index = STEPS.index(step)
+        return self.contexts[index] if index < len(self.contexts) else self.context
 
     @property
     def method(self) -> str | None:
@@ -189,6 +197,11 @@ def base_context(data: Mapping[str, Any], registry: OfficeRegistry, locale: str)
     )
 
 
+def submitted_steps(data: Mapping[str, Any]) -> frozenset[str]:
+    """The steps the donor has submitted something on, valid or not."""
+    return frozenset(step.name for step in STEPS if stored_fields(data, step.name))
+
+
 def assess(
     data: Mapping[str, Any],
     registry: OfficeRegistry,
@@ -202,19 +215,32 @@ def assess(
     validating the step itself or those after it.
     """
     draft = DraftView(data, frozen)
-    submitted = frozenset(step.name for step in STEPS if stored_fields(data, step.name))
-    context = base_context(data, registry, locale)
+    submitted = submitted_steps(data)
+    contexts = [base_context(data, registry, locale)]
     forms: dict[str, StepForm] = {}
     for step in STEPS:
         if step is until:
-            return Assessment(context, step, submitted, forms)
-        advanced, form = step.check(draft, context)
+            break
+        advanced, form = step.check(draft, contexts[-1])
         if form is not None:
             forms[step.name] = form
         if advanced is None:
-            return Assessment(context, step, submitted, forms)
-        context = advanced
-    return Assessment(context, STEPS[-1], submitted, forms)
+            return Assessment(contexts[-1], step, submitted, forms, tuple(contexts))
+        contexts.append(advanced)
+    first_incomplete = until or STEPS[-1]
+    return Assessment(contexts[-1], first_incomplete, submitted, forms, tuple(contexts))
+
+
+def recalled(
+    contexts: tuple[StepContext, ...], submitted: frozenset[str], until: Step | None = None
+) -> Assessment:
+    """The assessment `assess` made when it found `contexts` (the base context, then one
+    after each complete step), without validating anything again."""
+    complete = min(len(contexts) - 1, len(STEPS) - 1)
+    if until is not None and STEPS.index(until) <= complete:
+        index = STEPS.index(until)
+        return Assessment(contexts[index], until, submitted, {}, contexts[: index + 1])
+    return Assessment(contexts[complete], STEPS[complete], submitted, {}, contexts[: complete + 1])
 
 
 def context_for(
@@ -231,4 +257,4 @@ def context_for(
     """
     if step is STEPS[0]:
         return base_context(data, registry, locale)
-    return assessment.context
+    return assessment.context_before(step)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from checkout.core.clock import utcnow
 from checkout.wizard.models import CheckoutDraft
@@ -15,6 +16,8 @@ from checkout.wizard.models import CheckoutDraft
 #: Longest value kept per field: enough for any name or address, small enough that nobody can
 #: fill the database through the wizard.
 MAX_FIELD_LENGTH = 500
+#: Where the draft's data keeps the assessment of what was typed (remembered.py).
+MEMO_KEY = "assessed"
 
 
 def blank_draft(locale: str, country_guess: str) -> CheckoutDraft:
@@ -55,16 +58,42 @@ def save_step_input(
     if draft.frozen_at is not None:
         raise ValueError("a draft is frozen once payment starts")
     kept = {name: value[:MAX_FIELD_LENGTH] for name, value in fields.items()}
-    # A new dict, so SQLAlchemy sees the JSON column change.
-    draft.data = {**draft.data, step: {"fields": kept, "locale": locale}}
+    # A new dict, so SQLAlchemy sees the JSON column change; without the remembered
+    # assessment, which no longer holds and would keep what the donor has just replaced.
+    draft.data = {**typed(draft.data), step: {"fields": kept, "locale": locale}}
     draft.locale = locale
     draft.updated_at = utcnow()
     session.flush()
 
 
+def typed(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the donor typed, without the assessment remembered beside it (remembered.py)."""
+    return {key: value for key, value in data.items() if key != MEMO_KEY}
+
+
+def keep_with_draft(session: Session, draft: CheckoutDraft, key: str, value: Any) -> None:
+    """Add `value` under `key` to the draft's data, unless the draft changed since it was read
+    (another tab saved a step, payment started, it was purged): never overwrite what was typed
+    with an older copy. Not a change by the donor, so `updated_at` stays."""
+    data = {**draft.data, key: value}
+    statement = (
+        update(CheckoutDraft)
+        .where(
+            CheckoutDraft.id == draft.id,
+            CheckoutDraft.updated_at == draft.updated_at,
+            CheckoutDraft.frozen_at.is_(None),
+            CheckoutDraft.purged_at.is_(None),
+        )
+        .values(data=data, updated_at=draft.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(session.execute(statement), "rowcount", 0) == 1:
+        set_committed_value(draft, "data", data)
+
+
 def copy_draft(session: Session, original: CheckoutDraft, **changes: str) -> CheckoutDraft:
     """A fresh draft with the original's input, e.g. to give again or to make a gift monthly."""
-    data: dict[str, Any] = dict(original.data)
+    data = typed(original.data)
     if changes:
         amount = dict(data.get("amount") or {})
         amount["fields"] = {**(amount.get("fields") or {}), **changes}

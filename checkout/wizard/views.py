@@ -24,7 +24,7 @@ from checkout.db import db_session
 from checkout.extensions import limiter
 from checkout.offices import OfficeRegistry
 from checkout.site.contact import show_office
-from checkout.wizard import services
+from checkout.wizard import remembered, services
 from checkout.wizard.flow import (
     STEP_BY_NAME,
     Assessment,
@@ -85,10 +85,21 @@ def current_draft(*, create: bool = True) -> CheckoutDraft:
 
 
 def assessment_of(draft: CheckoutDraft, until: Step | None = None) -> Assessment:
-    """Where `draft` stands now, assessed from what was typed (nothing kept between requests:
-    no process-wide cache holds what donors typed); `until` stops before that step."""
+    """Where `draft` stands now, assessed from what was typed; `until` stops before that step.
+
+    The outcome is remembered in the draft's own row (no process-wide cache holds what donors
+    typed) and recalled while nothing it depends on changed: see remembered.py.
+    """
     frozen = draft.frozen_at is not None
-    return assess(draft.data, registry(), language(), frozen=frozen, until=until)
+    offices, page_language = registry(), language()
+    known = remembered.recall(draft.data, offices, page_language, frozen, until)
+    if known is not None:
+        return known
+    assessment = assess(draft.data, offices, page_language, frozen=frozen, until=until)
+    if until is None and draft.id is not None and not frozen:
+        memo = remembered.memo_of(assessment, draft.data, offices, page_language, frozen)
+        services.keep_with_draft(db_session(), draft, services.MEMO_KEY, memo)
+    return assessment
 
 
 def step_url(step: Step) -> str:
@@ -152,13 +163,17 @@ def _step(name: str) -> Any:
 
 
 def _shown_form(current: Step, draft: CheckoutDraft, assessment: Assessment) -> StepForm:
-    """The step's form with what was stored, validated (to show why) if it was submitted:
-    the one the assessment validated on its way, or an empty one."""
+    """The step's form with what was stored, validated (to show why) if it was submitted and
+    is not complete: the one the assessment validated on its way, or a new one."""
     kept = assessment.forms.get(current.name)
     if kept is not None:
         return kept
     context = context_for(current, assessment, draft.data, registry(), language())
-    return current.form(context, stored_fields(draft.data, current.name))
+    fields = stored_fields(draft.data, current.name)
+    form = current.form(context, fields)
+    if fields and not assessment.reached(current.name):
+        form.validate()  # a recalled assessment validated nothing: say why it is not done
+    return form
 
 
 def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:

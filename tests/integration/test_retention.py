@@ -48,7 +48,10 @@ def donor_with_gift(session, office_code: str, paid_at: datetime, email: str, **
         created_at=paid_at,
     )
     draft_id = stored_draft(
-        session, data={"details": {"fields": {"email": email}}}, frozen_at=paid_at
+        session,
+        # With an assessment remembered beside what was typed (wizard/remembered.py).
+        data={"details": {"fields": {"email": email}}, "assessed": {"key": "k", "contexts": []}},
+        frozen_at=paid_at,
     )
     donation = Donation(
         draft_id=draft_id,
@@ -253,6 +256,7 @@ def test_a_subject_access_export_shows_everything_held(runner, app, db_session, 
     assert held["suppressed_by_offices"] == ["UK"]
     [draft] = held["drafts"]  # what was typed into the wizard is held too
     assert draft["typed"]["details"]["fields"]["email"] == "uk@example.org"
+    assert "assessed" not in draft["typed"]  # derived from what was typed, not typed
 
 
 def test_an_unknown_address_exports_nothing_held(runner, donors) -> None:

@@ -12,7 +12,7 @@ the context the later steps are validated against. `assess` is a loop over them:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -131,9 +131,9 @@ class Assessment:
     """Where a draft stands: the context built so far and the first step still to do.
 
     `forms` holds each step's form of what was stored, as validated on the way (a page shows
-    it again rather than build and validate it a second time); it is empty when the
-    assessment was recalled rather than made (see remembered.py). `contexts` holds the
-    context each step was validated against, from the first step to `first_incomplete`.
+    it again rather than build and validate it a second time); steps taken as known from a
+    remembered assessment have none (see remembered.py). `contexts` holds the context each
+    step was validated against, from the first step to `first_incomplete`.
     """
 
     context: StepContext
@@ -208,17 +208,22 @@ def assess(
     locale: str,
     frozen: bool = False,
     until: Step | None = None,
+    known: Sequence[StepContext] = (),
 ) -> Assessment:
     """Validate the stored steps in order; the context so far and the first step not done.
 
     With `until`, stop there: what a submission of that step is validated against, without
-    validating the step itself or those after it.
+    validating the step itself or those after it. `known` are contexts vouched for by a
+    remembered assessment (remembered.py): the base context, then the one after each step
+    before the last; only the steps from there on are validated.
     """
     draft = DraftView(data, frozen)
     submitted = submitted_steps(data)
-    contexts = [base_context(data, registry, locale)]
+    contexts = list(known[: len(STEPS)]) or [base_context(data, registry, locale)]
+    if until is not None:
+        del contexts[STEPS.index(until) + 1 :]
     forms: dict[str, StepForm] = {}
-    for step in STEPS:
+    for step in STEPS[len(contexts) - 1 :]:
         if step is until:
             break
         advanced, form = step.check(draft, contexts[-1])
@@ -229,18 +234,6 @@ def assess(
         contexts.append(advanced)
     first_incomplete = until or STEPS[-1]
     return Assessment(contexts[-1], first_incomplete, submitted, forms, tuple(contexts))
-
-
-def recalled(
-    contexts: tuple[StepContext, ...], submitted: frozenset[str], until: Step | None = None
-) -> Assessment:
-    """The assessment `assess` made when it found `contexts` (the base context, then one
-    after each complete step), without validating anything again."""
-    complete = min(len(contexts) - 1, len(STEPS) - 1)
-    if until is not None and STEPS.index(until) <= complete:
-        index = STEPS.index(until)
-        return Assessment(contexts[index], until, submitted, {}, contexts[: index + 1])
-    return Assessment(contexts[complete], STEPS[complete], submitted, {}, contexts[: complete + 1])
 
 
 def context_for(

@@ -2,14 +2,17 @@
 
 Assessing a draft validates every step's stored input (forms, email syntax, the address by
 Google's rules): most of a page's work, and the same answer every time until the donor types
-something. So the outcome is kept *in the draft's own row*, beside what was typed, under the
-key "assessed", never in a process-wide cache: it holds the same personal data as the draft,
-lives exactly as long, and every erasure of the draft's `data` erases it too.
+something. So its outcome, the context after each complete step, is kept *in the draft's own
+row*, beside what was typed, under `MEMO_KEY`, never in a process-wide cache: it holds the
+same personal data as the draft, lives exactly as long, and every erasure of the draft's
+`data` erases it too.
 
-It is only used while it is provably the same answer: its key is a digest of everything
-assessing depends on, namely what was typed, the page's language, whether payment started,
-our code, the installed libraries and the offices' configuration. A deploy or an edit of
-config/offices.toml therefore makes every draft assessed afresh once.
+Each context is used only while it is provably the same answer: its key is a digest of
+everything it depends on, namely what was typed on the steps before it (and the first step's
+country, which picks the office), anything else in the draft, the page's language, whether
+payment started, our code, the installed libraries and the offices' configuration. A deploy
+or an edit of config/offices.toml therefore makes every draft assessed afresh once, and
+typing on a step leaves the contexts before it standing: a submission validates only itself.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import hashlib
 import importlib.metadata
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,52 +30,86 @@ from checkout.core.money import Money
 from checkout.donations.values import DonorDetails, Gift
 from checkout.offices import OfficeRegistry
 from checkout.wizard.context import StepContext
-from checkout.wizard.flow import STEPS, Assessment, Step, recalled, submitted_steps
-from checkout.wizard.services import MEMO_KEY, typed
+from checkout.wizard.flow import STEP_BY_NAME, STEPS, Assessment, Step
+from checkout.wizard.services import MEMO_KEY
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """What a draft's memo vouches for: the contexts that still hold, from the base context
+    on (maybe none); the key each context would have now; how many the memo held."""
+
+    known: tuple[StepContext, ...]
+    keys: list[str]
+    stored: int
+
+    def outdated_by(self, assessment: Assessment) -> bool:
+        """True when the memo should be written again to hold what `assessment` found."""
+        return len(assessment.contexts) != len(self.known) or self.stored != len(self.known)
+
+    def memo_for(self, assessment: Assessment) -> dict[str, Any]:
+        """What to keep in the draft's data for `assessment` of the same data."""
+        contexts = assessment.contexts
+        return {
+            "keys": self.keys[: len(contexts)],
+            "contexts": [_plain_context(context) for context in contexts],
+        }
 
 
 def recall(
-    data: Mapping[str, Any],
-    registry: OfficeRegistry,
-    locale: str,
-    frozen: bool,
-    until: Step | None = None,
-) -> Assessment | None:
-    """The assessment remembered in `data` if it still holds, else None."""
+    data: Mapping[str, Any], registry: OfficeRegistry, locale: str, frozen: bool
+) -> Recalled:
+    """What the memo in `data` vouches for, for a page in `locale`."""
+    keys = _keys(data, registry, locale, frozen)
     memo = data.get(MEMO_KEY)
-    if not isinstance(memo, dict) or memo.get("key") != _key(data, registry, locale, frozen):
-        return None
-    try:
-        contexts = tuple(_context(entry, registry) for entry in memo["contexts"])
-    except (LookupError, TypeError, ValueError):
-        return None  # written by another version's layout: assess afresh
-    if not contexts or len(contexts) > len(STEPS) + 1:
-        return None
-    return recalled(contexts, submitted_steps(data), until)
+    stored_keys = memo.get("keys") if isinstance(memo, dict) else None
+    stored = memo.get("contexts") if isinstance(memo, dict) else None
+    if not isinstance(stored_keys, list) or not isinstance(stored, list):
+        return Recalled((), keys, 0)
+    known: list[StepContext] = []
+    # strict=False: a memo holds contexts up to the first step not done, not one per key.
+    for key, expected, entry in zip(stored_keys, keys, stored, strict=False):
+        if key != expected:
+            break
+        try:
+            known.append(_context(entry, registry))
+        except (LookupError, TypeError, ValueError):
+            break  # written by another version's layout: assess afresh from here
+    return Recalled(tuple(known), keys, len(stored))
 
 
-def memo_of(
-    assessment: Assessment,
-    data: Mapping[str, Any],
-    registry: OfficeRegistry,
-    locale: str,
-    frozen: bool,
-) -> dict[str, Any]:
-    """What to keep in the draft's data for a full assessment (made without `until`)."""
-    return {
-        "key": _key(data, registry, locale, frozen),
-        "contexts": [_plain_context(context) for context in assessment.contexts],
+def kept_before(data: Mapping[str, Any], step: Step) -> dict[str, Any] | None:
+    """The memo trimmed to the contexts that typing on `step` leaves standing: those before
+    it, as they do not depend on it (none for the first step, which picks the office)."""
+    memo = data.get(MEMO_KEY)
+    index = STEPS.index(step)
+    if not isinstance(memo, dict) or index == 0:
+        return None
+    keys, contexts = memo.get("keys"), memo.get("contexts")
+    if not isinstance(keys, list) or not isinstance(contexts, list):
+        return None
+    return {"keys": keys[: index + 1], "contexts": contexts[: index + 1]}
+
+
+def _keys(
+    data: Mapping[str, Any], registry: OfficeRegistry, locale: str, frozen: bool
+) -> list[str]:
+    """The key of each context: the base one, then the one after each step."""
+    others = {
+        key: value for key, value in data.items() if key not in STEP_BY_NAME and key != MEMO_KEY
     }
+    # The base context already reads the first step's country and language.
+    digest = hashlib.sha256(_plain([_rules(registry), locale, frozen, others]))
+    digest.update(_plain(data.get(STEPS[0].name)))
+    keys = [digest.hexdigest(), digest.hexdigest()]
+    for step in STEPS[1:]:
+        digest.update(_plain(data.get(step.name)))
+        keys.append(digest.hexdigest())
+    return keys
 
 
-def _key(data: Mapping[str, Any], registry: OfficeRegistry, locale: str, frozen: bool) -> str:
-    payload = json.dumps(
-        [_rules(registry), locale, frozen, typed(data)],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def _plain(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @lru_cache(maxsize=8)

@@ -52,15 +52,24 @@ def find_live_draft(
 
 
 def save_step_input(
-    session: Session, draft: CheckoutDraft, step: str, fields: Mapping[str, str], locale: str
+    session: Session,
+    draft: CheckoutDraft,
+    step: str,
+    fields: Mapping[str, str],
+    locale: str,
+    remembered: Mapping[str, Any] | None = None,
 ) -> None:
-    """Keep what the donor typed on `step` (valid or not: nothing typed is ever lost)."""
+    """Keep what the donor typed on `step` (valid or not: nothing typed is ever lost), with
+    the part of the remembered assessment that still holds (remembered.py)."""
     if draft.frozen_at is not None:
         raise ValueError("a draft is frozen once payment starts")
     kept = {name: value[:MAX_FIELD_LENGTH] for name, value in fields.items()}
-    # A new dict, so SQLAlchemy sees the JSON column change; without the remembered
-    # assessment, which no longer holds and would keep what the donor has just replaced.
-    draft.data = {**typed(draft.data), step: {"fields": kept, "locale": locale}}
+    # A new dict, so SQLAlchemy sees the JSON column change; the rest of the remembered
+    # assessment no longer holds, and would keep what the donor has just replaced.
+    data = {**typed(draft.data), step: {"fields": kept, "locale": locale}}
+    if remembered:
+        data[MEMO_KEY] = dict(remembered)
+    draft.data = data
     draft.locale = locale
     draft.updated_at = utcnow()
     session.flush()

@@ -87,17 +87,16 @@ def current_draft(*, create: bool = True) -> CheckoutDraft:
 def assessment_of(draft: CheckoutDraft, until: Step | None = None) -> Assessment:
     """Where `draft` stands now, assessed from what was typed; `until` stops before that step.
 
-    The outcome is remembered in the draft's own row (no process-wide cache holds what donors
-    typed) and recalled while nothing it depends on changed: see remembered.py.
+    The contexts it finds are remembered in the draft's own row (no process-wide cache holds
+    what donors typed) and taken as known while nothing they depend on changed, so only the
+    steps after them are validated: see remembered.py.
     """
     frozen = draft.frozen_at is not None
     offices, page_language = registry(), language()
-    known = remembered.recall(draft.data, offices, page_language, frozen, until)
-    if known is not None:
-        return known
-    assessment = assess(draft.data, offices, page_language, frozen=frozen, until=until)
-    if until is None and draft.id is not None and not frozen:
-        memo = remembered.memo_of(assessment, draft.data, offices, page_language, frozen)
+    recalled = remembered.recall(draft.data, offices, page_language, frozen)
+    assessment = assess(draft.data, offices, page_language, frozen, until, recalled.known)
+    if until is None and draft.id is not None and not frozen and recalled.outdated_by(assessment):
+        memo = recalled.memo_for(assessment)
         services.keep_with_draft(db_session(), draft, services.MEMO_KEY, memo)
     return assessment
 
@@ -163,23 +162,20 @@ def _step(name: str) -> Any:
 
 
 def _shown_form(current: Step, draft: CheckoutDraft, assessment: Assessment) -> StepForm:
-    """The step's form with what was stored, validated (to show why) if it was submitted and
-    is not complete: the one the assessment validated on its way, or a new one."""
+    """The step's form with what was stored, validated (to show why) if it was submitted:
+    the one the assessment validated on its way, or one of a step known to be complete."""
     kept = assessment.forms.get(current.name)
     if kept is not None:
         return kept
     context = context_for(current, assessment, draft.data, registry(), language())
-    fields = stored_fields(draft.data, current.name)
-    form = current.form(context, fields)
-    if fields and not assessment.reached(current.name):
-        form.validate()  # a recalled assessment validated nothing: say why it is not done
-    return form
+    return current.form(context, stored_fields(draft.data, current.name))
 
 
 def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:
     """Keep what was typed, then move on when it is valid or show the errors beside the fields."""
     fields = _posted_fields(current)
-    services.save_step_input(db_session(), draft, current.name, fields, language())
+    kept = remembered.kept_before(draft.data, current)
+    services.save_step_input(db_session(), draft, current.name, fields, language(), kept)
     switch_to = request.form.get(SWITCH_LANGUAGE)
     if switch_to in SUPPORTED_LANGUAGES:
         return redirect(url_for("wizard.step", name=current.name, lang=switch_to))

@@ -65,9 +65,8 @@ def test_a_page_view_remembers_its_assessment_without_touching_updated_at(
     draft = current(db_session, client, app)
     memo = draft.data[MEMO]
     # The base context, then one after each complete step: amount, details, method.
-    assert len(memo["key"]) == 64 and len(memo["contexts"]) == 1 + STEPS.index(
-        STEP_BY_NAME["review"]
-    )
+    review = STEPS.index(STEP_BY_NAME["review"])
+    assert len(memo["contexts"]) == len(memo["keys"]) == 1 + review
     assert draft.updated_at == stamp  # remembering is not the donor changing anything
 
 
@@ -101,13 +100,13 @@ def test_a_memo_with_a_wrong_key_is_ignored_and_replaced(
     app: Flask, client: FlaskClient, db_session
 ) -> None:
     def forge(data: dict) -> None:
-        data[MEMO]["key"] = hashlib.sha256(b"forged").hexdigest()
+        data[MEMO]["keys"] = [hashlib.sha256(b"forged").hexdigest()] * len(data[MEMO]["keys"])
 
     donor, data = _review_with_memo_changed(app, client, db_session, forge)
     html = donor.get("/donate/review").get_data(as_text=True)
     assert "Alex" in html and "Mallory" not in html
     rewritten = current(db_session, client, app).data[MEMO]
-    assert rewritten["key"] != data[MEMO]["key"]
+    assert rewritten["keys"] != data[MEMO]["keys"]
 
 
 def test_typing_something_new_drops_the_memo_and_the_page_follows_the_input(
@@ -136,14 +135,14 @@ def test_other_offices_settings_mean_another_key(app: Flask, client: FlaskClient
     _review_for(client)
     offices = registry_of(client)
     data = current(db_session, client, app).data
-    assert remembered.recall(data, offices, "en", False) is not None
+    assert len(remembered.recall(data, offices, "en", False).known) == 4
     uk = offices.get("UK")
     changed = OfficeRegistry(
         [replace(uk, name=uk.name + " Ltd") if o is uk else o for o in offices]
     )
-    assert remembered.recall(data, changed, "en", False) is None
-    assert remembered.recall(data, offices, "de", False) is None  # another language
-    assert remembered.recall(data, offices, "en", True) is None  # payment started
+    assert remembered.recall(data, changed, "en", False).known == ()
+    assert remembered.recall(data, offices, "de", False).known == ()  # another language
+    assert remembered.recall(data, offices, "en", True).known == ()  # payment started
 
 
 def test_a_recalled_assessment_is_the_assessment(
@@ -165,20 +164,37 @@ def test_a_recalled_assessment_is_the_assessment(
 
 
 def _compare(data: dict, offices: OfficeRegistry) -> None:
+    """Whatever prefix of the memo is kept, and whatever `until`, the outcome is the same."""
     typed = services.typed(data)
-    memo = remembered.memo_of(
-        assess(typed, offices, "en", frozen=False), typed, offices, "en", False
-    )
-    for until in (None, *STEPS):
-        made = assess(typed, offices, "en", frozen=False, until=until)
-        known = remembered.recall({**typed, MEMO: memo}, offices, "en", False, until)
-        assert known is not None
-        assert (known.context, known.first_incomplete, known.submitted, known.contexts) == (
-            made.context,
-            made.first_incomplete,
-            made.submitted,
-            made.contexts,
-        )
+    memo = remembered.recall(typed, offices, "en", False).memo_for(assess(typed, offices, "en"))
+    for kept in range(len(memo["keys"]) + 1):
+        trimmed = {key: value[:kept] for key, value in memo.items()}
+        known = remembered.recall({**typed, MEMO: trimmed}, offices, "en", False).known
+        assert len(known) == kept
+        for until in (None, *STEPS):
+            made = assess(typed, offices, "en", until=until)
+            resumed = assess(typed, offices, "en", until=until, known=known)
+            assert (resumed.context, resumed.first_incomplete, resumed.contexts) == (
+                made.context,
+                made.first_incomplete,
+                made.contexts,
+            )
+            assert resumed.submitted == made.submitted
+            assert set(resumed.forms) <= set(made.forms)
+
+
+def test_a_submission_validates_only_itself_and_keeps_what_came_before(
+    app: Flask, client: FlaskClient, db_session
+) -> None:
+    donor = _review_with_mallory_remembered(app, client, db_session)
+    response = donor.post("method", {"method": "card"})
+    assert response.status_code == 302, field_errors(response)
+    memo = current(db_session, client, app).data[MEMO]
+    # The contexts before the method step stand (the donor's, "Mallory", comes from details).
+    assert len(memo["contexts"]) == 1 + STEPS.index(STEP_BY_NAME["method"])
+    assert memo["contexts"][-1]["donor"]["first_name"] == "Mallory"
+    html = donor.get("/donate/review").get_data(as_text=True)
+    assert "Mallory" in html and "Card" in html
 
 
 def test_an_invalid_step_shows_its_errors_on_every_visit(client: FlaskClient) -> None:
@@ -201,7 +217,7 @@ def test_remembering_never_overwrites_newer_input(app: Flask, client: FlaskClien
         .values(data=newer, updated_at=later)
         .execution_options(synchronize_session=False)
     )  # another tab saved a step; `stale` still holds the old row
-    services.keep_with_draft(db_session, stale, MEMO, {"key": "old"})
+    services.keep_with_draft(db_session, stale, MEMO, {"keys": ["old"], "contexts": []})
     stored = db_session.execute(
         select(CheckoutDraft.data).where(CheckoutDraft.id == stale.id)
     ).scalar_one()

@@ -8,6 +8,7 @@ argument; only views, commands and the worker ask for `db_session()`.
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -33,6 +35,7 @@ _EXTENSION_KEY = "checkout.db"
 #: Execution option: "DEFERRED" for a connection that only reads (SQLite only; see below).
 SQLITE_BEGIN = "sqlite_begin"
 _SESSION_KEY = "_checkout_db_session"
+_CHECKED_IN_AT = "checkout_checked_in_at"
 
 
 class Base(DeclarativeBase):
@@ -67,14 +70,46 @@ def default_sqlite_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'checkout.sqlite3'}"
 
 
-def make_engine(url: str) -> Engine:
+#: A pooled server connection idle for longer than this is pinged before it is used again.
+IDLE_PING_SECONDS = 10.0
+
+
+def make_engine(url: str, idle_ping_seconds: float = IDLE_PING_SECONDS) -> Engine:
     """Create an engine (no connection yet); SQLite gets real transactions and foreign keys."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        _ping_connections_left_idle(engine, idle_ping_seconds)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 30})
     _give_sqlite_real_transactions(engine)
     return engine
+
+
+def _ping_connections_left_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it sat idle, and replace it if dead.
+
+    `pool_pre_ping` pings before every request: a round trip each time (a sixth of a wizard
+    submission's). A connection dies with a database restart or an idle timeout, and both
+    find it idle; one checked in moments ago under load is used straight away. Raising
+    DisconnectionError on checkout is SQLAlchemy's documented way to have the pool replace it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # new, or in use moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("a pooled connection left idle is gone") from error
+        if not alive:
+            raise DisconnectionError("a pooled connection left idle is gone")
 
 
 def _give_sqlite_real_transactions(engine: Engine) -> None:

@@ -175,7 +175,10 @@ def _submit(current: Step, draft: CheckoutDraft, assessment: Assessment) -> Any:
     """Keep what was typed, then move on when it is valid or show the errors beside the fields."""
     fields = _posted_fields(current)
     kept = remembered.kept_before(draft.data, current)
-    services.save_step_input(db_session(), draft, current.name, fields, language(), kept)
+    try:
+        services.save_step_input(db_session(), draft, current.name, fields, language(), kept)
+    except services.DraftFrozen:
+        return redirect(step_url(REVIEW))  # "Donate" in another tab won: see what is paid
     switch_to = request.form.get(SWITCH_LANGUAGE)
     if switch_to in SUPPORTED_LANGUAGES:
         return redirect(url_for("wizard.step", name=current.name, lang=switch_to))

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from checkout.core.clock import utcnow
+from checkout.wizard import services
 from checkout.wizard.models import CheckoutDraft
 from tests.factories import make_donation, make_draft
 from tests.wizard_driver import (
@@ -328,3 +329,19 @@ def test_rate_limits_are_shared_through_redis_between_processes(connection, data
     assert statuses == [302, 302, 302, 429]
     # The counting happened in Redis, not in this process's memory.
     assert redis.Redis.from_url(REDIS_URL).keys("LIMITS*")
+
+
+def test_a_step_saved_after_another_tab_froze_the_draft_changes_nothing(db_session) -> None:
+    draft = make_draft(db_session, data={"amount": {"fields": {"amount": "EUR:5000"}}})
+    frozen_at = utcnow()
+    db_session.execute(  # "Donate" in another tab; this request still holds the draft unfrozen
+        update(CheckoutDraft)
+        .where(CheckoutDraft.id == draft.id)
+        .values(frozen_at=frozen_at)
+        .execution_options(synchronize_session=False)
+    )
+    assert draft.frozen_at is None
+    with pytest.raises(services.DraftFrozen):
+        services.save_step_input(db_session, draft, "amount", {"amount": "EUR:1"}, "en")
+    stored = db_session.scalar(select(CheckoutDraft.data).where(CheckoutDraft.id == draft.id))
+    assert stored == {"amount": {"fields": {"amount": "EUR:5000"}}}

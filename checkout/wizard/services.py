@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,6 +18,31 @@ from checkout.wizard.models import CheckoutDraft
 MAX_FIELD_LENGTH = 500
 #: Where the draft's data keeps the assessment of what was typed (remembered.py).
 MEMO_KEY = "assessed"
+
+
+# The statements of every wizard request, built once: plain Core on the table, which skips
+# building them and the ORM's bulk-update path each time (a sixth of a submission's time).
+_DRAFTS: Table = CheckoutDraft.__table__  # type: ignore[assignment]
+_BY_PUBLIC_ID = select(CheckoutDraft).where(CheckoutDraft.public_id == bindparam("public_id"))
+_SAVE_INPUT = (
+    update(_DRAFTS)
+    .where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.frozen_at.is_(None))
+    .values(
+        data=bindparam("new_data"),
+        locale=bindparam("new_locale"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+_REMEMBER = (  # not a change by the donor: updated_at stays as it was read
+    update(_DRAFTS)
+    .where(
+        _DRAFTS.c.id == bindparam("draft_id"),
+        _DRAFTS.c.updated_at == bindparam("seen_updated_at"),
+        _DRAFTS.c.frozen_at.is_(None),
+        _DRAFTS.c.purged_at.is_(None),
+    )
+    .values(data=bindparam("new_data"), updated_at=_DRAFTS.c.updated_at)
+)
 
 
 def blank_draft(locale: str, country_guess: str) -> CheckoutDraft:
@@ -43,7 +68,7 @@ def find_live_draft(
     session: Session, public_id: str, idle_limit: timedelta, now: datetime | None = None
 ) -> CheckoutDraft | None:
     """The draft with `public_id` unless it was purged or left idle past `idle_limit`."""
-    draft = session.scalar(select(CheckoutDraft).where(CheckoutDraft.public_id == public_id))
+    draft = session.scalar(_BY_PUBLIC_ID, {"public_id": public_id})
     if draft is None or draft.purged_at is not None:
         return None
     if draft.frozen_at is None and draft.updated_at < (now or utcnow()) - idle_limit:
@@ -78,21 +103,22 @@ def save_step_input(
     if remembered:
         data[MEMO_KEY] = dict(remembered)
     values = {"data": data, "locale": locale, "updated_at": utcnow()}
-    if not _write(session, draft, values, CheckoutDraft.frozen_at.is_(None)):
+    if not _write(session, draft, _SAVE_INPUT, values):
         raise DraftFrozen("a draft is frozen once payment starts")
 
 
-def _write(session: Session, draft: CheckoutDraft, values: dict[str, Any], *only_if: Any) -> bool:
-    """Write `values` to the stored draft when `only_if` holds there, and to `draft` as what
-    is stored; whether it was written."""
+def _write(
+    session: Session,
+    draft: CheckoutDraft,
+    statement: Any,
+    values: dict[str, Any],
+    **conditions: Any,
+) -> bool:
+    """Run one of the UPDATEs below with `values` (and the `conditions` it checks), and keep
+    `values` on `draft` as what is stored; whether the row was written."""
     session.flush()  # the draft's row exists and nothing pending overwrites these columns
-    statement = (
-        update(CheckoutDraft)
-        .where(CheckoutDraft.id == draft.id, *only_if)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(session.execute(statement), "rowcount", 0) != 1:
+    parameters = {"draft_id": draft.id, **{f"new_{k}": v for k, v in values.items()}}
+    if getattr(session.execute(statement, {**parameters, **conditions}), "rowcount", 0) != 1:
         return False
     for column, value in values.items():
         set_committed_value(draft, column, value)
@@ -108,14 +134,8 @@ def keep_with_draft(session: Session, draft: CheckoutDraft, key: str, value: Any
     """Add `value` under `key` to the draft's data, unless the draft changed since it was read
     (another tab saved a step, payment started, it was purged): never overwrite what was typed
     with an older copy. Not a change by the donor, so `updated_at` stays."""
-    _write(
-        session,
-        draft,
-        {"data": {**draft.data, key: value}, "updated_at": draft.updated_at},
-        CheckoutDraft.updated_at == draft.updated_at,
-        CheckoutDraft.frozen_at.is_(None),
-        CheckoutDraft.purged_at.is_(None),
-    )
+    data = {**draft.data, key: value}
+    _write(session, draft, _REMEMBER, {"data": data}, seen_updated_at=draft.updated_at)
 
 
 def copy_draft(session: Session, original: CheckoutDraft, **changes: str) -> CheckoutDraft:

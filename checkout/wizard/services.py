@@ -114,7 +114,7 @@ def _write(
     values: dict[str, Any],
     **conditions: Any,
 ) -> bool:
-    """Run one of the UPDATEs below with `values` (and the `conditions` it checks), and keep
+    """Run one of the UPDATEs above with `values` (and the `conditions` it checks), and keep
     `values` on `draft` as what is stored; whether the row was written."""
     session.flush()  # the draft's row exists and nothing pending overwrites these columns
     parameters = {"draft_id": draft.id, **{f"new_{k}": v for k, v in values.items()}}

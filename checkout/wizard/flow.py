@@ -55,7 +55,7 @@ class Step:
     def form(self, context: StepContext, fields: Mapping[str, str] | None = None) -> StepForm:
         """The step's form for `context`, filled with `fields` (stored input, no CSRF)."""
         assert self.form_class is not None, f"the {self.name} step has no form"
-        return self.form_class(context, formdata=MultiDict(fields or {}), meta={"csrf": False})
+        return self.form_class(context, formdata=MultiDict(fields or {}))
 
     def check(
         self, draft: DraftView, context: StepContext

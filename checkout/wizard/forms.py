@@ -63,7 +63,14 @@ class StepForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no type hint
     """A wizard step's form; `configure` fills choices from the step's context."""
 
     class Meta(FlaskForm.Meta):  # type: ignore[misc]
-        """Flask-WTF's settings, with WTForms' messages kept per locale."""
+        """Flask-WTF's settings, with WTForms' messages kept per locale.
+
+        No CSRF field of its own: CSRFProtect checks the token of every POST before any view
+        runs (a missing or foreign one is a 400), so the form checking it again would only
+        verify the same signature twice.
+        """
+
+        csrf = False
 
         def get_translations(self, form: Any) -> Any:
             """The same catalogue Flask-WTF would load, from the per-locale cache."""

@@ -14,6 +14,7 @@ from checkout.consent import handlers as _consent_handlers  # noqa: F401 - regis
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
+from checkout.finance import handlers as _finance_handlers  # noqa: F401 - payout listener
 from checkout.observability import error_reports, logs
 from checkout.observability import views as operations_views
 from checkout.offices import load_registry

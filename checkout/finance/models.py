@@ -110,6 +110,9 @@ class ReconciliationException(Base):
     expected_minor: Mapped[int | None] = mapped_column(comment="What our records say")
     actual_minor: Mapped[int | None] = mapped_column(comment="What Stripe says")
     found_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utcnow, comment="The last reconciliation that found it"
+    )
     cleared_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="A later reconciliation no longer found it"
     )

@@ -193,6 +193,12 @@ def upgrade() -> None:
         sa.Column("actual_minor", sa.Integer(), nullable=True, comment="What Stripe says"),
         sa.Column("found_at", UtcDateTime(), nullable=False),
         sa.Column(
+            "seen_at",
+            UtcDateTime(),
+            nullable=False,
+            comment="The last reconciliation that found it",
+        ),
+        sa.Column(
             "cleared_at",
             UtcDateTime(),
             nullable=True,

@@ -99,11 +99,15 @@ class StandinControl:
         *,
         default_currency: str | None = None,
         capture_seconds: int | None = None,
+        automatic_payouts: bool | None = None,
     ) -> dict[str, Any]:
-        """Set the account's settlement currency and asynchronous capture delay."""
+        """Set the account's settlement currency, asynchronous capture delay and whether it
+        pays out its available balance daily by itself."""
         fields: dict[str, Any] = {"default_currency": default_currency}
         if capture_seconds is not None:
             fields["capture_seconds"] = capture_seconds
+        if automatic_payouts is not None:
+            fields["automatic_payouts"] = automatic_payouts
         body = {"secret_key": secret_key, **fields}
         return dict(self._post("configure_account", body))
 

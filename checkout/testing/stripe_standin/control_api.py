@@ -79,16 +79,21 @@ def _account(account: Account, _body: dict[str, Any]) -> Any:
 @action("configure_account")
 def _configure_account(account: Account, body: dict[str, Any]) -> Any:
     """Set the account's settlement currency (`default_currency`, or null: settle every
-    currency as charged) and its asynchronous capture delay (`capture_seconds`)."""
+    currency as charged), its asynchronous capture delay (`capture_seconds`) and whether it
+    pays out its available balance daily by itself (`automatic_payouts`)."""
     if "default_currency" in body:
         value = body["default_currency"]
         account.default_currency = str(value).lower() if value else None
     if "capture_seconds" in body:
         account.capture_seconds = int(body["capture_seconds"])
+    if "automatic_payouts" in body:
+        account.automatic_payouts = bool(body["automatic_payouts"])
+        account.last_payout_day = account.now() // 86_400
     return {
         "id": account.id,
         "default_currency": account.default_currency,
         "capture_seconds": account.capture_seconds,
+        "automatic_payouts": account.automatic_payouts,
     }
 
 

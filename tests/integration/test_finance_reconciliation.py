@@ -1,0 +1,113 @@
+"""Finance reconciliation against the real stand-in over HTTP (the stripe SDK, payout events
+delivered to our webhook and applied by the outbox handler): a month of gifts, a refund, a
+lost dispute and three payouts add up with no exception; faults injected at Stripe or in our
+database each show as the right exception. Runs on SQLite and PostgreSQL (marked db)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from checkout.donations.models import Payment
+from checkout.finance.models import BalanceTransaction
+from checkout.finance.reconciliation import (
+    AMOUNT_MISMATCH,
+    CHARGE_NOT_OURS,
+    RECEIPT_NOT_VOIDED,
+)
+from checkout.payments.models import StripeEvent
+from tests.finance_support import (
+    DAY,
+    another_card_gift,
+    first_month,
+    open_kinds,
+    pay_out_and_reconcile,
+    run_reconciliation,
+    stored_payouts,
+    totals_of,
+)
+
+
+def test_a_month_of_gifts_refunds_and_a_lost_dispute_reconciles_to_no_exception(
+    gift_in, db_session
+) -> None:
+    gift = gift_in("DE")
+    month = first_month(gift)
+    payouts = stored_payouts(db_session, "DE")
+    assert [p.stripe_payout_id for p in payouts] == month["payouts"]
+    assert all(p.status == "paid" and p.lines_complete_at is not None for p in payouts)
+    totals = totals_of(db_session, "DE")
+    assert all(totals[p].balanced for p in month["payouts"])
+    first, second, third = (totals[p] for p in month["payouts"])
+    assert first.lines == 4 and first.refunds_minor == first.disputes_minor == 0
+    assert second.refunds_minor == -4000  # the 40 euro gift refunded in full
+    assert second.disputes_minor == -7500  # the chargeback lost
+    assert second.fees_minor > 0 and second.net_minor == second.amount_minor
+    assert third.gross_minor == 3000 and third.lines == 1
+    assert open_kinds(db_session, "DE") == []  # the webhooks' reconciliation found nothing
+    assert run_reconciliation(gift, db_session) == []  # nor does a run afterwards
+
+    # Every line is matched to our payment; fees and net came from its balance transaction.
+    lines = db_session.scalars(
+        select(BalanceTransaction).where(BalanceTransaction.type != "payout")
+    ).all()
+    assert lines and all(line.payment_id is not None for line in lines)
+    refund = next(line for line in lines if line.type == "refund")
+    assert refund.refund_id and refund.refund_id.startswith("re_")
+    dispute = next(line for line in lines if line.reporting_category == "dispute")
+    assert dispute.dispute_id and dispute.dispute_id.startswith(("dp_", "du_"))
+    for payment in db_session.scalars(select(Payment)):
+        bookings = [line for line in lines if line.type in {"charge", "payment"}]
+        booking = next(line for line in bookings if line.payment_id == payment.id)
+        assert (payment.fee_minor, payment.net_minor) == (booking.fee_minor, booking.net_minor)
+    outcomes = set(
+        db_session.scalars(select(StripeEvent.outcome).where(StripeEvent.type.like("payout.%")))
+    )
+    assert outcomes == {"applied"}
+
+
+def test_injected_faults_each_show_as_their_exception(gift_in, db_session) -> None:
+    gift = gift_in("DE")
+    refunded = another_card_gift(gift, amount="other", other_amount="40")
+    altered = another_card_gift(gift, amount="other", other_amount="60")
+    gift.deliver_new()
+    gift.run_worker()
+    # A charge made at Stripe directly, outside the checkout.
+    outside = gift.office.client.v1.payment_intents.create(
+        params={
+            "amount": 2500,
+            "currency": "eur",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+        }
+    )
+    gift.control.complete_captures(gift.key)
+    # The refund's events reach us, but the receipt is left standing (no worker runs).
+    gift.office.client.v1.refunds.create(params={"payment_intent": refunded})
+    gift.deliver_new()
+    # An amount altered in our database.
+    payment = db_session.scalars(
+        select(Payment).where(Payment.stripe_payment_intent_id == altered)
+    ).one()
+    payment.amount_minor += 100
+    db_session.flush()
+    gift.control.advance_clock(gift.key, 3 * DAY)
+    pay_out_and_reconcile(gift)
+
+    found = run_reconciliation(gift, db_session)
+    charge_outside = gift.office.client.v1.payment_intents.retrieve(outside.id).latest_charge
+    refunded_charge = db_session.scalars(
+        select(Payment.stripe_charge_id).where(Payment.stripe_payment_intent_id == refunded)
+    ).one()
+    assert sorted(found) == sorted(
+        [
+            (CHARGE_NOT_OURS, charge_outside),
+            (AMOUNT_MISMATCH, payment.stripe_charge_id),
+            (RECEIPT_NOT_VOIDED, refunded_charge),
+        ]
+    )
+
+    # Put right, each is cleared by the next run.
+    payment.amount_minor -= 100
+    db_session.flush()
+    gift.run_worker()  # the receipt is voided
+    assert run_reconciliation(gift, db_session) == [(CHARGE_NOT_OURS, charge_outside)]

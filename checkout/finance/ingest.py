@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
@@ -111,25 +111,17 @@ def _line_row(payout: Payout, line: BalanceLine) -> dict[str, object]:
 
 
 def match_payments(session: Session, office: str) -> None:
-    """Link every unmatched transaction of the office to our payment of its charge."""
-    ours = (
-        select(Payment.id)
-        .join(Donation, Payment.donation_id == Donation.id)
-        .where(
-            and_(
-                Payment.stripe_charge_id == BalanceTransaction.charge_id,
-                Donation.office_code == BalanceTransaction.office_code,
-            )
-        )
-        .scalar_subquery()
-    )
+    """Link every unmatched transaction of the office to our payment of its charge: one
+    UPDATE ... FROM joining payments (PostgreSQL, and SQLite since 3.33)."""
     session.execute(
         update(BalanceTransaction)
         .where(
             BalanceTransaction.office_code == office,
             BalanceTransaction.payment_id.is_(None),
-            BalanceTransaction.charge_id.is_not(None),
+            BalanceTransaction.charge_id == Payment.stripe_charge_id,
+            Payment.donation_id == Donation.id,
+            Donation.office_code == BalanceTransaction.office_code,
         )
-        .values(payment_id=ours)
+        .values(payment_id=Payment.id)
         .execution_options(synchronize_session=False)
     )

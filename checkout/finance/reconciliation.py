@@ -275,100 +275,77 @@ _COLUMNS = [
 ]
 
 
-def _charges_not_ours(office: str) -> Select[Any]:
-    """A charge in a payout that none of our payments made (taken outside the checkout)."""
-    line = BalanceTransaction
-    return select(
-        *_found(
-            CHARGE_NOT_OURS,
-            _key(CHARGE_NOT_OURS, line.stripe_balance_transaction_id),
-            line.office_code,
-            payout=line.payout_id,
-            reference=line.source_id,
-            currency=line.currency,
-            actual=line.amount_minor,
-        )
-    ).where(line.office_code == office, line.type.in_(BOOKING_TYPES), line.payment_id.is_(None))
+def _stripe_against_ours(office: str, before: datetime | None) -> Select[Any]:
+    """Stripe's bookings against our payments in one pass (a FULL OUTER JOIN, as cheap as
+    the plain join over the same rows), each row one mismatch:
 
-
-def _missing_at_stripe(office: str, before: datetime | None) -> Select[Any]:
-    """A payment we think kept, old enough to be in a reconciled payout, that no payout's
-    line books."""
-    booked = exists().where(
-        BalanceTransaction.payment_id == Payment.id,
-        BalanceTransaction.type.in_(BOOKING_TYPES),
+    - a booking with no payment of ours: a charge made outside the checkout;
+    - a payment we think kept, paid `before` (it should be in a reconciled payout by now),
+      that no booking shows: missing at Stripe;
+    - both, but Stripe booked another currency (unconverted, or converted into another
+      settlement currency than we recorded), else another amount (same currency, no
+      exchange).
+    """
+    line = (
+        select(BalanceTransaction)
+        .where(BalanceTransaction.office_code == office, BalanceTransaction.type.in_(BOOKING_TYPES))
+        .subquery("line")
     )
-    query = (
-        select(
-            *_found(
-                MISSING_AT_STRIPE,
-                _key(MISSING_AT_STRIPE, Payment.id),
-                Donation.office_code,
-                payment=Payment.id,
-                reference=Payment.stripe_charge_id,
-                currency=Payment.currency,
-                expected=Payment.amount_minor,
-            )
-        )
+    ours = (
+        select(Payment)
         .join(Donation, Payment.donation_id == Donation.id)
-        .where(Donation.office_code == office, Payment.status.in_(KEPT), ~booked)
+        .where(Donation.office_code == office)
+        .subquery("ours")
     )
-    if before is None:  # no reconciled payout yet: nothing can be missing from one
-        return query.where(literal(False))
-    return query.where(Payment.paid_at <= before)
-
-
-def _booking_mismatch(kind: str, office: str, condition: Expr) -> Select[Any]:
-    """Bookings of our payments where `condition` (about the line and payment) holds."""
-    line = BalanceTransaction
+    wrong_currency = or_(
+        and_(line.c.exchange_rate.is_(None), line.c.currency != ours.c.currency),
+        and_(
+            line.c.exchange_rate.is_not(None),
+            ours.c.settlement_currency.is_not(None),
+            ours.c.settlement_currency != line.c.currency,
+        ),
+    )
+    wrong_amount = and_(
+        line.c.exchange_rate.is_(None),
+        line.c.currency == ours.c.currency,
+        line.c.amount_minor != ours.c.amount_minor,
+    )
+    missing = and_(
+        line.c.id.is_(None),
+        ours.c.status.in_(KEPT),
+        ours.c.paid_at <= before if before is not None else literal(False),
+    )
+    kind = case(
+        (ours.c.id.is_(None), literal(CHARGE_NOT_OURS)),
+        (line.c.id.is_(None), literal(MISSING_AT_STRIPE)),
+        (wrong_currency, literal(CURRENCY_MISMATCH)),
+        else_=literal(AMOUNT_MISMATCH),
+    )
+    ident = case(
+        (line.c.id.is_(None), cast(ours.c.id, String)), else_=line.c.stripe_balance_transaction_id
+    )
+    columns = _found(
+        CHARGE_NOT_OURS,
+        kind + literal(":") + ident,
+        literal(office),
+        payout=line.c.payout_id,
+        payment=ours.c.id,
+        reference=func.coalesce(line.c.source_id, ours.c.stripe_charge_id),
+        currency=func.coalesce(line.c.currency, ours.c.currency),
+        expected=ours.c.amount_minor,
+        actual=line.c.amount_minor,
+    )
+    columns[2] = kind.label("kind")
     return (
-        select(
-            *_found(
-                kind,
-                _key(kind, line.stripe_balance_transaction_id),
-                line.office_code,
-                payout=line.payout_id,
-                payment=Payment.id,
-                reference=line.source_id,
-                currency=line.currency,
-                expected=Payment.amount_minor,
-                actual=line.amount_minor,
+        select(*columns)
+        .select_from(line.join(ours, line.c.payment_id == ours.c.id, full=True))
+        .where(
+            or_(
+                ours.c.id.is_(None),
+                missing,
+                and_(line.c.id.is_not(None), or_(wrong_currency, wrong_amount)),
             )
         )
-        .join(Payment, line.payment_id == Payment.id)
-        .where(line.office_code == office, line.type.in_(BOOKING_TYPES), condition)
-    )
-
-
-def _amount_mismatches(office: str) -> Select[Any]:
-    """A payment's amount differs from what its charge booked (same currency, no exchange)."""
-    line = BalanceTransaction
-    return _booking_mismatch(
-        AMOUNT_MISMATCH,
-        office,
-        and_(
-            line.exchange_rate.is_(None),
-            line.currency == Payment.currency,
-            line.amount_minor != Payment.amount_minor,
-        ),
-    )
-
-
-def _currency_mismatches(office: str) -> Select[Any]:
-    """Stripe booked the charge in another currency than ours (unconverted), or converted it
-    into another settlement currency than we recorded."""
-    line = BalanceTransaction
-    return _booking_mismatch(
-        CURRENCY_MISMATCH,
-        office,
-        or_(
-            and_(line.exchange_rate.is_(None), line.currency != Payment.currency),
-            and_(
-                line.exchange_rate.is_not(None),
-                Payment.settlement_currency.is_not(None),
-                Payment.settlement_currency != line.currency,
-            ),
-        ),
     )
 
 
@@ -499,10 +476,7 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     now = utcnow()
     cutoff = _payout_cutoff(session, office, rules)
     queries = [
-        _charges_not_ours(office),
-        _missing_at_stripe(office, cutoff),
-        _amount_mismatches(office),
-        _currency_mismatches(office),
+        _stripe_against_ours(office, cutoff),
         _receipts_for_money_not_kept(office),
         _receipts_missing(office, rules, now),
         _receipts_not_voided(office),
@@ -510,18 +484,17 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     ]
     table = ReconciliationException.__table__
     for query in queries:
+        # One statement per kind: new ones inserted, those found again marked seen (and
+        # reopened if a run had cleared them); the explanation, if any, stays.
         found = query.add_columns(literal(now).label("found_at"), literal(now).label("seen_at"))
-        session.execute(
-            upsert_insert(session, table)
-            .from_select([*_COLUMNS, "found_at", "seen_at"], found)
-            .on_conflict_do_nothing(index_elements=["key"])
+        insert = upsert_insert(session, table).from_select(
+            [*_COLUMNS, "found_at", "seen_at"], found
         )
-        keys = select(query.subquery().c.key)
         session.execute(
-            update(ReconciliationException)
-            .where(ReconciliationException.key.in_(keys))
-            .values(seen_at=now, cleared_at=None)
-            .execution_options(synchronize_session=False)
+            insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"seen_at": insert.excluded.seen_at, "cleared_at": None},
+            )
         )
     session.execute(
         update(ReconciliationException)

@@ -5,16 +5,25 @@ database each show as the right exception. Runs on SQLite and PostgreSQL (marked
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from checkout.donations.models import Payment
+from checkout.core.clock import utcnow
+from checkout.donations.models import Donation, Payment
 from checkout.finance.models import BalanceTransaction
 from checkout.finance.reconciliation import (
     AMOUNT_MISMATCH,
     CHARGE_NOT_OURS,
+    CURRENCY_MISMATCH,
+    MISSING_AT_STRIPE,
+    RECEIPT_MISSING,
+    RECEIPT_NOT_KEPT,
     RECEIPT_NOT_VOIDED,
 )
 from checkout.payments.models import StripeEvent
+from checkout.receipts.models import Receipt, ReceiptItem
+from tests.factories import stored_draft
 from tests.finance_support import (
     DAY,
     another_card_gift,
@@ -111,3 +120,67 @@ def test_injected_faults_each_show_as_their_exception(gift_in, db_session) -> No
     db_session.flush()
     gift.run_worker()  # the receipt is voided
     assert run_reconciliation(gift, db_session) == [(CHARGE_NOT_OURS, charge_outside)]
+
+
+def _kept_payment(session, status: str = "succeeded", **values) -> Payment:
+    """A payment of ours that Stripe never saw, paid long ago (written straight to our DB)."""
+    paid_at = utcnow() - timedelta(days=400)
+    donation = Donation(
+        draft_id=stored_draft(session),
+        office_code="DE",
+        currency="EUR",
+        amount_minor=2000,
+        frequency="once",
+        method="card",
+        status=status,
+    )
+    payment = Payment(
+        donation=donation,
+        status=status,
+        amount_minor=2000,
+        currency="EUR",
+        paid_at=paid_at,
+        receipt_due_at=paid_at,
+        **values,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def test_our_records_that_stripe_does_not_bear_out_show_as_their_exceptions(
+    gift_in, db_session
+) -> None:
+    gift = gift_in("DE")
+    intent = another_card_gift(gift, amount="other", other_amount="40")
+    gift.deliver_new()
+    gift.run_worker()
+    gift.control.advance_clock(gift.key, 3 * DAY)
+    pay_out_and_reconcile(gift)
+    assert run_reconciliation(gift, db_session) == []
+
+    paid = db_session.scalars(
+        select(Payment).where(Payment.stripe_payment_intent_id == intent)
+    ).one()
+    paid.currency = "GBP"  # recorded in the wrong currency
+    _kept_payment(db_session, stripe_charge_id="ch_ghost")  # no receipt either
+    failed = _kept_payment(db_session, status="failed", stripe_charge_id="ch_failed")
+    receipt = db_session.scalars(select(Receipt)).first()
+    assert receipt is not None
+    db_session.add(
+        ReceiptItem(
+            receipt_id=receipt.id,
+            payment_id=failed.id,
+            amount_minor=2000,
+            received_on=utcnow().date(),
+        )
+    )
+    db_session.flush()
+    assert sorted(run_reconciliation(gift, db_session)) == sorted(
+        [
+            (CURRENCY_MISMATCH, paid.stripe_charge_id),
+            (MISSING_AT_STRIPE, "ch_ghost"),
+            (RECEIPT_MISSING, "ch_ghost"),
+            (RECEIPT_NOT_KEPT, "ch_failed"),
+        ]
+    )

@@ -146,7 +146,7 @@ def timings(url: str, rounds: int) -> dict[str, float]:
 
 
 CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -154,9 +154,14 @@ from checkout.finance.exports import lines_csv, journal_csv
 from checkout.offices.models import LedgerAccounts
 engine = create_engine({url!r}.replace("postgresql://", "postgresql+psycopg://"))
 accounts = LedgerAccounts("1200", "1360", "8000", "4970", "8010", "8020", "4900")
+def peak():
+    # This process's own peak resident set (VmHWM, kB): ru_maxrss would carry the parent's.
+    for row in open("/proc/self/status"):
+        if row.startswith("VmHWM:"):
+            return int(row.split()[1])
 with Session(engine) as session:
     session.connection()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak()
     size = 0
     with open("/dev/null", "w") as sink:
         if {kind!r} == "lines":
@@ -166,7 +171,7 @@ with Session(engine) as session:
         for chunk in chunks:
             size += len(chunk)
             sink.write(chunk)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak()
 print(before, after, size)
 """
 

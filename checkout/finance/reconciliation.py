@@ -275,76 +275,87 @@ _COLUMNS = [
 ]
 
 
-def _stripe_against_ours(office: str, before: datetime | None) -> Select[Any]:
-    """Stripe's bookings against our payments in one pass (a FULL OUTER JOIN, as cheap as
-    the plain join over the same rows), each row one mismatch:
+def _charges_not_ours(office: str) -> Select[Any]:
+    """A charge in a payout that none of our payments made (taken outside the checkout)."""
+    line = BalanceTransaction
+    return select(
+        *_found(
+            CHARGE_NOT_OURS,
+            _key(CHARGE_NOT_OURS, line.stripe_balance_transaction_id),
+            line.office_code,
+            payout=line.payout_id,
+            reference=line.source_id,
+            currency=line.currency,
+            actual=line.amount_minor,
+        )
+    ).where(line.office_code == office, line.type.in_(BOOKING_TYPES), line.payment_id.is_(None))
 
-    - a booking with no payment of ours: a charge made outside the checkout;
-    - a payment we think kept, paid `before` (it should be in a reconciled payout by now),
-      that no booking shows: missing at Stripe;
-    - both, but Stripe booked another currency (unconverted, or converted into another
-      settlement currency than we recorded), else another amount (same currency, no
-      exchange).
-    """
-    line = (
-        select(BalanceTransaction)
-        .where(BalanceTransaction.office_code == office, BalanceTransaction.type.in_(BOOKING_TYPES))
-        .subquery("line")
+
+def _missing_at_stripe(office: str, before: datetime | None) -> Select[Any]:
+    """A payment we think kept, old enough to be in a reconciled payout, that no payout's
+    line books."""
+    booked = exists().where(
+        BalanceTransaction.payment_id == Payment.id,
+        BalanceTransaction.type.in_(BOOKING_TYPES),
     )
-    ours = (
-        select(Payment)
+    query = (
+        select(
+            *_found(
+                MISSING_AT_STRIPE,
+                _key(MISSING_AT_STRIPE, Payment.id),
+                Donation.office_code,
+                payment=Payment.id,
+                reference=Payment.stripe_charge_id,
+                currency=Payment.currency,
+                expected=Payment.amount_minor,
+            )
+        )
         .join(Donation, Payment.donation_id == Donation.id)
-        .where(Donation.office_code == office)
-        .subquery("ours")
+        .where(Donation.office_code == office, Payment.status.in_(KEPT), ~booked)
     )
+    if before is None:  # no reconciled payout yet: nothing can be missing from one
+        return query.where(literal(False))
+    return query.where(Payment.paid_at <= before)
+
+
+def _booking_mismatches(office: str) -> Select[Any]:
+    """Bookings of our payments that Stripe booked otherwise, in one pass over the join: a
+    different currency (unconverted, or converted into another settlement currency than we
+    recorded), else a different amount (same currency, no exchange)."""
+    line = BalanceTransaction
     wrong_currency = or_(
-        and_(line.c.exchange_rate.is_(None), line.c.currency != ours.c.currency),
+        and_(line.exchange_rate.is_(None), line.currency != Payment.currency),
         and_(
-            line.c.exchange_rate.is_not(None),
-            ours.c.settlement_currency.is_not(None),
-            ours.c.settlement_currency != line.c.currency,
+            line.exchange_rate.is_not(None),
+            Payment.settlement_currency.is_not(None),
+            Payment.settlement_currency != line.currency,
         ),
     )
     wrong_amount = and_(
-        line.c.exchange_rate.is_(None),
-        line.c.currency == ours.c.currency,
-        line.c.amount_minor != ours.c.amount_minor,
+        line.exchange_rate.is_(None),
+        line.currency == Payment.currency,
+        line.amount_minor != Payment.amount_minor,
     )
-    missing = and_(
-        line.c.id.is_(None),
-        ours.c.status.in_(KEPT),
-        ours.c.paid_at <= before if before is not None else literal(False),
-    )
-    kind = case(
-        (ours.c.id.is_(None), literal(CHARGE_NOT_OURS)),
-        (line.c.id.is_(None), literal(MISSING_AT_STRIPE)),
-        (wrong_currency, literal(CURRENCY_MISMATCH)),
-        else_=literal(AMOUNT_MISMATCH),
-    )
-    ident = case(
-        (line.c.id.is_(None), cast(ours.c.id, String)), else_=line.c.stripe_balance_transaction_id
-    )
+    kind = case((wrong_currency, literal(CURRENCY_MISMATCH)), else_=literal(AMOUNT_MISMATCH))
     columns = _found(
-        CHARGE_NOT_OURS,
-        kind + literal(":") + ident,
-        literal(office),
-        payout=line.c.payout_id,
-        payment=ours.c.id,
-        reference=func.coalesce(line.c.source_id, ours.c.stripe_charge_id),
-        currency=func.coalesce(line.c.currency, ours.c.currency),
-        expected=ours.c.amount_minor,
-        actual=line.c.amount_minor,
+        AMOUNT_MISMATCH,
+        kind + literal(":") + line.stripe_balance_transaction_id,
+        line.office_code,
+        payout=line.payout_id,
+        payment=Payment.id,
+        reference=line.source_id,
+        currency=line.currency,
+        expected=Payment.amount_minor,
+        actual=line.amount_minor,
     )
     columns[2] = kind.label("kind")
     return (
         select(*columns)
-        .select_from(line.join(ours, line.c.payment_id == ours.c.id, full=True))
+        .join(Payment, line.payment_id == Payment.id)
         .where(
-            or_(
-                ours.c.id.is_(None),
-                missing,
-                and_(line.c.id.is_not(None), or_(wrong_currency, wrong_amount)),
-            )
+            line.office_code == office,
+            line.type.in_(BOOKING_TYPES),
+            or_(wrong_currency, wrong_amount),
         )
     )
 
@@ -476,7 +487,9 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     now = utcnow()
     cutoff = _payout_cutoff(session, office, rules)
     queries = [
-        _stripe_against_ours(office, cutoff),
+        _charges_not_ours(office),
+        _missing_at_stripe(office, cutoff),
+        _booking_mismatches(office),
         _receipts_for_money_not_kept(office),
         _receipts_missing(office, rules, now),
         _receipts_not_voided(office),

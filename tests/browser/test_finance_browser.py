@@ -54,6 +54,9 @@ def test_dashboard_payout_exception_explained_by_keyboard(
     expect(chart).to_be_visible()
     assert chart.evaluate("image => image.naturalWidth") > 0  # the SVG was drawn
     assert not [c for c in complaints if "Content Security Policy" in c]
+    page.set_viewport_size({"width": 320, "height": 800})  # readable on a small screen
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     tab_to(page, "Payouts")
     page.keyboard.press("Enter")

@@ -184,3 +184,22 @@ def test_our_records_that_stripe_does_not_bear_out_show_as_their_exceptions(
             (RECEIPT_NOT_KEPT, "ch_failed"),
         ]
     )
+
+
+def test_a_payout_the_bank_returned_is_kept_as_failed(gift_in, db_session) -> None:
+    gift = gift_in("DE")
+    another_card_gift(gift, amount="other", other_amount="40")
+    gift.deliver_new()
+    gift.control.advance_clock(gift.key, 3 * DAY)
+    payout_id = gift.control.payout(gift.key)
+    assert "payout.created" in gift.deliver_new()
+    [kept] = stored_payouts(db_session, "DE")
+    assert (kept.stripe_payout_id, kept.status) == (payout_id, "pending")
+    gift.control.fail_payout(gift.key, payout_id)
+    assert "payout.failed" in gift.deliver_new()
+    [kept] = stored_payouts(db_session, "DE")
+    assert (kept.status, kept.failure_code) == ("failed", "account_closed")
+    assert kept.lines_complete_at is None
+    balance = gift.office.client.v1.balance.retrieve()
+    assert balance.available[0].amount == kept.amount_minor  # back in the balance
+    assert run_reconciliation(gift, db_session) == []

@@ -228,6 +228,10 @@ class StandinControl:
         its arrival date and reconciled an hour later (advance the clock)."""
         return str(self._call("payout", secret_key, currency=currency)["id"])
 
+    def fail_payout(self, secret_key: str, payout: str, code: str = "account_closed") -> None:
+        """The bank returns a payout: `payout.failed`, its amount back in the balance."""
+        self._call("fail_payout", secret_key, payout=payout, code=code)
+
     def revoke_mandate(self, secret_key: str, mandate: str) -> None:
         """Revoke a debit mandate, as the donor's bank would report."""
         self._call("revoke_mandate", secret_key, mandate=mandate)

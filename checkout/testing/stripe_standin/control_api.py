@@ -19,7 +19,7 @@ from checkout.testing.stripe_standin.charges import revoke_mandate
 from checkout.testing.stripe_standin.confirmation import complete_action, settle
 from checkout.testing.stripe_standin.disputes import appeal, close_dispute, open_dispute
 from checkout.testing.stripe_standin.errors import StripeError, invalid
-from checkout.testing.stripe_standin.payouts import pay_out
+from checkout.testing.stripe_standin.payouts import fail, pay_out
 from checkout.testing.stripe_standin.refunds import charge_of, refund, settle_due
 from checkout.testing.stripe_standin.store import Account, Endpoint, Store, new_id
 
@@ -221,6 +221,13 @@ def _dashboard_refund(account: Account, body: dict[str, Any]) -> Any:
 def _payout(account: Account, body: dict[str, Any]) -> Any:
     """Pay out the available balance (of `currency`, when several) into a pending payout."""
     return {"id": pay_out(account, body.get("currency"))["id"]}
+
+
+@action("fail_payout")
+def _fail_payout(account: Account, body: dict[str, Any]) -> Any:
+    """The bank returned a payout (`payout.failed`), its amount back in the balance."""
+    payout = account.get(str(body.get("payout")), "payout", "payout")
+    return {"status": fail(account, payout, str(body.get("code") or "account_closed"))["status"]}
 
 
 @action("revoke_mandate")

@@ -148,6 +148,35 @@ def advance(account: Account) -> None:
             emit(account, "payout.reconciliation_completed", payout, previous)
 
 
+def fail(account: Account, payout: Json, code: str) -> Json:
+    """The bank returned the payout: it is `failed` with a `failure_code`, and a
+    `payout_failure` balance transaction (its `failure_balance_transaction`: "If the payout
+    fails or cancels, this is the ID of the balance transaction that reverses the initial
+    balance transaction", the SDK's docstring) puts the amount back into the balance."""
+    if payout["status"] in ("failed", "canceled"):
+        raise invalid(f"Payout {payout['id']} has {payout['status']} already.", param="payout")
+    reversal = record(
+        account,
+        kind="payout_failure",
+        amount=payout["amount"],
+        currency=payout["currency"],
+        source=payout["id"],
+        category="payout_reversal",
+        description="STRIPE PAYOUT FAILURE",
+    )
+    previous = changed(
+        payout,
+        status="failed",
+        failure_code=code,
+        failure_message="The bank account has been closed.",
+        failure_balance_transaction=reversal["id"],
+        reconciliation_status="not_applicable",
+    )
+    emit(account, "payout.updated", payout, previous)
+    emit(account, "payout.failed", payout, previous)
+    return payout
+
+
 @router.route("GET", "/v1/payouts/<ident>", Obj({"expand": EXPAND}))
 def retrieve_payout(call: Call) -> Json:
     """GET /v1/payouts/:id."""

@@ -34,6 +34,7 @@ from tests.finance_support import (
     stored_payouts,
     totals_of,
 )
+from tests.money_support import card_gift
 
 
 def test_a_month_of_gifts_refunds_and_a_lost_dispute_reconciles_to_no_exception(
@@ -202,4 +203,19 @@ def test_a_payout_the_bank_returned_is_kept_as_failed(gift_in, db_session) -> No
     assert kept.lines_complete_at is None
     balance = gift.office.client.v1.balance.retrieve()
     assert balance.available[0].amount == kept.amount_minor  # back in the balance
+    assert run_reconciliation(gift, db_session) == []
+
+
+def test_a_foreign_exchange_payout_shows_its_rate_and_adds_up(gift_in, db_session) -> None:
+    gift = gift_in("INT")
+    gift.control.configure_account(gift.key, default_currency="usd")
+    card_gift(gift, "INT", currency="EUR", amount="EUR:5000")
+    gift.deliver_new()
+    gift.run_worker()
+    gift.control.advance_clock(gift.key, 3 * DAY)
+    payout_id = pay_out_and_reconcile(gift)
+    [kept] = stored_payouts(db_session, "INT")
+    assert (kept.currency, kept.exchange_rates) == ("USD", "1.085")
+    totals = totals_of(db_session, "INT")[payout_id]
+    assert totals.balanced and totals.gross_minor == 5425  # 50 euros in US cents
     assert run_reconciliation(gift, db_session) == []

@@ -34,7 +34,12 @@ from checkout.finance import charts, exports, texts
 from checkout.finance.dashboard import currencies_of, dashboard, total
 from checkout.finance.forms import ExplainForm
 from checkout.finance.models import BalanceTransaction, Payout, ReconciliationException
-from checkout.finance.reconciliation import explain, open_exceptions, payout_totals
+from checkout.finance.reconciliation import (
+    currency_totals,
+    explain,
+    open_exceptions,
+    payout_totals,
+)
 from checkout.payments.wiring import registry
 from checkout.site.i18n import gettext as _
 from checkout.staff.access import log, not_found, protect_response, requires, signed_in
@@ -147,12 +152,15 @@ def payouts() -> str:
     """The office's payouts, newest first, each with whether it adds up."""
     office = _office_asked()
     rows = payout_totals(db_session(), [office])
+    today = utcnow().date()
+    year = currency_totals(db_session(), [office], today - timedelta(days=365), today)
     log("finance.view_payouts", Subject(office_code=office, object_type="payout"))
     return render_template(
         "finance/payouts.html",
         office=office,
         offices=_offices(),
         payouts=rows,
+        year=year,
         money=_money,
         exceptions=open_exceptions(db_session(), [office]),
         texts=texts,

@@ -68,6 +68,8 @@ def test_payouts_list_and_detail_show_lines_totals_and_exceptions(
     listed = treasurer.get("/staff/finance/payouts?office=DE").get_data(as_text=True)
     assert records.payout.stripe_payout_id in listed
     assert "A charge at Stripe with no gift of ours" in listed
+    per_currency = listed.split("data-currencies", 1)[1].split("</table>", 1)[0]
+    assert re.search(r">EUR</th><td>1</td>", per_currency)  # one payout in euros this year
     detail = treasurer.get(f"/staff/finance/payouts/{records.payout.id}")
     html = detail.get_data(as_text=True)
     assert detail.status_code == 200

@@ -14,6 +14,7 @@ from checkout.consent import handlers as _consent_handlers  # noqa: F401 - regis
 from checkout.consent import views as consent_views
 from checkout.consent.notice_lock import check_lock
 from checkout.extensions import babel, csrf, limiter
+from checkout.finance import web as finance_web
 from checkout.observability import error_reports, logs
 from checkout.observability import views as operations_views
 from checkout.offices import load_registry
@@ -106,6 +107,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(consent_views.blueprint)
     staff_web.init_app(app)
     support_web.init_app(app)
+    finance_web.init_app(app)
     portal_web.init_app(app)  # after the consoles: its cookie interface extends theirs
     signup_web.init_app(app)
     cli.init_app(app)

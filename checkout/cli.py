@@ -14,6 +14,7 @@ from checkout import migrate
 from checkout.consent import commands as consent_commands
 from checkout.db import db_session
 from checkout.donations.models import RecurringPlan
+from checkout.finance import commands as finance_commands
 from checkout.outbox import commands as outbox_commands
 from checkout.payments import services as payment_services
 from checkout.payments import wiring
@@ -111,3 +112,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(retention_commands.retention_cli)
     app.cli.add_command(retention_commands.donors_cli)
     app.cli.add_command(transfer_commands.offices_cli)
+    app.cli.add_command(finance_commands.finance_cli)

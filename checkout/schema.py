@@ -9,6 +9,7 @@ from checkout.audit import models as _audit_models  # noqa: F401 - registers tab
 from checkout.consent import models as _consent_models  # noqa: F401 - registers tables
 from checkout.db import Base
 from checkout.donations import models as _donation_models  # noqa: F401 - registers tables
+from checkout.finance import models as _finance_models  # noqa: F401 - registers tables
 from checkout.outbox import models as _outbox_models  # noqa: F401 - registers tables
 from checkout.payments import models as _payment_models  # noqa: F401 - registers tables
 from checkout.portal import models as _portal_models  # noqa: F401 - registers tables

@@ -250,3 +250,9 @@ READY_OUTBOX_LAG_SECONDS = 120
 SENTRY_DSN = ""
 # The environment reports are filed under; empty means ENV.
 SENTRY_ENVIRONMENT = ""
+
+# Finance reconciliation (checkout/finance): a receipt may take this long after its payment
+# before it is missing; a charge may take this long to reach a payout (bank debits become
+# available days after they are submitted) before it is missing at Stripe.
+FINANCE_RECEIPT_GRACE_HOURS = 48
+FINANCE_PAYOUT_GRACE_DAYS = 7

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
+from checkout.finance.models import BalanceTransaction, Payout, ReconciliationException
 from checkout.outbox.models import DEAD, OutboxMessage
 from checkout.receipts.models import Receipt, ReceiptItem
 from checkout.staff import services
@@ -122,6 +123,8 @@ class DonorRecords:
     plan: RecurringPlan
     receipt: Receipt
     dead_message: OutboxMessage
+    payout: Payout
+    exception: ReconciliationException
 
 
 def make_donor_records(
@@ -211,5 +214,60 @@ def make_donor_records(
         last_error="550 mailbox unavailable",
     )
     session.add(dead)
+    payout, exception = make_payout(session, office, payment, currency)
+    return DonorRecords(person, payment, plan, receipt, dead, payout, exception)
+
+
+def make_payout(
+    session: Session, office: str, payment: Payment, currency: str
+) -> tuple[Payout, ReconciliationException]:
+    """A reconciled payout of the payment, and an exception found in it (a charge not ours)."""
+    paid_at = payment.paid_at or utcnow()
+    payout = Payout(
+        stripe_payout_id=f"po_{payment.stripe_charge_id}",
+        office_code=office,
+        amount_minor=4900,
+        currency=currency,
+        status="paid",
+        reconciliation_status="completed",
+        arrival_date=paid_at.date() + timedelta(days=3),
+        stripe_created=paid_at + timedelta(days=1),
+        lines_complete_at=paid_at + timedelta(days=3),
+    )
+    session.add(payout)
     session.flush()
-    return DonorRecords(person, payment, plan, receipt, dead)
+    lines = [
+        ("txn_a", "charge", payment.stripe_charge_id, 5000, 100, payment.id),
+        ("txn_b", "payout", payout.stripe_payout_id, -4900, 0, None),
+        ("txn_c", "charge", f"ch_outside_{office}", 0, 0, None),
+    ]
+    for suffix, kind, source, amount, fee, payment_id in lines:
+        session.add(
+            BalanceTransaction(
+                stripe_balance_transaction_id=f"{suffix}_{payment.stripe_charge_id}",
+                office_code=office,
+                payout_id=payout.id,
+                type=kind,
+                reporting_category=kind,
+                source_id=source,
+                charge_id=source if kind == "charge" else None,
+                amount_minor=amount,
+                fee_minor=fee,
+                net_minor=amount - fee,
+                currency=currency,
+                stripe_created=paid_at,
+                payment_id=payment_id,
+            )
+        )
+    exception = ReconciliationException(
+        key=f"charge_not_ours:txn_c_{payment.stripe_charge_id}",
+        office_code=office,
+        kind="charge_not_ours",
+        payout_id=payout.id,
+        stripe_reference=f"ch_outside_{office}",
+        currency=currency,
+        actual_minor=0,
+    )
+    session.add(exception)
+    session.flush()
+    return payout, exception

@@ -35,6 +35,7 @@ from checkout.offices.models import (
     DEBIT_METHODS,
     FALLBACK_OFFICE,
     FREQUENCIES,
+    LEDGER_ACCOUNTS,
     METHOD_CURRENCIES,
     METHOD_FREQUENCIES,
     NOTICE_PURPOSES,
@@ -42,6 +43,7 @@ from checkout.offices.models import (
     REGISTRATION_FIELDS,
     CurrencyRules,
     DonorRequirements,
+    LedgerAccounts,
     LegalEntity,
     Notice,
     Office,
@@ -61,8 +63,10 @@ _OFFICE_KEYS = frozenset(
     {"name", "legal_name", "address", "countries", "default_currency", "languages"}
     | {"registration", "receipt_kind", "signatory", "receipt_per_instalment", "stripe"}
     | {"support", "donor", "frequencies", "currencies", "notices", "retention_years"}
-    | {"example", "time_zone"}
+    | {"example", "time_zone", "accounts"}
 )
+#: A ledger account code: what charts of accounts use (digits, letters, dots, dashes).
+_ACCOUNT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:/-]{0,31}")
 _CURRENCY_KEYS = frozenset(
     {"presets", "minimum", "maximum", "fee_percent_bp", "fee_fixed", "methods"}
 )
@@ -168,14 +172,16 @@ def _office(code: str, raw: object, ctx: Context) -> Office:
     rules = attempt(_currencies, sec, head.frequencies if head else None)
     stripe = attempt(_stripe, sec, rules)
     notices = attempt(_notices, sec, donor, _offers_debits(rules))
+    accounts = attempt(_accounts, sec)
     if head and rules and head.default_currency not in rules:
         accepted = ", ".join(rules)
         sec.report("default_currency", f"{head.default_currency} is not accepted ({accepted})")
     if head is None or countries is None or legal is None or people is None or donor is None:
         raise Invalid
-    if rules is None or stripe is None or notices is None:
+    if rules is None or stripe is None or notices is None or accounts is None:
         raise Invalid
-    return _assemble(code, head, countries, legal, people, donor, rules, stripe, notices)
+    parts = (countries, legal, people, donor, rules, stripe, notices, accounts)
+    return _assemble(code, head, *parts)
 
 
 def _assemble(
@@ -188,6 +194,7 @@ def _assemble(
     rules: Mapping[str, CurrencyRules],
     stripe: StripeSettings,
     notices: Mapping[str, Notice],
+    accounts: LedgerAccounts,
 ) -> Office:
     """Build the Office from its validated parts."""
     return Office(
@@ -209,7 +216,21 @@ def _assemble(
         frequencies=head.frequencies,
         currencies=MappingProxyType(dict(rules)),
         notices=notices,
+        accounts=accounts,
     )
+
+
+def _accounts(sec: Section) -> LedgerAccounts:
+    """Read the journal's account codes: every ledger account, each a plain code."""
+    table = sec.table("accounts")
+    table.only(set(LEDGER_ACCOUNTS))
+    codes = {name: table.text(name) for name in LEDGER_ACCOUNTS}
+    for name, code in codes.items():
+        if not _ACCOUNT_CODE.fullmatch(code):
+            table.report(name, f"{code!r} is not an account code (letters, digits, . : / -)")
+    if any(not _ACCOUNT_CODE.fullmatch(code) for code in codes.values()):
+        raise Invalid
+    return LedgerAccounts(**codes)
 
 
 def _office_section(code: str, raw: object, ctx: Context) -> Section:

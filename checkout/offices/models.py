@@ -187,6 +187,31 @@ class CurrencyRules:
         return self.methods.get(frequency, ())
 
 
+#: The ledger accounts a payout's journal books to, named per office in its `accounts` table.
+LEDGER_ACCOUNTS: Final[tuple[str, ...]] = (
+    "bank",  # the bank account payouts arrive in
+    "stripe_balance",  # the clearing account for the Stripe balance
+    "donations",  # gift income
+    "fees",  # Stripe's processing and dispute fees
+    "refunds",  # gifts given back
+    "disputes",  # chargebacks withdrawn (and reinstated)
+    "other",  # anything else Stripe books (adjustments, ...)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerAccounts:
+    """The office's account codes for each ledger account of the journal export."""
+
+    bank: str
+    stripe_balance: str
+    donations: str
+    fees: str
+    refunds: str
+    disputes: str
+    other: str
+
+
 @dataclass(frozen=True, slots=True)
 class Office:
     """A national advancement office (or the international fallback office)."""
@@ -209,6 +234,7 @@ class Office:
     frequencies: tuple[str, ...]  # subset of FREQUENCIES, in the order shown
     currencies: Mapping[str, CurrencyRules] = field(hash=False)  # ISO code -> rules
     notices: Mapping[str, Notice] = field(hash=False)  # purpose -> notice
+    accounts: LedgerAccounts  # account codes of the journal export for the books
 
     @property
     def zone(self) -> ZoneInfo:

@@ -251,24 +251,28 @@ def on_mandate(session: Session, office: str, event: VerifiedEvent, gateway: Pay
     return "applied" if plans else "ignored"
 
 
-def keep_for_later(
+def on_payout_changed(
     session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
 ) -> str:
-    """Stored for the finance work that reconciles payouts from them. `payout.paid` is one:
-    the bank should have the money, but the payout's list of balance transactions may still
-    be incomplete, so nothing is reconciled from it."""
-    return "stored"
+    """A payout was made, moved, paid or failed: re-read it and tell finance (payouts.py).
+    `payout.paid` reconciles nothing: the bank should have the money, but the payout's list
+    of balance transactions may still be incomplete."""
+    payout = gateway.payout(office, event.object_id)
+    return "applied" if payouts.announce(session, office, payout, None) else "stored"
 
 
 def on_payout_reconciled(
     session: Session, office: str, event: VerifiedEvent, gateway: PaymentGateway
 ) -> str:
     """A payout's balance transactions can now be listed in full: back-fill our payments
-    (payouts.py). Re-read first: until Stripe says `completed`, the list is not whole."""
+    (payouts.py) and tell finance. Re-read first: until Stripe says `completed`, the list is
+    not whole."""
     payout = gateway.payout(office, event.object_id)
     if payout.reconciliation_status != "completed":
         return "waiting"
-    payouts.fill_from_payout(session, office, gateway.payout_lines(office, payout.id))
+    lines = gateway.payout_lines(office, payout.id)
+    payouts.fill_from_payout(session, office, lines)
+    payouts.announce(session, office, payout, lines)
     return "applied"
 
 
@@ -294,9 +298,9 @@ HANDLERS: dict[str, Handler] = {
     "charge.dispute.funds_withdrawn": on_charge,
     "charge.dispute.funds_reinstated": on_charge,
     "mandate.updated": on_mandate,
-    "payout.paid": keep_for_later,
-    "payout.failed": keep_for_later,
-    "payout.created": keep_for_later,
-    "payout.updated": keep_for_later,
+    "payout.paid": on_payout_changed,
+    "payout.failed": on_payout_changed,
+    "payout.created": on_payout_changed,
+    "payout.updated": on_payout_changed,
     "payout.reconciliation_completed": on_payout_reconciled,
 }

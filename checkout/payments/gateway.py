@@ -151,6 +151,10 @@ class BalanceLine:
     type: str  # charge, payment, refund, payment_failure_refund, refund_failure, adjustment, ...
     source_id: str | None  # the charge, refund, dispute or payout it comes from
     amount_minor: int  # in the settlement currency, like fee and net
+    #: The charge behind the source: the charge itself, a refund's or a dispute's charge.
+    charge_id: str | None = None
+    created: int = 0  # Unix time
+    reporting_category: str = ""  # Stripe's: charge, refund, dispute, dispute_reversal, ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,16 @@ class PayoutState:
     reconciliation_status: str
     amount: Money
     arrival_date: int
+    created: int = 0  # Unix time
+    failure_code: str | None = None  # a failed payout's reason (account_closed, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutPage:
+    """One page of an office's payouts, newest first; `has_more`: older ones follow."""
+
+    payouts: list[PayoutState]
+    has_more: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +352,18 @@ class PaymentGateway(Protocol):
     def payout(self, office: str, payout_id: str) -> PayoutState: ...
 
     def payout_lines(self, office: str, payout_id: str) -> list[BalanceLine]: ...
+
+    def payouts_page(
+        self,
+        office: str,
+        *,
+        created_since: int | None = None,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> PayoutPage:
+        """The office's payouts created at or after `created_since` (Unix time), newest
+        first, after the payout `starting_after` (Stripe's cursor)."""
+        ...
 
     def verify_event(self, office: str, payload: bytes, signature: str) -> VerifiedEvent: ...
 

@@ -7,16 +7,24 @@ balance transactions that are paid out in this payout": the SDK's docstring of
 its balance transactions whole. So `payout.paid` is only stored, and the reconciliation waits
 for that event. Here it back-fills each payment's balance transaction, fee, net and exchange
 rate where a `charge.updated` never reached us, and a failed debit's reversal. Reconciling
-the payout itself (totals, exceptions, journals) is the finance feature's.
+the payout itself (totals, exceptions, journals) is the finance feature's: it registers a
+listener here (`on_payout`), which every payout event calls, so payments import no finance.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkout.donations.models import Donation, Payment
-from checkout.payments.gateway import BalanceLine
+from checkout.payments.gateway import BalanceLine, PayoutState
+
+#: Told of a payout as Stripe has it now, with its balance transactions once they are complete
+#: (`payout.reconciliation_completed`), else None.
+PayoutListener = Callable[[Session, str, PayoutState, list[BalanceLine] | None], None]
+_LISTENERS: list[PayoutListener] = []
 
 #: Balance transaction types that book a payment, and the one that reverses a failed debit.
 BOOKING_TYPES = frozenset({"charge", "payment"})
@@ -55,3 +63,19 @@ def _record_booking(payment: Payment, line: BalanceLine) -> None:
     payment.fee_minor, payment.net_minor = line.balance.fee_minor, line.balance.net_minor
     payment.settlement_currency = line.balance.currency
     payment.exchange_rate = line.balance.exchange_rate
+
+
+def on_payout(listener: PayoutListener) -> PayoutListener:
+    """Register `listener` for every payout event (as outbox handlers are registered)."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+    return listener
+
+
+def announce(
+    session: Session, office: str, payout: PayoutState, lines: list[BalanceLine] | None
+) -> bool:
+    """Tell every registered listener of the payout; False when none listens."""
+    for listener in _LISTENERS:
+        listener(session, office, payout, lines)
+    return bool(_LISTENERS)

@@ -17,6 +17,7 @@ from stripe.params import (
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
     PaymentIntentCreateParamsPaymentMethodOptionsAcssDebit,
+    PayoutListParams,
     RefundCreateParams,
     SetupIntentCreateParams,
     SubscriptionCreateParams,
@@ -41,6 +42,7 @@ from checkout.payments.gateway import (
     Microdeposits,
     OneTimePaymentRequest,
     PaymentIntentState,
+    PayoutPage,
     PayoutState,
     RecurringPlanRequest,
     SetupRequest,
@@ -441,24 +443,45 @@ class StripeGateway:
         """The Payout: its status, arrival date and whether it can be reconciled yet."""
         with _translated_errors():
             payout = self._client(office).v1.payouts.retrieve(payout_id)
-        return PayoutState(
-            payout.id,
-            payout.status,
-            payout.reconciliation_status,
-            Money(payout.amount, payout.currency.upper()),
-            payout.arrival_date,
-        )
+        return _payout_state(payout)
+
+    def payouts_page(
+        self,
+        office: str,
+        *,
+        created_since: int | None = None,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> PayoutPage:
+        """One page of the office's payouts, newest first (Stripe's list order)."""
+        params: PayoutListParams = {"limit": limit}
+        if created_since is not None:
+            params["created"] = {"gte": created_since}
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        with _translated_errors():
+            listed = self._client(office).v1.payouts.list(params=params)
+        return PayoutPage([_payout_state(p) for p in listed.data], listed.has_more)
 
     def payout_lines(self, office: str, payout_id: str) -> list[BalanceLine]:
         """Every balance transaction the payout contains (complete only once its
         `reconciliation_status` is `completed`), its own included."""
         with _translated_errors():
             listed = self._client(office).v1.balance_transactions.list(
-                params={"payout": payout_id, "limit": 100}
+                params={"payout": payout_id, "limit": 100, "expand": ["data.source"]}
             )
             transactions = list(listed.auto_paging_iter())
         return [
-            BalanceLine(_balance_of(t), t.type, _id_of(t.source), t.amount) for t in transactions
+            BalanceLine(
+                _balance_of(t),
+                t.type,
+                _id_of(t.source),
+                t.amount,
+                charge_id=_charge_behind(t.source),
+                created=t.created,
+                reporting_category=t.reporting_category,
+            )
+            for t in transactions
         ]
 
     def mandate_reference(self, office: str, charge_id: str) -> str | None:
@@ -586,6 +609,28 @@ def _withdrawn(dispute: stripe.Dispute) -> bool:
     """Whether the dispute's balance transactions ("zero, one, or two balance transactions that
     show funds withdrawn and reinstated", the SDK's docstring) leave money withdrawn."""
     return sum(transaction.amount for transaction in dispute.balance_transactions) < 0
+
+
+def _payout_state(payout: stripe.Payout) -> PayoutState:
+    return PayoutState(
+        payout.id,
+        payout.status,
+        payout.reconciliation_status,
+        Money(payout.amount, payout.currency.upper()),
+        payout.arrival_date,
+        created=payout.created,
+        failure_code=payout.failure_code,
+    )
+
+
+def _charge_behind(source: Any) -> str | None:
+    """The charge a balance transaction's (expanded) source is about: a charge itself, or a
+    refund's or dispute's `charge`; None for a payout or an unexpanded source."""
+    if isinstance(source, stripe.Charge):
+        return source.id
+    if isinstance(source, (stripe.Refund, stripe.Dispute)):
+        return _id_of(source.charge)
+    return None
 
 
 def _balance_state(value: Any) -> BalanceState | None:

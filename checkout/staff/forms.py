@@ -25,7 +25,7 @@ PASSWORD_PROBLEMS = {
 }
 ROLE_LABELS = {
     "support": _l("Support: find donors, resend and correct receipts, plans, notes"),
-    "finance": _l("Finance: read donors, refund payments"),
+    "finance": _l("Finance: read donors, refund payments, payouts and reconciliation"),
     "admin": _l("Admin: staff accounts and the audit log"),
 }
 

@@ -25,6 +25,10 @@ REFUND = "payments.refund"
 MANAGE_STAFF = "staff.manage"
 #: Read and export the audit log.
 READ_AUDIT = "audit.read"
+#: See payouts, reconciliation and the finance dashboard; export for the books.
+READ_FINANCE = "finance.read"
+#: Mark a reconciliation exception explained.
+RECONCILE = "finance.reconcile"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     READ_DONORS: frozenset({"support", "finance"}),
@@ -32,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     REFUND: frozenset({"finance"}),
     MANAGE_STAFF: frozenset({"admin"}),
     READ_AUDIT: frozenset({"admin"}),
+    READ_FINANCE: frozenset({"finance"}),
+    RECONCILE: frozenset({"finance"}),
 }
 
 

@@ -18,6 +18,8 @@ from checkout.staff.permissions import (
     MANAGE_STAFF,
     READ_AUDIT,
     READ_DONORS,
+    READ_FINANCE,
+    RECONCILE,
     REFUND,
     SUPPORT_DONORS,
     allows,
@@ -163,6 +165,42 @@ MATRIX = (
         lambda r, s: f"/staff/support/outbox/{r.dead_message.id}/retry",
         SUPPORT_DONORS,
         True,
+    ),
+    Route(
+        "finance.home",
+        lambda r, s: f"/staff/finance/?office={r.donor.office_code}",
+        READ_FINANCE,
+        True,
+    ),
+    Route(
+        "finance.payouts",
+        lambda r, s: f"/staff/finance/payouts?office={r.donor.office_code}",
+        READ_FINANCE,
+        True,
+    ),
+    Route(
+        "finance.payout", lambda r, s: f"/staff/finance/payouts/{r.payout.id}", READ_FINANCE, True
+    ),
+    Route(
+        "finance.payout_export",
+        lambda r, s: f"/staff/finance/payouts/{r.payout.id}/journal.csv",
+        READ_FINANCE,
+        True,
+    ),
+    Route(
+        "finance.period_export",
+        lambda r, s: f"/staff/finance/exports/lines.csv?office={r.donor.office_code}",
+        READ_FINANCE,
+        True,
+    ),
+    Route(
+        "finance.explain_exception",
+        lambda r, s: f"/staff/finance/exceptions/{r.exception.id}/explain",
+        RECONCILE,
+        True,
+        "POST",
+        (("note", "A test charge made by the treasurer"),),
+        ok=302,
     ),
 )
 BY_ENDPOINT = {route.endpoint: route for route in MATRIX}

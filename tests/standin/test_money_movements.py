@@ -237,3 +237,39 @@ def test_an_appeal_keeps_the_dispute_open_until_decided(standin_account: Standin
         -5000,
         5000,
     ]
+
+
+# --- automatic payouts, and payouts listed by creation time ---------------------------------
+
+
+def test_an_account_with_automatic_payouts_pays_out_its_available_balance_daily(
+    standin_account: StandinAccount,
+) -> None:
+    client, key = standin_account.client, standin_account.secret_key
+    standin_account.control.configure_account(key, automatic_payouts=True)
+    _paid(standin_account)
+    standin_account.control.advance_clock(key, DAY)
+    assert client.v1.payouts.list().data == []  # the card's funds are not available yet
+    standin_account.control.advance_clock(key, 2 * DAY)
+    [payout] = client.v1.payouts.list().data
+    available = client.v1.balance.retrieve().available[0].amount
+    assert (payout.automatic, payout.status, available) == (True, "in_transit", 0)
+    events = [e.type for e in client.v1.events.list(params={"type": "payout.*"}).data]
+    assert events[::-1] == ["payout.created", "payout.updated"]  # made, then submitted
+    standin_account.control.advance_clock(key, 3 * DAY)  # nothing new to pay out
+    assert [p.id for p in client.v1.payouts.list().data] == [payout.id]
+
+
+def test_payouts_are_listed_by_creation_time(standin_account: StandinAccount) -> None:
+    client, key = standin_account.client, standin_account.secret_key
+    _paid(standin_account)
+    standin_account.control.advance_clock(key, 3 * DAY)
+    older = standin_account.control.payout(key)
+    _paid(standin_account, 7000)
+    standin_account.control.advance_clock(key, 3 * DAY)
+    newer = standin_account.control.payout(key)
+    created = client.v1.payouts.retrieve(newer).created
+    listed = client.v1.payouts.list(params={"created": {"gte": created}}).data
+    assert [p.id for p in listed] == [newer]
+    before = client.v1.payouts.list(params={"created": {"lt": created}}).data
+    assert [p.id for p in before] == [older]

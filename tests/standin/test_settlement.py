@@ -265,3 +265,8 @@ def test_the_demo_settles_each_office_in_its_default_currency() -> None:
         "AU": "aud",
         "INT": "usd",
     }
+    accounts = [
+        standin.store.account(keys[office.stripe.secret_key_env].split("_", 2)[2])
+        for office in offices()
+    ]
+    assert all(account.automatic_payouts for account in accounts)  # paid out daily

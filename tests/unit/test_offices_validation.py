@@ -98,6 +98,28 @@ def refusal(path: Path) -> OfficeConfigError:
 EUR_DE = "offices.DE.currencies.EUR"
 
 CASES = [
+    # Finance: the journal's account codes.
+    pytest.param(
+        delete_at("offices.DE.accounts.fees"),
+        "DE",
+        "accounts.fees",
+        "missing",
+        id="account-missing",
+    ),
+    pytest.param(
+        set_at("offices.UK.accounts.bank", "=1+1"),
+        "UK",
+        "accounts.bank",
+        "not an account code",
+        id="account-code-formula",
+    ),
+    pytest.param(
+        set_at("offices.NL.accounts.cash", "1000"),
+        "NL",
+        "accounts.cash",
+        "unknown key",
+        id="account-unknown",
+    ),
     # (mutation, office, field, words of the reason)
     pytest.param(
         delete_at("offices.DE.legal_name"), "DE", "legal_name", "missing", id="missing-field"

@@ -99,11 +99,15 @@ class StandinControl:
         *,
         default_currency: str | None = None,
         capture_seconds: int | None = None,
+        automatic_payouts: bool | None = None,
     ) -> dict[str, Any]:
-        """Set the account's settlement currency and asynchronous capture delay."""
+        """Set the account's settlement currency, asynchronous capture delay and whether it
+        pays out its available balance daily by itself."""
         fields: dict[str, Any] = {"default_currency": default_currency}
         if capture_seconds is not None:
             fields["capture_seconds"] = capture_seconds
+        if automatic_payouts is not None:
+            fields["automatic_payouts"] = automatic_payouts
         body = {"secret_key": secret_key, **fields}
         return dict(self._post("configure_account", body))
 
@@ -223,6 +227,10 @@ class StandinControl:
         """Pay out the available balance into a pending payout; returns its id. It is paid at
         its arrival date and reconciled an hour later (advance the clock)."""
         return str(self._call("payout", secret_key, currency=currency)["id"])
+
+    def fail_payout(self, secret_key: str, payout: str, code: str = "account_closed") -> None:
+        """The bank returns a payout: `payout.failed`, its amount back in the balance."""
+        self._call("fail_payout", secret_key, payout=payout, code=code)
 
     def revoke_mandate(self, secret_key: str, mandate: str) -> None:
         """Revoke a debit mandate, as the donor's bank would report."""

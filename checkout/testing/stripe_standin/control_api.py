@@ -19,7 +19,7 @@ from checkout.testing.stripe_standin.charges import revoke_mandate
 from checkout.testing.stripe_standin.confirmation import complete_action, settle
 from checkout.testing.stripe_standin.disputes import appeal, close_dispute, open_dispute
 from checkout.testing.stripe_standin.errors import StripeError, invalid
-from checkout.testing.stripe_standin.payouts import pay_out
+from checkout.testing.stripe_standin.payouts import fail, pay_out
 from checkout.testing.stripe_standin.refunds import charge_of, refund, settle_due
 from checkout.testing.stripe_standin.store import Account, Endpoint, Store, new_id
 
@@ -79,16 +79,21 @@ def _account(account: Account, _body: dict[str, Any]) -> Any:
 @action("configure_account")
 def _configure_account(account: Account, body: dict[str, Any]) -> Any:
     """Set the account's settlement currency (`default_currency`, or null: settle every
-    currency as charged) and its asynchronous capture delay (`capture_seconds`)."""
+    currency as charged), its asynchronous capture delay (`capture_seconds`) and whether it
+    pays out its available balance daily by itself (`automatic_payouts`)."""
     if "default_currency" in body:
         value = body["default_currency"]
         account.default_currency = str(value).lower() if value else None
     if "capture_seconds" in body:
         account.capture_seconds = int(body["capture_seconds"])
+    if "automatic_payouts" in body:
+        account.automatic_payouts = bool(body["automatic_payouts"])
+        account.last_payout_day = account.now() // 86_400
     return {
         "id": account.id,
         "default_currency": account.default_currency,
         "capture_seconds": account.capture_seconds,
+        "automatic_payouts": account.automatic_payouts,
     }
 
 
@@ -216,6 +221,13 @@ def _dashboard_refund(account: Account, body: dict[str, Any]) -> Any:
 def _payout(account: Account, body: dict[str, Any]) -> Any:
     """Pay out the available balance (of `currency`, when several) into a pending payout."""
     return {"id": pay_out(account, body.get("currency"))["id"]}
+
+
+@action("fail_payout")
+def _fail_payout(account: Account, body: dict[str, Any]) -> Any:
+    """The bank returned a payout (`payout.failed`), its amount back in the balance."""
+    payout = account.get(str(body.get("payout")), "payout", "payout")
+    return {"status": fail(account, payout, str(body.get("code") or "account_closed"))["status"]}
 
 
 @action("revoke_mandate")

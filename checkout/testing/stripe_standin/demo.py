@@ -48,12 +48,15 @@ def export_lines(environ: Mapping[str, str]) -> str:
 def register_offices(store: Store, url_template: str) -> None:
     """Register the app's webhook URL (`{office}` filled in) in every office's account, and
     settle each account in its office's default currency (a gift in another currency is
-    converted, as in the office's own Stripe account)."""
+    converted, as in the office's own Stripe account); each pays out its available balance
+    daily, as a live account does (the finance console's payouts)."""
     values = demo_environment(os.environ)
     for office in offices():
         secret_key = values[office.stripe.secret_key_env]
         account = store.account(secret_key.split("_", 2)[2])
         account.default_currency = office.default_currency.lower()
+        account.automatic_payouts = True
+        account.last_payout_day = account.now() // 86_400
         endpoint = Endpoint(
             new_id("we"),
             url_template.format(office=office.code),

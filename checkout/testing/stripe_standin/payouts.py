@@ -21,7 +21,7 @@ from checkout.testing.stripe_standin.balance import record, totals
 from checkout.testing.stripe_standin.errors import invalid
 from checkout.testing.stripe_standin.events import changed, emit
 from checkout.testing.stripe_standin.lists import matches, paginate
-from checkout.testing.stripe_standin.params import EXPAND, Enum, Obj, list_schema
+from checkout.testing.stripe_standin.params import EXPAND, Enum, Int, Obj, list_schema
 from checkout.testing.stripe_standin.routing import Call, Router
 from checkout.testing.stripe_standin.store import Account, new_id
 from checkout.testing.stripe_standin.store import Obj as Json
@@ -77,11 +77,14 @@ def _make_payout(account: Account, currency: str, amount: int) -> Json:
             "metadata": {},
             "method": "standard",
             "original_payout": None,
+            "payout_method": None,
             "reconciliation_status": "in_progress",
             "reversed_by": None,
             "source_type": "card",
             "statement_descriptor": None,
             "status": "pending",
+            # Stripe's trace id from the bank: not offered for the stand-in's pretend bank.
+            "trace_id": {"status": "unsupported", "value": None},
             "type": "bank_account",
         }
     )
@@ -107,8 +110,26 @@ def _make_payout(account: Account, currency: str, amount: int) -> Json:
     return payout
 
 
+def pay_out_daily(account: Account) -> list[Json]:
+    """An account with automatic payouts pays out each currency's available balance once a
+    stand-in day ("Stripe automatically pays out your available balance on a daily
+    schedule": https://docs.stripe.com/payouts#payout-schedule); the payouts made."""
+    today = account.now() // _DAY
+    if not account.automatic_payouts or account.last_payout_day == today:
+        return []
+    account.last_payout_day = today
+    available, _pending = totals(account)
+    return [
+        _make_payout(account, code, amount)
+        for code, amount in sorted(available.items())
+        if amount > 0
+    ]
+
+
 def advance(account: Account) -> None:
-    """Move payouts along as time passes: submitted, paid on arrival, then reconciled."""
+    """Move payouts along as time passes: made daily (automatic payouts), submitted, paid on
+    arrival, then reconciled."""
+    pay_out_daily(account)
     now = account.now()
     for payout in reversed(account.all("payout")):
         if payout["status"] == "pending":
@@ -127,6 +148,35 @@ def advance(account: Account) -> None:
             emit(account, "payout.reconciliation_completed", payout, previous)
 
 
+def fail(account: Account, payout: Json, code: str) -> Json:
+    """The bank returned the payout: it is `failed` with a `failure_code`, and a
+    `payout_failure` balance transaction (its `failure_balance_transaction`: "If the payout
+    fails or cancels, this is the ID of the balance transaction that reverses the initial
+    balance transaction", the SDK's docstring) puts the amount back into the balance."""
+    if payout["status"] in ("failed", "canceled"):
+        raise invalid(f"Payout {payout['id']} has {payout['status']} already.", param="payout")
+    reversal = record(
+        account,
+        kind="payout_failure",
+        amount=payout["amount"],
+        currency=payout["currency"],
+        source=payout["id"],
+        category="payout_reversal",
+        description="STRIPE PAYOUT FAILURE",
+    )
+    previous = changed(
+        payout,
+        status="failed",
+        failure_code=code,
+        failure_message="The bank account has been closed.",
+        failure_balance_transaction=reversal["id"],
+        reconciliation_status="not_applicable",
+    )
+    emit(account, "payout.updated", payout, previous)
+    emit(account, "payout.failed", payout, previous)
+    return payout
+
+
 @router.route("GET", "/v1/payouts/<ident>", Obj({"expand": EXPAND}))
 def retrieve_payout(call: Call) -> Json:
     """GET /v1/payouts/:id."""
@@ -136,9 +186,27 @@ def retrieve_payout(call: Call) -> Json:
 @router.route(
     "GET",
     "/v1/payouts",
-    list_schema(status=Enum("canceled", "failed", "paid", "pending", "in_transit")),
+    list_schema(
+        status=Enum("canceled", "failed", "paid", "pending", "in_transit"),
+        created=Obj({"gt": Int(), "gte": Int(), "lt": Int(), "lte": Int()}),
+    ),
 )
 def list_payouts(call: Call) -> Json:
-    """GET /v1/payouts, optionally by status."""
-    rows = [p for p in call.account.all("payout") if matches(p, status=call.param("status"))]
+    """GET /v1/payouts, optionally by status and creation time (`created[gte]`, ...)."""
+    created = call.param("created") or {}
+    rows = [
+        p
+        for p in call.account.all("payout")
+        if matches(p, status=call.param("status")) and _created_within(p["created"], created)
+    ]
     return paginate(call, rows, "/v1/payouts")
+
+
+def _created_within(created: int, bounds: dict[str, int]) -> bool:
+    """Whether `created` is within Stripe's range filter (gt, gte, lt, lte)."""
+    return (
+        created > bounds.get("gt", created - 1)
+        and created >= bounds.get("gte", created)
+        and created < bounds.get("lt", created + 1)
+        and created <= bounds.get("lte", created)
+    )

@@ -111,6 +111,11 @@ class Account:
     capture_seconds: int = 60
     #: The currency the account settles in; None settles every currency as charged.
     default_currency: str | None = None
+    #: Automatic payouts: the available balance of each currency is paid out once a day at
+    #: midnight UTC of stand-in time (Stripe's daily schedule); False pays out only when told.
+    automatic_payouts: bool = False
+    #: The stand-in day (Unix seconds // 86400) of the last automatic payout run.
+    last_payout_day: int | None = None
     #: The server's own address, for the 3-D Secure and bank pages that next_action names.
     base_url: str = "http://127.0.0.1:12111/"
     #: Where new events go (the store's queue for the webhook thread).

@@ -1,0 +1,554 @@
+"""Reconciliation: what each payout holds and whether it adds up, and every mismatch between
+Stripe's balance and our records, kept as an exception until a person explains it.
+
+Everything here is set-based SQL (joins, NOT EXISTS, GROUP BY) run by the database over all
+of an office's rows at once: one statement per kind of mismatch, however many transactions
+there are (bench/ measures it against a plain join).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from checkout.core.clock import utcnow
+from checkout.db import upsert_insert
+from checkout.donations.models import Donation, Payment
+from checkout.donations.states import MONEY_KEPT, Status
+from checkout.finance.models import BalanceTransaction, Payout, ReconciliationException
+from checkout.receipts.models import ISSUED, Receipt, ReceiptItem
+
+#: A column or SQL expression (SQLAlchemy's generics say little more here).
+Expr = Any
+
+#: Balance transaction types that book a payment.
+BOOKING_TYPES = ("charge", "payment")
+REFUND_TYPES = ("refund", "refund_failure")
+#: States in which the money never reached the charity (a refund or lost dispute took it
+#: back later: those are the other kind).
+NEVER_KEPT = tuple(s.value for s in (Status.PENDING, Status.PROCESSING, Status.FAILED))
+NEVER_KEPT += (Status.CANCELED.value, Status.DRAFT.value)
+GIVEN_BACK = (Status.REFUNDED.value, Status.LOST.value, Status.PARTIALLY_REFUNDED.value)
+KEPT = tuple(sorted(s.value for s in MONEY_KEPT))
+
+# The kinds of exception, in the order the console lists them.
+CHARGE_NOT_OURS = "charge_not_ours"
+MISSING_AT_STRIPE = "missing_at_stripe"
+AMOUNT_MISMATCH = "amount_mismatch"
+CURRENCY_MISMATCH = "currency_mismatch"
+RECEIPT_NOT_KEPT = "receipt_money_not_kept"
+RECEIPT_MISSING = "receipt_missing"
+RECEIPT_NOT_VOIDED = "receipt_not_voided"
+PAYOUT_UNBALANCED = "payout_unbalanced"
+KINDS = (
+    CHARGE_NOT_OURS,
+    MISSING_AT_STRIPE,
+    AMOUNT_MISMATCH,
+    CURRENCY_MISMATCH,
+    RECEIPT_NOT_KEPT,
+    RECEIPT_MISSING,
+    RECEIPT_NOT_VOIDED,
+    PAYOUT_UNBALANCED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """How long things may take before they are a mismatch."""
+
+    #: Whether an office receipts each instalment of a plan (else: an annual statement).
+    receipt_per_instalment: bool
+    #: How long after its payment a receipt may take (the outbox numbers and sends it).
+    receipt_grace: timedelta = timedelta(days=2)
+    #: How long a charge may take to reach a payout (bank debits are available after days).
+    payout_grace: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutTotals:
+    """What one payout holds, in its currency (the account's settlement currency)."""
+
+    payout_id: int
+    stripe_payout_id: str
+    office_code: str
+    currency: str
+    arrival_date: date
+    status: str
+    amount_minor: int
+    gross_minor: int
+    refunds_minor: int
+    disputes_minor: int
+    other_minor: int
+    fees_minor: int
+    net_minor: int
+    lines: int
+    complete: bool
+
+    @property
+    def balanced(self) -> bool:
+        """The lines' net is exactly what reached the bank."""
+        return self.complete and self.net_minor == self.amount_minor
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotals:
+    """An office's payouts of one currency over a period, summed."""
+
+    office_code: str
+    currency: str
+    payouts: int
+    amount_minor: int
+    gross_minor: int
+    refunds_minor: int
+    disputes_minor: int
+    other_minor: int
+    fees_minor: int
+    net_minor: int
+
+
+# --- totals ---------------------------------------------------------------------------------------
+
+
+def _sum_where(condition: Expr, column: Expr) -> Expr:
+    return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+
+
+def _line_sums() -> Select[Any]:
+    """Per payout: gross, refunds, disputes, other, fees, net and count of its lines (its own
+    payout transaction left out), one GROUP BY."""
+    line = BalanceTransaction
+    is_dispute = line.reporting_category.like("dispute%")
+    is_booking = line.type.in_(BOOKING_TYPES)
+    is_refund = line.type.in_(REFUND_TYPES)
+    return (
+        select(
+            line.payout_id.label("payout_id"),
+            _sum_where(is_booking, line.amount_minor).label("gross"),
+            _sum_where(is_refund, line.amount_minor).label("refunds"),
+            _sum_where(is_dispute, line.amount_minor).label("disputes"),
+            _sum_where(~or_(is_booking, is_refund, is_dispute), line.amount_minor).label("other"),
+            func.coalesce(func.sum(line.fee_minor), 0).label("fees"),
+            func.coalesce(func.sum(line.net_minor), 0).label("net"),
+            func.count().label("lines"),
+        )
+        .where(line.type != "payout", line.payout_id.is_not(None))
+        .group_by(line.payout_id)
+    )
+
+
+def payout_totals(
+    session: Session, offices: list[str] | None, payout_ids: list[int] | None = None
+) -> list[PayoutTotals]:
+    """The totals of the payouts of `offices` (None: all), newest first."""
+    sums = _line_sums().subquery()
+    query = (
+        select(Payout, sums)
+        .outerjoin(sums, sums.c.payout_id == Payout.id)
+        .order_by(Payout.arrival_date.desc(), Payout.id.desc())
+    )
+    if offices is not None:
+        query = query.where(Payout.office_code.in_(offices))
+    if payout_ids is not None:
+        query = query.where(Payout.id.in_(payout_ids))
+    return [_totals(row) for row in session.execute(query)]
+
+
+def _totals(row: object) -> PayoutTotals:
+    payout: Payout = row[0]  # type: ignore[index]
+    mapping = row._mapping  # type: ignore[attr-defined]
+    return PayoutTotals(
+        payout.id,
+        payout.stripe_payout_id,
+        payout.office_code,
+        payout.currency,
+        payout.arrival_date,
+        payout.status,
+        payout.amount_minor,
+        int(mapping["gross"] or 0),
+        int(mapping["refunds"] or 0),
+        int(mapping["disputes"] or 0),
+        int(mapping["other"] or 0),
+        int(mapping["fees"] or 0),
+        int(mapping["net"] or 0),
+        int(mapping["lines"] or 0),
+        payout.lines_complete_at is not None,
+    )
+
+
+def currency_totals(
+    session: Session, offices: list[str] | None, start: date, end: date
+) -> list[CurrencyTotals]:
+    """Per office and currency, the payouts arriving from `start` to `end` (inclusive)."""
+    sums = _line_sums().subquery()
+    query = (
+        select(
+            Payout.office_code,
+            Payout.currency,
+            func.count(Payout.id),
+            func.sum(Payout.amount_minor),
+            *(
+                func.coalesce(func.sum(sums.c[name]), 0)
+                for name in ("gross", "refunds", "disputes", "other", "fees", "net")
+            ),
+        )
+        .outerjoin(sums, sums.c.payout_id == Payout.id)
+        .where(Payout.arrival_date >= start, Payout.arrival_date <= end)
+        .group_by(Payout.office_code, Payout.currency)
+        .order_by(Payout.office_code, Payout.currency)
+    )
+    if offices is not None:
+        query = query.where(Payout.office_code.in_(offices))
+    return [
+        CurrencyTotals(str(row[0]), str(row[1]), *(int(value or 0) for value in row[2:]))
+        for row in session.execute(query)
+    ]
+
+
+# --- exceptions -----------------------------------------------------------------------------------
+
+
+def _key(kind: str, ident: Expr) -> Expr:
+    return literal(f"{kind}:") + cast(ident, String)
+
+
+def _found(
+    kind: str,
+    key: Expr,
+    office: Expr,
+    *,
+    payout: Expr | None = None,
+    payment: Expr | None = None,
+    receipt: Expr | None = None,
+    reference: Expr | None = None,
+    currency: Expr | None = None,
+    expected: Expr | None = None,
+    actual: Expr | None = None,
+) -> list[Expr]:
+    """The columns of one kind's SELECT, in the order of `_COLUMNS`."""
+
+    def typed(value: Expr | None, kind_of: type) -> Expr:
+        return value if value is not None else cast(null(), Integer if kind_of is int else String)
+
+    return [
+        key.label("key"),
+        office.label("office_code"),
+        literal(kind).label("kind"),
+        typed(payout, int).label("payout_id"),
+        typed(payment, int).label("payment_id"),
+        typed(receipt, int).label("receipt_id"),
+        typed(reference, str).label("stripe_reference"),
+        typed(currency, str).label("currency"),
+        typed(expected, int).label("expected_minor"),
+        typed(actual, int).label("actual_minor"),
+    ]
+
+
+_COLUMNS = [
+    "key",
+    "office_code",
+    "kind",
+    "payout_id",
+    "payment_id",
+    "receipt_id",
+    "stripe_reference",
+    "currency",
+    "expected_minor",
+    "actual_minor",
+]
+
+
+def _charges_not_ours(office: str) -> Select[Any]:
+    """A charge in a payout that none of our payments made (taken outside the checkout)."""
+    line = BalanceTransaction
+    return select(
+        *_found(
+            CHARGE_NOT_OURS,
+            _key(CHARGE_NOT_OURS, line.stripe_balance_transaction_id),
+            line.office_code,
+            payout=line.payout_id,
+            reference=line.source_id,
+            currency=line.currency,
+            actual=line.amount_minor,
+        )
+    ).where(line.office_code == office, line.type.in_(BOOKING_TYPES), line.payment_id.is_(None))
+
+
+def _missing_at_stripe(office: str, before: datetime | None) -> Select[Any]:
+    """A payment we think kept, old enough to be in a reconciled payout, that no payout's
+    line books."""
+    booked = exists().where(
+        BalanceTransaction.payment_id == Payment.id,
+        BalanceTransaction.type.in_(BOOKING_TYPES),
+    )
+    query = (
+        select(
+            *_found(
+                MISSING_AT_STRIPE,
+                _key(MISSING_AT_STRIPE, Payment.id),
+                Donation.office_code,
+                payment=Payment.id,
+                reference=Payment.stripe_charge_id,
+                currency=Payment.currency,
+                expected=Payment.amount_minor,
+            )
+        )
+        .join(Donation, Payment.donation_id == Donation.id)
+        .where(Donation.office_code == office, Payment.status.in_(KEPT), ~booked)
+    )
+    if before is None:  # no reconciled payout yet: nothing can be missing from one
+        return query.where(literal(False))
+    return query.where(Payment.paid_at <= before)
+
+
+def _booking_mismatches(office: str) -> Select[Any]:
+    """Bookings of our payments that Stripe booked otherwise, in one pass over the join: a
+    different currency (unconverted, or converted into another settlement currency than we
+    recorded), else a different amount (same currency, no exchange)."""
+    line = BalanceTransaction
+    wrong_currency = or_(
+        and_(line.exchange_rate.is_(None), line.currency != Payment.currency),
+        and_(
+            line.exchange_rate.is_not(None),
+            Payment.settlement_currency.is_not(None),
+            Payment.settlement_currency != line.currency,
+        ),
+    )
+    wrong_amount = and_(
+        line.exchange_rate.is_(None),
+        line.currency == Payment.currency,
+        line.amount_minor != Payment.amount_minor,
+    )
+    kind = case((wrong_currency, literal(CURRENCY_MISMATCH)), else_=literal(AMOUNT_MISMATCH))
+    columns = _found(
+        AMOUNT_MISMATCH,
+        kind + literal(":") + line.stripe_balance_transaction_id,
+        line.office_code,
+        payout=line.payout_id,
+        payment=Payment.id,
+        reference=line.source_id,
+        currency=line.currency,
+        expected=Payment.amount_minor,
+        actual=line.amount_minor,
+    )
+    columns[2] = kind.label("kind")
+    return (
+        select(*columns)
+        .join(Payment, line.payment_id == Payment.id)
+        .where(
+            line.office_code == office,
+            line.type.in_(BOOKING_TYPES),
+            or_(wrong_currency, wrong_amount),
+        )
+    )
+
+
+def _standing_receipts(kind: str, office: str, expected: Expr, condition: Expr) -> Select[Any]:
+    """Items of issued receipts, still active, whose payment meets `condition`."""
+    return (
+        select(
+            *_found(
+                kind,
+                _key(kind, ReceiptItem.id),
+                Receipt.office_code,
+                payment=Payment.id,
+                receipt=Receipt.id,
+                reference=Payment.stripe_charge_id,
+                currency=Receipt.currency,
+                expected=expected,
+                actual=ReceiptItem.amount_minor,
+            )
+        )
+        .select_from(ReceiptItem)
+        .join(Receipt, ReceiptItem.receipt_id == Receipt.id)
+        .join(Payment, ReceiptItem.payment_id == Payment.id)
+        .where(
+            Receipt.office_code == office,
+            Receipt.status == ISSUED,
+            ReceiptItem.active.is_(True),
+            condition,
+        )
+    )
+
+
+def _receipts_for_money_not_kept(office: str) -> Select[Any]:
+    """A receipt standing for a payment whose money never arrived (failed, cancelled)."""
+    return _standing_receipts(RECEIPT_NOT_KEPT, office, literal(0), Payment.status.in_(NEVER_KEPT))
+
+
+def _receipts_not_voided(office: str) -> Select[Any]:
+    """A refund or lost dispute took money back, and a receipt still stands for more than
+    what is left."""
+    kept = case(
+        (
+            Payment.status == Status.PARTIALLY_REFUNDED.value,
+            Payment.amount_minor - Payment.refunded_minor,
+        ),
+        else_=0,
+    )
+    return _standing_receipts(
+        RECEIPT_NOT_VOIDED,
+        office,
+        kept,
+        and_(Payment.status.in_(GIVEN_BACK), ReceiptItem.amount_minor > kept),
+    )
+
+
+def _receipts_missing(office: str, rules: Rules, now: datetime) -> Select[Any]:
+    """Money kept past its receipt's due time with no receipt standing for it."""
+    standing = (
+        exists()
+        .where(ReceiptItem.payment_id == Payment.id, ReceiptItem.active.is_(True))
+        .correlate(Payment)
+    )
+    query = (
+        select(
+            *_found(
+                RECEIPT_MISSING,
+                _key(RECEIPT_MISSING, Payment.id),
+                Donation.office_code,
+                payment=Payment.id,
+                reference=Payment.stripe_charge_id,
+                currency=Payment.currency,
+                expected=Payment.amount_minor,
+                actual=literal(0),
+            )
+        )
+        .join(Donation, Payment.donation_id == Donation.id)
+        .where(
+            Donation.office_code == office,
+            Payment.status.in_(KEPT),
+            Payment.receipt_due_at <= now - rules.receipt_grace,
+            ~standing,
+        )
+    )
+    if not rules.receipt_per_instalment:  # instalments go on the annual statement
+        query = query.where(Payment.plan_id.is_(None))
+    return query
+
+
+def _unbalanced_payouts(office: str) -> Select[Any]:
+    """A reconciled payout whose lines' net is not what reached the bank."""
+    sums = _line_sums().subquery()
+    net = func.coalesce(sums.c.net, 0)
+    return (
+        select(
+            *_found(
+                PAYOUT_UNBALANCED,
+                _key(PAYOUT_UNBALANCED, Payout.stripe_payout_id),
+                Payout.office_code,
+                payout=Payout.id,
+                reference=Payout.stripe_payout_id,
+                currency=Payout.currency,
+                expected=Payout.amount_minor,
+                actual=net,
+            )
+        )
+        .outerjoin(sums, sums.c.payout_id == Payout.id)
+        .where(
+            Payout.office_code == office,
+            Payout.lines_complete_at.is_not(None),
+            Payout.status != "failed",
+            net != Payout.amount_minor,
+        )
+    )
+
+
+def _payout_cutoff(session: Session, office: str, rules: Rules) -> datetime | None:
+    """Payments paid before this should be in a reconciled payout by now."""
+    newest = session.scalar(
+        select(func.max(Payout.stripe_created)).where(
+            Payout.office_code == office, Payout.lines_complete_at.is_not(None)
+        )
+    )
+    return None if newest is None else newest - rules.payout_grace
+
+
+def reconcile(session: Session, office: str, rules: Rules) -> int:
+    """Find every mismatch of the office anew: new ones are added, those found again stay,
+    those no longer found are cleared. How many are open now."""
+    now = utcnow()
+    cutoff = _payout_cutoff(session, office, rules)
+    queries = [
+        _charges_not_ours(office),
+        _missing_at_stripe(office, cutoff),
+        _booking_mismatches(office),
+        _receipts_for_money_not_kept(office),
+        _receipts_missing(office, rules, now),
+        _receipts_not_voided(office),
+        _unbalanced_payouts(office),
+    ]
+    table = ReconciliationException.__table__
+    for query in queries:
+        # One statement per kind: new ones inserted, those found again marked seen (and
+        # reopened if a run had cleared them); the explanation, if any, stays.
+        found = query.add_columns(literal(now).label("found_at"), literal(now).label("seen_at"))
+        insert = upsert_insert(session, table).from_select(
+            [*_COLUMNS, "found_at", "seen_at"], found
+        )
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"seen_at": insert.excluded.seen_at, "cleared_at": None},
+            )
+        )
+    session.execute(
+        update(ReconciliationException)
+        .where(
+            ReconciliationException.office_code == office,
+            ReconciliationException.seen_at < now,
+            ReconciliationException.cleared_at.is_(None),
+        )
+        .values(cleared_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return int(
+        session.scalar(
+            select(func.count(ReconciliationException.id)).where(
+                ReconciliationException.office_code == office,
+                ReconciliationException.cleared_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def open_exceptions(
+    session: Session, offices: list[str] | None, payout_id: int | None = None
+) -> list[ReconciliationException]:
+    """Exceptions still found, newest first (explained ones too: they stay on the list)."""
+    query = (
+        select(ReconciliationException)
+        .where(ReconciliationException.cleared_at.is_(None))
+        .order_by(ReconciliationException.found_at.desc(), ReconciliationException.id.desc())
+    )
+    if offices is not None:
+        query = query.where(ReconciliationException.office_code.in_(offices))
+    if payout_id is not None:
+        query = query.where(ReconciliationException.payout_id == payout_id)
+    return list(session.scalars(query))
+
+
+def explain(session: Session, exception: ReconciliationException, staff_id: int, note: str) -> None:
+    """A person looked into it and says why it is so; it stays listed, marked explained."""
+    exception.explained_at = utcnow()
+    exception.explained_by = staff_id
+    exception.explanation = note.strip()

@@ -23,6 +23,7 @@ from tests.staff_support import Console, make_staff
 SYDNEY = ZoneInfo("Australia/Sydney")
 BERLIN = ZoneInfo("Europe/Berlin")
 TORONTO = ZoneInfo("America/Toronto")
+SANTIAGO = ZoneInfo("America/Santiago")
 
 
 def _local(zone: ZoneInfo, *fields: int) -> datetime:
@@ -127,6 +128,31 @@ def test_a_daylight_saving_day_counts_the_gifts_of_its_23_or_25_hours(
     }
     october = _figures(db_session, "DE", "EUR", date(2026, 11, 5), BERLIN)
     assert _by_label(october.days) == {"2026-10-25": (2, 500 + 600), "2026-10-26": (1, 700)}
+
+
+def test_a_change_of_clocks_at_local_midnight_keeps_each_moment_on_its_day(
+    db_session: Session,
+) -> None:
+    # Santiago turns its clocks at midnight: on 5 April 2026 from 00:00 (-3) back to 23:00 (-4),
+    # so 4 April has 25 hours; on 6 September from 00:00 (-4) on to 01:00 (-3), so 6 September
+    # has no midnight. The dashboard follows the zone it is given, whichever office.
+    moments = [
+        datetime(2026, 4, 5, 2, 59, tzinfo=UTC),  # 23:59 (-3) on 4 April
+        datetime(2026, 4, 5, 3, 30, tzinfo=UTC),  # 23:30 (-4) on 4 April, the hour again
+        datetime(2026, 4, 5, 4, 0, tzinfo=UTC),  # 00:00 (-4) on 5 April
+        datetime(2026, 9, 6, 3, 59, tzinfo=UTC),  # 23:59 (-4) on 5 September
+        datetime(2026, 9, 6, 4, 0, tzinfo=UTC),  # 01:00 (-3) on 6 September
+    ]
+    for amount, moment in enumerate(moments, start=1):
+        _gift(db_session, "DE", "EUR", moment, amount=amount * 100)
+
+    figures = _figures(db_session, "DE", "EUR", date(2026, 9, 20), SANTIAGO)
+
+    assert _by_label(figures.months)["2026-04-01"] == (3, 600)
+    days = _by_label(figures.days)
+    assert days == {"2026-09-05": (1, 400), "2026-09-06": (1, 500)}
+    april = _figures(db_session, "DE", "EUR", date(2026, 4, 20), SANTIAGO)
+    assert _by_label(april.days) == {"2026-04-04": (2, 300), "2026-04-05": (1, 300)}
 
 
 def test_weeks_and_months_roll_up_the_local_days(db_session: Session) -> None:

@@ -44,7 +44,10 @@ class EpochSeconds(FunctionElement[int]):
 
 @compiles(EpochSeconds, "sqlite")
 def _epoch_seconds_sqlite(element: EpochSeconds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # Only the first 19 characters, YYYY-MM-DD HH:MM:SS: SQLite rounds fractions of a second,
+    # so 23:59:59.9999 would count on the next day.
+    moment = compiler.process(element.clauses, **kw)
+    return f"CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER)"
 
 
 @compiles(EpochSeconds, "postgresql")

@@ -77,7 +77,8 @@ def _figures(
         # 09:00 and 10:00 UTC+11: both on UTC's 31 March, on Sydney's 31 March and 1 April.
         ("AU", "AUD", SYDNEY, (2026, 3, 31, 23, 30), (2026, 4, 1, 0, 30)),
         # UTC+1: the gift just after midnight on 1 February is on UTC's 31 January.
-        ("DE", "EUR", BERLIN, (2026, 1, 31, 23, 59), (2026, 2, 1, 0, 1)),
+        # The last microsecond of a day is still that day's.
+        ("DE", "EUR", BERLIN, (2026, 1, 31, 23, 59, 59, 999999), (2026, 2, 1, 0, 0, 0)),
         # UTC-4: the gift just before midnight on 31 May is on UTC's 1 June.
         ("CA", "CAD", TORONTO, (2026, 5, 31, 23, 50), (2026, 6, 1, 0, 10)),
     ],

@@ -1,7 +1,14 @@
 """The figures of an office's finance dashboard, each one GROUP BY in the database.
 
 Gifts are payments whose money was kept (succeeded, partly refunded, disputed, won), counted
-on the UTC day they were paid; weeks (ISO, from Monday) and months are summed from those days.
+on the office's local calendar day they were paid; weeks (ISO, from Monday) and months are summed
+from those days. Plans started and ended and failed debits are counted on local days too.
+
+Local days without time-zone functions in SQL (SQLite has none): Python cuts the window where
+the office's ZoneInfo changes its UTC offset (so a daylight-saving day is 23 or 25 hours) and
+sends those few stretches as VALUES; the query joins each timestamp to its stretch and groups by
+its seconds since 1970 plus that offset, in whole days. One pass over the rows: a table of every
+day range-joined instead made the database compare each row with each of the ~400 days.
 Recurring revenue is what the active plans charge each month (a yearly plan's twelfth).
 """
 
@@ -10,17 +17,32 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import (
+    CTE,
+    Integer,
+    and_,
+    case,
+    column,
+    func,
+    join,
+    literal,
+    select,
+    values,
+)
 from sqlalchemy.orm import Session
 
+from checkout.dbtypes import EpochSeconds, UtcDateTime
 from checkout.donations.models import Donation, Payment, RecurringPlan
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.offices.models import DEBIT_METHODS
 
 KEPT = sorted(s.value for s in MONEY_KEPT)
+DAY_SECONDS = 86_400
+EPOCH_DAY = date(1970, 1, 1)
 #: Plan states that still charge (Stripe's subscription statuses).
 LIVE_PLANS = ("active", "past_due", "trialing")
 
@@ -52,33 +74,114 @@ class Dashboard:
     failed_debits: list[Figure]
 
 
-def _day(value: Any) -> date:
-    """A SQL date() result: a date on PostgreSQL, ISO text on SQLite."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC moment the office's `day` begins (where midnight is skipped, the first hour)."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def _kept_by(column: Any, office: str, currency: str, since: datetime) -> Any:
-    """Count and sum of the office's kept gifts since `since`, grouped by `column`."""
-    return (
-        select(column, func.count(Payment.id), func.sum(Payment.amount_minor))
-        .join(Donation, Payment.donation_id == Donation.id)
-        .where(
-            Donation.office_code == office,
-            Payment.currency == currency,
-            Payment.status.in_(KEPT),
-            Payment.paid_at >= since,
-        )
-        .group_by(column)
-        .order_by(column)
+def _offset(zone: ZoneInfo, second: int) -> int:
+    """The zone's UTC offset in seconds at `second` (seconds since 1970 UTC)."""
+    offset = datetime.fromtimestamp(second, UTC).astimezone(zone).utcoffset()
+    assert offset is not None  # a ZoneInfo always has one
+    return int(offset.total_seconds())
+
+
+def _stretches(zone: ZoneInfo, since: int, until: int) -> list[tuple[int, int, int]]:
+    """The seconds [since, until) cut where the zone's offset changes: (start, end, offset).
+
+    Probed a day at a time; a change is pinned to its second by bisection.
+    """
+    found: list[tuple[int, int, int]] = []
+    start, offset, probe = since, _offset(zone, since), since
+    while probe < until:
+        step = min(probe + DAY_SECONDS, until)
+        if _offset(zone, step) == offset:
+            probe = step
+            continue
+        low, high = probe, step  # the old offset at low, a new one by high
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if _offset(zone, middle) == offset else (low, middle)
+        found.append((start, high, offset))
+        start, offset, probe = high, _offset(zone, high), high
+    found.append((start, until, offset))
+    return [stretch for stretch in found if stretch[0] < stretch[1]]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDays:
+    """The office's local days in a window: the UTC span they cover and, as a small table, the
+    stretches of it with one UTC offset (a new stretch at each daylight-saving change)."""
+
+    offsets: CTE  # (starts, ends, seconds)
+    since: datetime
+    until: datetime
+
+
+def _local_days(zone: ZoneInfo, first: date, last: date) -> LocalDays:
+    """The local days `first`..`last`."""
+    since = _local_midnight(first, zone)
+    until = _local_midnight(last + timedelta(days=1), zone)
+    rows = [
+        (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), offset)
+        for start, end, offset in _stretches(zone, int(since.timestamp()), int(until.timestamp()))
+    ]
+    table = values(
+        column("starts", UtcDateTime),
+        column("ends", UtcDateTime),
+        column("seconds", Integer),
+        name="utc_offsets",
+    ).data(rows)
+    return LocalDays(table.cte(), since, until)
+
+
+def _per_local_day(
+    session: Session, days: LocalDays, moment: Any, joined: Any, amount: Any, *conditions: Any
+) -> dict[date, Figure]:
+    """How many rows of `joined` match `conditions`, and their `amount` summed, per local day
+    of the timestamp `moment`; days with none are left out.
+
+    A moment's local day is its seconds since 1970 plus the offset of its stretch, in whole
+    days: a join to the few stretches, then one GROUP BY.
+    """
+    offsets = days.offsets
+    day_number = ((EpochSeconds(moment) + offsets.c.seconds) // DAY_SECONDS).label("day_number")
+    query = (
+        select(day_number, func.count(), func.sum(amount))
+        .select_from(joined)
+        .join(offsets, and_(moment >= offsets.c.starts, moment < offsets.c.ends))
+        .where(moment >= days.since, moment < days.until, *conditions)
+        .group_by(day_number)
     )
+    counted = {}
+    for number, count, summed in session.execute(query):
+        day = EPOCH_DAY + timedelta(days=int(number))
+        counted[day] = Figure(day.isoformat(), int(count), int(summed or 0))
+    return counted
 
 
-def _per_day(session: Session, office: str, currency: str, since: datetime) -> dict[date, Figure]:
-    query = _kept_by(func.date(Payment.paid_at), office, currency, since)
-    return {
-        _day(row[0]): Figure(str(_day(row[0])), int(row[1]), int(row[2] or 0))
-        for row in session.execute(query)
-    }
+def _payments() -> Any:
+    return join(Payment, Donation, Payment.donation_id == Donation.id)
+
+
+def _plans() -> Any:
+    return join(RecurringPlan, Donation, RecurringPlan.donation_id == Donation.id)
+
+
+def _gifts_per_day(
+    session: Session, office: str, currency: str, days: LocalDays
+) -> dict[date, Figure]:
+    """Count and sum of the office's kept gifts per local day they were paid."""
+    return _per_local_day(
+        session,
+        days,
+        Payment.paid_at,
+        _payments(),
+        Payment.amount_minor,
+        Donation.office_code == office,
+        Payment.currency == currency,
+        Payment.status.in_(KEPT),
+    )
 
 
 def _roll_up(days: dict[date, Figure], bucket: Any) -> list[Figure]:
@@ -99,9 +202,22 @@ def _month(day: date) -> date:
 
 
 def _grouped(
-    session: Session, column: Any, office: str, currency: str, since: datetime
+    session: Session, key: Any, office: str, currency: str, days: LocalDays
 ) -> list[Figure]:
-    query = _kept_by(column, office, currency, since)
+    """The office's kept gifts paid on the local days, counted and summed per `key`."""
+    query = (
+        select(key, func.count(Payment.id), func.sum(Payment.amount_minor))
+        .select_from(_payments())
+        .where(
+            Donation.office_code == office,
+            Payment.currency == currency,
+            Payment.status.in_(KEPT),
+            Payment.paid_at >= days.since,
+            Payment.paid_at < days.until,
+        )
+        .group_by(key)
+        .order_by(key)
+    )
     return [Figure(str(row[0]), int(row[1]), int(row[2] or 0)) for row in session.execute(query)]
 
 
@@ -125,35 +241,35 @@ def _recurring(session: Session, office: str, currency: str) -> tuple[int, int]:
 
 
 def _plans_by_month(
-    session: Session, column: Any, office: str, currency: str, since: datetime
+    session: Session, moment: Any, office: str, currency: str, days: LocalDays
 ) -> list[Figure]:
-    day = func.date(column)
-    query = (
-        select(day, func.count(RecurringPlan.id))
-        .join(Donation, RecurringPlan.donation_id == Donation.id)
-        .where(Donation.office_code == office, Donation.currency == currency, column >= since)
-        .group_by(day)
+    """The office's plans per local month of `moment` (when started, or when ended)."""
+    counted = _per_local_day(
+        session,
+        days,
+        moment,
+        _plans(),
+        literal(0),
+        Donation.office_code == office,
+        Donation.currency == currency,
     )
-    days = {_day(row[0]): Figure("", int(row[1]), 0) for row in session.execute(query)}
-    return _roll_up(days, _month)
+    return _roll_up(counted, _month)
 
 
-def _failed_debits(session: Session, office: str, currency: str, since: datetime) -> list[Figure]:
-    day = func.date(Payment.created_at)
-    query = (
-        select(day, func.count(Payment.id), func.sum(Payment.amount_minor))
-        .join(Donation, Payment.donation_id == Donation.id)
-        .where(
-            Donation.office_code == office,
-            Payment.currency == currency,
-            Payment.status == Status.FAILED.value,
-            Donation.method.in_(sorted(DEBIT_METHODS)),
-            Payment.created_at >= since,
-        )
-        .group_by(day)
+def _failed_debits(session: Session, office: str, currency: str, days: LocalDays) -> list[Figure]:
+    """The office's failed bank debits per local month they were made."""
+    counted = _per_local_day(
+        session,
+        days,
+        Payment.created_at,
+        _payments(),
+        Payment.amount_minor,
+        Donation.office_code == office,
+        Payment.currency == currency,
+        Payment.status == Status.FAILED.value,
+        Donation.method.in_(sorted(DEBIT_METHODS)),
     )
-    days = {_day(r[0]): Figure("", int(r[1]), int(r[2] or 0)) for r in session.execute(query)}
-    return _roll_up(days, _month)
+    return _roll_up(counted, _month)
 
 
 def currencies_of(session: Session, office: str) -> list[str]:
@@ -169,12 +285,13 @@ def currencies_of(session: Session, office: str) -> list[str]:
 
 
 def dashboard(
-    session: Session, office: str, currency: str, today: date, months: int = 12
+    session: Session, office: str, currency: str, today: date, zone: ZoneInfo, months: int = 12
 ) -> Dashboard:
-    """The office's figures in `currency` for the last `months` months up to `today`."""
+    """The office's figures in `currency` for the last `months` months up to `today`, every
+    figure on the office's local days (`today` is the office's date, `zone` its time zone)."""
     start = _month(today - timedelta(days=31 * (months - 1)))
-    since = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    days = _per_day(session, office, currency, since)
+    local_days = _local_days(zone, start, today)
+    days = _gifts_per_day(session, office, currency, local_days)
     recent = today - timedelta(days=30)
     active, mrr = _recurring(session, office, currency)
     return Dashboard(
@@ -183,13 +300,17 @@ def dashboard(
         days=[days[d] for d in sorted(days) if d > recent],
         weeks=_roll_up({d: f for d, f in days.items() if d > today - timedelta(weeks=12)}, _monday),
         months=_roll_up(days, _month),
-        frequencies=_grouped(session, Donation.frequency, office, currency, since),
-        methods=_grouped(session, Donation.method, office, currency, since),
+        frequencies=_grouped(session, Donation.frequency, office, currency, local_days),
+        methods=_grouped(session, Donation.method, office, currency, local_days),
         active_plans=active,
         monthly_recurring_minor=mrr,
-        plans_started=_plans_by_month(session, RecurringPlan.created_at, office, currency, since),
-        plans_ended=_plans_by_month(session, RecurringPlan.canceled_at, office, currency, since),
-        failed_debits=_failed_debits(session, office, currency, since),
+        plans_started=_plans_by_month(
+            session, RecurringPlan.created_at, office, currency, local_days
+        ),
+        plans_ended=_plans_by_month(
+            session, RecurringPlan.canceled_at, office, currency, local_days
+        ),
+        failed_debits=_failed_debits(session, office, currency, local_days),
     )
 
 

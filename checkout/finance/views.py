@@ -100,11 +100,13 @@ def home() -> str:
     """The office's gifts, plans and failed debits, each chart with its table."""
     office = _office_asked()
     session = db_session()
-    currencies = currencies_of(session, office) or [registry().get(office).default_currency]
+    settings = registry().get(office)
+    currencies = currencies_of(session, office) or [settings.default_currency]
     currency = (request.args.get("currency") or currencies[0]).upper()
     if currency not in currencies:
         currency = currencies[0]
-    figures = dashboard(session, office, currency, utcnow().date())
+    today = settings.local_date(utcnow())  # the office's date: its days, weeks and months
+    figures = dashboard(session, office, currency, today, settings.zone)
     digits = exponent(currency)
     sections = [
         (_("Gifts per day, last 30 days"), figures.days, True),

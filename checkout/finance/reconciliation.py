@@ -503,7 +503,7 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     ]
     table = ReconciliationException.__table__
     for query in queries:
-        # One statement per kind: new ones inserted, those found again marked seen (and
+        # One statement per query: new ones inserted, those found again marked seen (and
         # reopened if a run had cleared them); the explanation, if any, stays.
         found = query.add_columns(literal(now).label("found_at"), literal(now).label("seen_at"))
         insert = upsert_insert(session, table).from_select(

@@ -4,13 +4,13 @@ join over the same rows, and the memory of exporting N lines.
     .venv/bin/python bench/finance_reconciliation.py --lines 100000 \
         --admin-url postgresql://postgres@127.0.0.1:5432/postgres
 
-Makes a fresh database (`finance_bench`), migrates it, fills it with N kept card payments
-(donations, drafts) and N charge lines spread over payouts of 1,000 lines each, all matched,
-then times (best of `--rounds`):
+Makes a fresh database (`finance_bench`, or `--database`: helpers sharing one server each use
+their own), migrates it, fills it with N kept card payments (donations, drafts) and N charge
+lines spread over payouts of 1,000 lines each, all matched, then times (best of `--rounds`):
 
 - the join: `SELECT count(*), sum(amount), sum(fee) FROM lines JOIN payments ON charge id`,
   the floor any reconciliation has to read;
-- `reconcile()`: every kind of mismatch, each one set-based statement, plus the payout totals;
+- `reconcile()`: every kind of mismatch, set-based statements, plus the payout totals;
 - matching: `match_payments()` on the same rows left unmatched (the ingest's UPDATE).
 
 Then exports the N lines (`lines_csv`, the journal too) in a child process and reports its peak
@@ -79,13 +79,13 @@ OFFICE_JOIN = """SELECT count(*), sum(bt.amount_minor), sum(bt.fee_minor)
           WHERE bt.office_code = 'DE'"""
 
 
-def fresh_database(admin_url: str) -> str:
+def fresh_database(admin_url: str, name: str) -> str:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE}"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     migrate.upgrade(url)
     return url
 
@@ -192,8 +192,11 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--database", default=DATABASE, help="made afresh: dropped first if it exists"
+    )
     args = parser.parse_args()
-    url = fresh_database(args.admin_url)
+    url = fresh_database(args.admin_url, args.database)
     started = time.perf_counter()
     fill(url, args.lines)
     print(f"filled {args.lines} lines in {time.perf_counter() - started:.1f} s")

@@ -2,8 +2,9 @@
 Stripe's balance and our records, kept as an exception until a person explains it.
 
 Everything here is set-based SQL (joins, NOT EXISTS, GROUP BY) run by the database over all
-of an office's rows at once: one statement per kind of mismatch, however many transactions
-there are (bench/ measures it against a plain join).
+of an office's rows at once: a statement per kind of mismatch (a gift missing at Stripe and
+a booking of another amount or currency share one pass over payments joined with the lines),
+however many transactions there are (bench/ measures it against a plain join).
 """
 
 from __future__ import annotations
@@ -291,39 +292,11 @@ def _charges_not_ours(office: str) -> Select[Any]:
     ).where(line.office_code == office, line.type.in_(BOOKING_TYPES), line.payment_id.is_(None))
 
 
-def _missing_at_stripe(office: str, before: datetime | None) -> Select[Any]:
-    """A payment we think kept, old enough to be in a reconciled payout, that no payout's
-    line books."""
-    booked = exists().where(
-        BalanceTransaction.payment_id == Payment.id,
-        BalanceTransaction.type.in_(BOOKING_TYPES),
-    )
-    query = (
-        select(
-            *_found(
-                MISSING_AT_STRIPE,
-                _key(MISSING_AT_STRIPE, Payment.id),
-                Donation.office_code,
-                payment=Payment.id,
-                reference=Payment.stripe_charge_id,
-                currency=Payment.currency,
-                expected=Payment.amount_minor,
-            )
-        )
-        .join(Donation, Payment.donation_id == Donation.id)
-        .where(Donation.office_code == office, Payment.status.in_(KEPT), ~booked)
-    )
-    if before is None:  # no reconciled payout yet: nothing can be missing from one
-        return query.where(literal(False))
-    return query.where(Payment.paid_at <= before)
-
-
-def _booking_mismatches(office: str) -> Select[Any]:
-    """Bookings of our payments that Stripe booked otherwise, in one pass over the join: a
-    different currency (unconverted, or converted into another settlement currency than we
-    recorded), else a different amount (same currency, no exchange)."""
+def _wrong_currency() -> Expr:
+    """The line booked our payment in another currency than ours (unconverted), or converted
+    it into another settlement currency than we recorded."""
     line = BalanceTransaction
-    wrong_currency = or_(
+    return or_(
         and_(line.exchange_rate.is_(None), line.currency != Payment.currency),
         and_(
             line.exchange_rate.is_not(None),
@@ -331,32 +304,66 @@ def _booking_mismatches(office: str) -> Select[Any]:
             Payment.settlement_currency != line.currency,
         ),
     )
-    wrong_amount = and_(
+
+
+def _wrong_amount() -> Expr:
+    """Same currency, no exchange, another amount."""
+    line = BalanceTransaction
+    return and_(
         line.exchange_rate.is_(None),
         line.currency == Payment.currency,
         line.amount_minor != Payment.amount_minor,
     )
-    kind = case((wrong_currency, literal(CURRENCY_MISMATCH)), else_=literal(AMOUNT_MISMATCH))
+
+
+def _bookings_against_payments(office: str, before: datetime | None) -> Select[Any]:
+    """Our payments against Stripe's bookings of them, in one pass over payments left-joined
+    with the booking lines (the two kinds used to be two statements, each joining the same
+    million rows):
+
+    - missing at Stripe: a payment we think kept, old enough to be in a reconciled payout
+      (paid before `before`), that no line books;
+    - a booking of the office that Stripe made otherwise: a different currency, else a
+      different amount.
+    """
+    line = BalanceTransaction
+    unbooked = line.id.is_(None)
+    payment_office = (
+        select(Donation.office_code).where(Donation.id == Payment.donation_id).scalar_subquery()
+    )
+    missing: Expr = literal(False)
+    if before is not None:  # else no reconciled payout yet: nothing can be missing from one
+        missing = and_(
+            unbooked,
+            Payment.status.in_(KEPT),
+            Payment.paid_at <= before,
+            payment_office == office,
+        )
+    wrong_currency = _wrong_currency()
+    mismatch = and_(line.office_code == office, or_(wrong_currency, _wrong_amount()))
+    kind = case(
+        (unbooked, literal(MISSING_AT_STRIPE)),
+        (wrong_currency, literal(CURRENCY_MISMATCH)),
+        else_=literal(AMOUNT_MISMATCH),
+    )
+    key = case((unbooked, cast(Payment.id, String)), else_=line.stripe_balance_transaction_id)
     columns = _found(
-        AMOUNT_MISMATCH,
-        kind + literal(":") + line.stripe_balance_transaction_id,
-        line.office_code,
+        MISSING_AT_STRIPE,
+        kind + literal(":") + key,
+        literal(office),
         payout=line.payout_id,
         payment=Payment.id,
-        reference=line.source_id,
-        currency=line.currency,
+        reference=case((unbooked, Payment.stripe_charge_id), else_=line.source_id),
+        currency=case((unbooked, Payment.currency), else_=line.currency),
         expected=Payment.amount_minor,
         actual=line.amount_minor,
     )
     columns[2] = kind.label("kind")
     return (
         select(*columns)
-        .join(Payment, line.payment_id == Payment.id)
-        .where(
-            line.office_code == office,
-            line.type.in_(BOOKING_TYPES),
-            or_(wrong_currency, wrong_amount),
-        )
+        .select_from(Payment)
+        .outerjoin(line, and_(line.payment_id == Payment.id, line.type.in_(BOOKING_TYPES)))
+        .where(or_(missing, mismatch))
     )
 
 
@@ -488,8 +495,7 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     cutoff = _payout_cutoff(session, office, rules)
     queries = [
         _charges_not_ours(office),
-        _missing_at_stripe(office, cutoff),
-        _booking_mismatches(office),
+        _bookings_against_payments(office, cutoff),
         _receipts_for_money_not_kept(office),
         _receipts_missing(office, rules, now),
         _receipts_not_voided(office),
@@ -497,7 +503,7 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     ]
     table = ReconciliationException.__table__
     for query in queries:
-        # One statement per kind: new ones inserted, those found again marked seen (and
+        # One statement per query: new ones inserted, those found again marked seen (and
         # reopened if a run had cleared them); the explanation, if any, stays.
         found = query.add_columns(literal(now).label("found_at"), literal(now).label("seen_at"))
         insert = upsert_insert(session, table).from_select(

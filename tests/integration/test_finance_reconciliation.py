@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Payment
-from checkout.finance.models import BalanceTransaction
+from checkout.finance.models import BalanceTransaction, ReconciliationException
 from checkout.finance.reconciliation import (
     AMOUNT_MISMATCH,
     CHARGE_NOT_OURS,
@@ -123,12 +123,12 @@ def test_injected_faults_each_show_as_their_exception(gift_in, db_session) -> No
     assert run_reconciliation(gift, db_session) == [(CHARGE_NOT_OURS, charge_outside)]
 
 
-def _kept_payment(session, status: str = "succeeded", **values) -> Payment:
+def _kept_payment(session, status: str = "succeeded", office: str = "DE", **values) -> Payment:
     """A payment of ours that Stripe never saw, paid long ago (written straight to our DB)."""
     paid_at = utcnow() - timedelta(days=400)
     donation = Donation(
         draft_id=stored_draft(session),
-        office_code="DE",
+        office_code=office,
         currency="EUR",
         amount_minor=2000,
         frequency="once",
@@ -164,7 +164,8 @@ def test_our_records_that_stripe_does_not_bear_out_show_as_their_exceptions(
         select(Payment).where(Payment.stripe_payment_intent_id == intent)
     ).one()
     paid.currency = "GBP"  # recorded in the wrong currency
-    _kept_payment(db_session, stripe_charge_id="ch_ghost")  # no receipt either
+    ghost = _kept_payment(db_session, stripe_charge_id="ch_ghost")  # no receipt either
+    _kept_payment(db_session, office="NL", stripe_charge_id="ch_elsewhere")  # not DE's to find
     failed = _kept_payment(db_session, status="failed", stripe_charge_id="ch_failed")
     receipt = db_session.scalars(select(Receipt)).first()
     assert receipt is not None
@@ -184,6 +185,48 @@ def test_our_records_that_stripe_does_not_bear_out_show_as_their_exceptions(
             (RECEIPT_MISSING, "ch_ghost"),
             (RECEIPT_NOT_KEPT, "ch_failed"),
         ]
+    )
+    # What each row says, as the console shows it: ours against Stripe's.
+    [line] = db_session.scalars(
+        select(BalanceTransaction).where(BalanceTransaction.payment_id == paid.id)
+    ).all()
+    rows = {
+        row.kind: row
+        for row in db_session.scalars(
+            select(ReconciliationException).where(
+                ReconciliationException.kind.in_([CURRENCY_MISMATCH, MISSING_AT_STRIPE])
+            )
+        )
+    }
+    assert _described(rows[CURRENCY_MISMATCH]) == (
+        f"{CURRENCY_MISMATCH}:{line.stripe_balance_transaction_id}",
+        "DE",
+        line.payout_id,
+        paid.id,
+        "EUR",
+        paid.amount_minor,
+        line.amount_minor,
+    )
+    assert _described(rows[MISSING_AT_STRIPE]) == (
+        f"{MISSING_AT_STRIPE}:{ghost.id}",
+        "DE",
+        None,
+        ghost.id,
+        "EUR",
+        2000,
+        None,
+    )
+
+
+def _described(row: ReconciliationException) -> tuple[object, ...]:
+    return (
+        row.key,
+        row.office_code,
+        row.payout_id,
+        row.payment_id,
+        row.currency,
+        row.expected_minor,
+        row.actual_minor,
     )
 
 

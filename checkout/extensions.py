@@ -23,5 +23,16 @@ csrf = CSRFProtect()
 babel = Babel()
 # No default limits: each endpoint that creates or changes state names its own.
 limiter = Limiter(key_func=hashed_remote_address, default_limits=[])
+#: Set on a view whose requests are counted by `checkout.counters.limit_per_address` instead.
+COUNTED_BY_COUNTERS = "counted_by_checkout_counters"
+
+
+@limiter.request_filter
+def counted_by_our_counters() -> bool:
+    """Flask-Limiter skips its per-request work for views our own counters limit."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, COUNTED_BY_COUNTERS, False))
+
+
 # Staff consoles only (checkout/staff): donors never sign in with a password.
 login_manager = LoginManager()

@@ -57,18 +57,28 @@ def handle_http_exception(error: HTTPException) -> tuple[str, int] | Response:
     reference = new_reference()
     # The path only, never the query string: it may carry what a donor typed.
     log.info("HTTP %s on %s %s, reference %s", error.code, request.method, request.path, reference)
-    message = _wait_message() if error.code == 429 else None
-    return render_error(error.code or 500, reference, message)
+    if error.code != 429:
+        return render_error(error.code or 500, reference)
+    seconds = _seconds_to_wait(error)
+    page, status = render_error(429, reference, _wait_message(seconds))
+    return Response(page, status, {"Retry-After": str(seconds)} if seconds else None)
 
 
-def _wait_message() -> str | None:
-    """ "Please wait 47 minutes": the real wait of the limit that was reached (Flask-Limiter's
-    current limit knows when its window lets the next attempt through)."""
+def _seconds_to_wait(error: HTTPException) -> int | None:
+    """When the limit that was reached lets the next attempt through: our counters put it on
+    the error (`checkout.counters.limit_per_address`), Flask-Limiter keeps its current limit."""
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        return retry_after
     current = limiter.current_limit
-    if current is None:
+    return None if current is None else max(1, int(current.reset_at - time.time()))
+
+
+def _wait_message(seconds: int | None) -> str | None:
+    """ "Please wait 47 minutes": the real wait, never less than a minute."""
+    if seconds is None:
         return None
-    seconds = max(60, int(current.reset_at - time.time()))
-    wait = format_timedelta(timedelta(seconds=seconds), threshold=1, add_direction=False)
+    wait = format_timedelta(timedelta(seconds=max(60, seconds)), threshold=1, add_direction=False)
     return str(
         _(
             "You have tried this too often in a short time. Please wait %(wait)s and try again.",

@@ -15,15 +15,15 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from checkout.core.languages import SUPPORTED_LANGUAGES
+from checkout.counters import limit_per_address
 from checkout.db import db_session
-from checkout.extensions import limiter
 from checkout.offices import OfficeRegistry
 from checkout.site.contact import show_office
+from checkout.site.i18n import current_language
 from checkout.wizard import remembered, services
 from checkout.wizard.flow import (
     STEP_BY_NAME,
@@ -50,8 +50,7 @@ def registry() -> OfficeRegistry:
 
 def language() -> str:
     """The page's language code."""
-    locale = get_locale()
-    return locale.language if locale else "en"
+    return current_language()
 
 
 def country_guess() -> str:
@@ -115,7 +114,7 @@ def index() -> WerkzeugResponse:
 
 
 @blueprint.post("/restart")
-@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]))
+@limit_per_address("WIZARD_RATE_LIMIT", "wizard-submissions")
 def restart() -> WerkzeugResponse:
     """Start a new payment with everything this draft holds: after "Donate" the details are
     fixed for that payment, so changing anything (another method after a decline) starts
@@ -134,7 +133,7 @@ def step(name: str) -> Any:
 
 # Only submissions are rate-limited, so a page view does not pay for the limiter's check.
 @blueprint.post("/<name>")
-@limiter.limit(lambda: str(current_app.config["WIZARD_RATE_LIMIT"]))
+@limit_per_address("WIZARD_RATE_LIMIT", "wizard-submissions")
 def submit(name: str) -> Any:
     """Take a step's submission (url_for("wizard.step") is the same address)."""
     return _step(name)

@@ -153,7 +153,7 @@ def test_the_purge_command_erases_expired_drafts_only(runner, db_session) -> Non
 
 
 def test_step_posts_are_rate_limited_with_a_page_in_the_donors_language(app, client) -> None:
-    app.config["WIZARD_RATE_LIMIT"] = "3 per minute"
+    app.config["WIZARD_RATE_LIMIT"] = "3 per hour"
     donor = WizardDriver(client, language="de", headers={"Accept-Language": "de-DE"})
     office = registry_of(client).get("DE")
     token = donor.token("/donate/amount")
@@ -162,7 +162,11 @@ def test_step_posts_are_rate_limited_with_a_page_in_the_donors_language(app, cli
     ]
     assert statuses == [302, 302, 302, 429]
     page = donor.post("amount", amount_data(office), token=token)
-    assert "Zu viele Versuche" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert "Zu viele Versuche" in text
+    # The real wait of an hourly limit, on the page and for clients in Retry-After.
+    assert re.search(r"warte (59|60) Minuten|warte 1 Stunde", text)
+    assert 3500 < int(page.headers["Retry-After"]) <= 3600
 
 
 def test_page_views_are_not_rate_limited_and_use_none_of_the_limit(app, client) -> None:
@@ -327,8 +331,11 @@ def test_rate_limits_are_shared_through_redis_between_processes(connection, data
         statuses.append(donor.post("amount", amount_data(office)).status_code)
         get_database(app).engine.dispose()
     assert statuses == [302, 302, 302, 429]
-    # The counting happened in Redis, not in this process's memory.
-    assert redis.Redis.from_url(REDIS_URL).keys("LIMITS*")
+    # The counting happened in Redis, not in this process's memory, once per submission
+    # (checkout.counters, not Flask-Limiter as well), under a hash of the address.
+    keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).keys("LIMITS*")]
+    assert [key for key in keys if "wizard-submissions" in key]
+    assert not [key for key in keys if "127.0.0.1" in key or "wizard.submit" in key]
 
 
 def test_a_step_saved_after_another_tab_froze_the_draft_changes_nothing(db_session) -> None:

@@ -16,9 +16,10 @@ PORTAL_PATH = "/account"
 
 def is_portal_request() -> bool:
     """True while serving a page under /account."""
-    return has_request_context() and (
-        request.path == PORTAL_PATH or request.path.startswith(PORTAL_PATH + "/")
-    )
+    if not has_request_context():
+        return False
+    path = request.path  # read once: the session interface asks several times a request
+    return path == PORTAL_PATH or path.startswith(PORTAL_PATH + "/")
 
 
 class PortalAwareSessionInterface(StaffAwareSessionInterface):

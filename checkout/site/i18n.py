@@ -16,6 +16,7 @@ from checkout.core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_
 
 _SESSION_KEY = "lang"
 _TRANSLATIONS_KEY = "_checkout_translations"
+_LANGUAGE_KEY = "_checkout_language"
 
 
 def select_locale() -> str:
@@ -72,7 +73,18 @@ def language_links() -> list[LanguageLink]:
 
 
 def current_language() -> str:
-    """The language code of this request's page ("en", "de", ...)."""
+    """The language code of this context's page ("en", "de", ...), kept on `g` as
+    `translations` keeps its catalogue (a wizard submission asks for it several times)."""
+    if not g:
+        return _language_of_locale()
+    kept = g.get(_LANGUAGE_KEY)
+    if kept is None:
+        kept = _language_of_locale()
+        setattr(g, _LANGUAGE_KEY, kept)
+    return str(kept)
+
+
+def _language_of_locale() -> str:
     locale = get_locale()
     return locale.language if locale else DEFAULT_LANGUAGE
 
@@ -101,14 +113,15 @@ def in_language(language: str) -> Iterator[None]:
         with flask_babel.force_locale(language):
             yield
         return
-    outer = g.pop(_TRANSLATIONS_KEY, None)
+    outer = {key: g.pop(key, None) for key in (_TRANSLATIONS_KEY, _LANGUAGE_KEY)}
     try:
         with flask_babel.force_locale(language):
             yield
     finally:
-        g.pop(_TRANSLATIONS_KEY, None)
-        if outer is not None:
-            setattr(g, _TRANSLATIONS_KEY, outer)
+        for key, value in outer.items():
+            g.pop(key, None)
+            if value is not None:
+                setattr(g, key, value)
 
 
 def gettext(string: str, **variables: Any) -> str:

@@ -15,9 +15,10 @@ STAFF_PATH = "/staff"
 
 def is_staff_request() -> bool:
     """True while serving a page under /staff."""
-    return has_request_context() and (
-        request.path == STAFF_PATH or request.path.startswith(STAFF_PATH + "/")
-    )
+    if not has_request_context():
+        return False
+    path = request.path  # read once: the session interface asks several times a request
+    return path == STAFF_PATH or path.startswith(STAFF_PATH + "/")
 
 
 class StaffAwareSessionInterface(SecureCookieSessionInterface):

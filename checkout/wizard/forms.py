@@ -45,9 +45,19 @@ AMOUNT_ERRORS = {
 }
 
 
-def field_names(form_class: type[FlaskForm]) -> list[str]:
-    """The names of a form class's own fields (the CSRF token is not one of them)."""
-    return [name for name in dir(form_class) if isinstance(getattr(form_class, name), UnboundField)]
+def field_names(form_class: type[FlaskForm]) -> tuple[str, ...]:
+    """The names of a form class's own fields (the CSRF token is not one of them); a class's
+    fields are fixed when it is defined, so they are looked up once."""
+    known = _FIELD_NAMES.get(form_class)
+    if known is None:
+        known = tuple(
+            name for name in dir(form_class) if isinstance(getattr(form_class, name), UnboundField)
+        )
+        _FIELD_NAMES[form_class] = known
+    return known
+
+
+_FIELD_NAMES: dict[type[FlaskForm], tuple[str, ...]] = {}
 
 
 @cache

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Donor, Payment, RecurringPlan
+from checkout.finance.ingest import sum_lines
 from checkout.finance.models import BalanceTransaction, Payout, ReconciliationException
 from checkout.outbox.models import DEAD, OutboxMessage
 from checkout.receipts.models import Receipt, ReceiptItem
@@ -259,6 +260,8 @@ def make_payout(
                 payment_id=payment_id,
             )
         )
+    session.flush()
+    sum_lines(session, payout)  # as storing a payout's lines does
     exception = ReconciliationException(
         key=f"charge_not_ours:txn_c_{payment.stripe_charge_id}",
         office_code=office,

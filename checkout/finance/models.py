@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from checkout.core.clock import utcnow
 from checkout.db import Base
 from checkout.dbtypes import UtcDateTime
+
+#: Balance transaction types that book a payment.
+BOOKING_TYPES = ("charge", "payment")
+#: Balance transaction types whose source is a refund (its failure returns the money).
+REFUND_TYPES = ("refund", "refund_failure")
 
 
 class Payout(Base):
@@ -44,6 +49,17 @@ class Payout(Base):
     lines_complete_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime, comment="When its balance transactions were stored in full"
     )
+    # What its lines hold (its own payout transaction left out), summed each time they are
+    # stored (finance/ingest.py): a payout's lines are Stripe's and do not change, and
+    # summing a million of them for every look at the payouts was most of a reconciliation.
+    # Null until its lines are stored.
+    gross_minor: Mapped[int | None] = mapped_column(BigInteger, comment="Charges, payments")
+    refunds_minor: Mapped[int | None] = mapped_column(BigInteger, comment="Refunds (negative)")
+    disputes_minor: Mapped[int | None] = mapped_column(BigInteger, comment="Disputes")
+    other_minor: Mapped[int | None] = mapped_column(BigInteger, comment="Anything else")
+    fees_minor: Mapped[int | None] = mapped_column(BigInteger, comment="Stripe's fees")
+    net_minor: Mapped[int | None] = mapped_column(BigInteger, comment="What the lines net")
+    line_count: Mapped[int | None] = mapped_column(comment="How many lines it holds")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

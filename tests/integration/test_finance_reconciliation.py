@@ -263,3 +263,25 @@ def test_a_foreign_exchange_payout_shows_its_rate_and_adds_up(gift_in, db_sessio
     totals = totals_of(db_session, "INT")[payout_id]
     assert totals.balanced and totals.gross_minor == 5425  # 50 euros in US cents
     assert run_reconciliation(gift, db_session) == []
+
+
+def test_many_findings_are_recorded_in_batches_and_only_the_offices_own(
+    gift_in, db_session, monkeypatch
+) -> None:
+    from checkout.finance import reconciliation
+
+    monkeypatch.setattr(reconciliation, "RECORD_BATCH", 3)  # 7 findings: three batches
+    gift = gift_in("DE")
+    another_card_gift(gift)
+    gift.deliver_new()
+    gift.run_worker()
+    gift.control.advance_clock(gift.key, 3 * DAY)
+    pay_out_and_reconcile(gift)
+    ours = [_kept_payment(db_session, stripe_charge_id=f"ch_de_{n}") for n in range(7)]
+    for n in range(5):  # the one pass finds these too; they are NL's to find, not DE's
+        _kept_payment(db_session, office="NL", stripe_charge_id=f"ch_nl_{n}")
+    for _ in range(2):  # found again: the same rows, not duplicates
+        found = run_reconciliation(gift, db_session)
+        missing = sorted(ref for kind, ref in found if kind == MISSING_AT_STRIPE)
+        assert missing == sorted(str(p.stripe_charge_id) for p in ours)
+        assert sorted(ref for kind, ref in found if kind == RECEIPT_MISSING) == missing

@@ -69,3 +69,51 @@ def test_making_the_app_does_not_import_alembic() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_payouts_already_stored_get_the_sums_of_their_lines(tmp_path) -> None:
+    """0024 keeps each payout's sums on the payout: those stored before it get them too."""
+    url = f"sqlite:///{tmp_path / 'sums.sqlite3'}"
+    migrate.upgrade(url, revision="0023")
+    engine = create_engine(url)
+    payout = (
+        "INSERT INTO finance_payouts (id, stripe_payout_id, office_code, amount_minor, currency,"
+        " status, reconciliation_status, arrival_date, stripe_created, lines_complete_at,"
+        " created_at, updated_at) VALUES (:id, :po, 'DE', 0, 'EUR', 'paid', 'completed',"
+        " '2026-12-01', '2026-11-30 00:00:00', :complete, '2026-11-30 00:00:00',"
+        " '2026-11-30 00:00:00')"
+    )
+    line = (
+        "INSERT INTO finance_balance_transactions (stripe_balance_transaction_id, office_code,"
+        " payout_id, type, reporting_category, amount_minor, fee_minor, net_minor, currency,"
+        " stripe_created, created_at) VALUES (:txn, 'DE', 1, :type, :category, :amount, :fee,"
+        " :amount - :fee, 'EUR', '2026-11-29 00:00:00', '2026-11-29 00:00:00')"
+    )
+    with engine.begin() as connection:
+        connection.execute(text(payout), {"id": 1, "po": "po_lines", "complete": "2026-12-01"})
+        connection.execute(text(payout), {"id": 2, "po": "po_empty", "complete": "2026-12-01"})
+        connection.execute(text(payout), {"id": 3, "po": "po_pending", "complete": None})
+        for txn, kind, category, amount, fee in (
+            ("txn_1", "charge", "charge", 5000, 100),
+            ("txn_2", "refund", "refund", -1000, 0),
+            ("txn_3", "adjustment", "dispute", -1500, 1500),
+            ("txn_4", "payout", "payout", -1000, 0),
+        ):
+            connection.execute(
+                text(line),
+                {"txn": txn, "type": kind, "category": category, "amount": amount, "fee": fee},
+            )
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        sums = connection.execute(
+            text(
+                "SELECT stripe_payout_id, gross_minor, refunds_minor, disputes_minor,"
+                " other_minor, fees_minor, net_minor, line_count FROM finance_payouts ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in sums] == [
+        ("po_lines", 5000, -1000, -1500, 0, 1600, 900, 3),
+        ("po_empty", 0, 0, 0, 0, 0, 0, 0),
+        ("po_pending", None, None, None, None, None, None, None),
+    ]

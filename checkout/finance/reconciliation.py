@@ -294,13 +294,13 @@ def _bookings_against_payments(office: str, before: datetime | None) -> Select[A
     million rows):
 
     - missing at Stripe: a payment we think kept, old enough to be in a reconciled payout
-      (paid before `before`), that no line books; of any office here (a payment's office is
-      its donation's), `_of_office` keeps the office's own;
+      (paid before `before`), that no line books, if its donation is the office's;
     - a booking of the office that Stripe made otherwise: a different currency, else a
       different amount.
 
-    The donation is not joined, nor looked up per payment: either keeps PostgreSQL from
-    running the pass in parallel, or adds a third million-row table to it.
+    The pass finds the payments missing at Stripe of every office, and the office is looked up
+    only for what it found, outside it: a lookup per payment inside it keeps PostgreSQL from
+    running it in parallel, and a join with donations adds a third million-row table.
     """
     line = BalanceTransaction
     unbooked = line.id.is_(None)
@@ -327,30 +327,21 @@ def _bookings_against_payments(office: str, before: datetime | None) -> Select[A
         actual=line.amount_minor,
     )
     columns[2] = kind.label("kind")
-    return (
-        select(*columns)
+    one_pass = (
+        select(*columns, Payment.donation_id.label("donation_id"))
         .select_from(Payment)
         .outerjoin(line, and_(line.payment_id == Payment.id, line.type.in_(BOOKING_TYPES)))
         .where(or_(missing, mismatch))
+        # Run on its own (PostgreSQL would otherwise fold the office's lookup into it).
+        .cte("bookings")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-
-
-def _of_office(session: Session, office: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of `_bookings_against_payments` that are the office's: each mismatch (found
-    on the office's own lines), and each missing payment whose donation is the office's,
-    looked up for those payments only."""
-    missing = [row["payment_id"] for row in found if row["kind"] == MISSING_AT_STRIPE]
-    ours: set[int] = set()
-    for start in range(0, len(missing), RECORD_BATCH):
-        batch = missing[start : start + RECORD_BATCH]
-        ours.update(
-            session.scalars(
-                select(Payment.id)
-                .join(Donation, Donation.id == Payment.donation_id)
-                .where(Payment.id.in_(batch), Donation.office_code == office)
-            )
-        )
-    return [row for row in found if row["kind"] != MISSING_AT_STRIPE or row["payment_id"] in ours]
+    the_offices = exists().where(
+        Donation.id == one_pass.c.donation_id, Donation.office_code == office
+    )
+    return select(*(one_pass.c[name] for name in _COLUMNS)).where(
+        or_(one_pass.c.kind != MISSING_AT_STRIPE, the_offices)
+    )
 
 
 def _standing_receipts(kind: str, office: str, expected: Expr, condition: Expr) -> Select[Any]:
@@ -476,14 +467,13 @@ def reconcile(session: Session, office: str, rules: Rules) -> int:
     cutoff = _payout_cutoff(session, office, rules)
     queries = [
         _charges_not_ours(office),
+        _bookings_against_payments(office, cutoff),
         _receipts_for_money_not_kept(office),
         _receipts_missing(office, rules, now),
         _receipts_not_voided(office),
         _unbalanced_payouts(office),
     ]
     with _planned_for_few_rows(session):
-        bookings = _rows(session, _bookings_against_payments(office, cutoff))
-        _record(session, _of_office(session, office, bookings), now)
         for query in queries:
             _record(session, _rows(session, query), now)
     session.execute(

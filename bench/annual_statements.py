@@ -103,6 +103,7 @@ def _seed_chunk(session, first: int, count: int, gifts: int) -> None:  # type: i
         [
             {
                 "donation_id": donation,
+                "office_code": "DE",
                 "status": "succeeded",
                 "amount_minor": 2500,
                 "currency": "EUR",

@@ -41,9 +41,9 @@ FILL = [
            fee_minor, frequency, method, status, created_at, updated_at)
        SELECT d.public_id, d.id, 'DE', 'EUR', 1000, 0, 'once', 'card', 'succeeded', now(), now()
        FROM checkout_drafts d WHERE d.public_id LIKE 'bench-days-%'""",
-    """INSERT INTO payments (donation_id, status, amount_minor, currency, refunded_minor,
-           paid_at, created_at, updated_at)
-       SELECT id, 'succeeded', 1000, 'EUR', 0,
+    """INSERT INTO payments (donation_id, office_code, status, amount_minor, currency,
+           refunded_minor, paid_at, created_at, updated_at)
+       SELECT id, office_code, 'succeeded', 1000, 'EUR', 0,
               timestamptz '2026-01-01' + random() * interval '338 days', now(), now()
        FROM donations WHERE public_id LIKE 'bench-days-%'""",
 ]

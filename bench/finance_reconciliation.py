@@ -47,9 +47,9 @@ FILL = [
            fee_minor, frequency, method, status, created_at, updated_at)
        SELECT g, 'd' || g, g, 'DE', 'EUR', 1000 + g % 5000, 0, 'once', 'card', 'succeeded',
               now(), now() FROM generate_series(1, :n) g""",
-    """INSERT INTO payments (id, donation_id, status, amount_minor, currency, refunded_minor,
-           stripe_charge_id, paid_at, receipt_due_at, created_at, updated_at)
-       SELECT g, g, 'succeeded', 1000 + g % 5000, 'EUR', 0, 'ch_' || g,
+    """INSERT INTO payments (id, donation_id, office_code, status, amount_minor, currency,
+           refunded_minor, stripe_charge_id, paid_at, receipt_due_at, created_at, updated_at)
+       SELECT g, g, 'DE', 'succeeded', 1000 + g % 5000, 'EUR', 0, 'ch_' || g,
               now() - interval '40 days', NULL, now(), now() FROM generate_series(1, :n) g""",
     """INSERT INTO finance_payouts (id, stripe_payout_id, office_code, amount_minor, currency,
            status, reconciliation_status, arrival_date, stripe_created, lines_complete_at,

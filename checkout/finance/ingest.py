@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
 from checkout.db import upsert_insert
-from checkout.donations.models import Donation, Payment
+from checkout.donations.models import Payment
 from checkout.finance.models import BOOKING_TYPES, REFUND_TYPES, BalanceTransaction, Payout
 from checkout.payments.gateway import BalanceLine, PayoutState
 
@@ -152,8 +152,7 @@ def match_payments(session: Session, office: str) -> None:
             BalanceTransaction.office_code == office,
             BalanceTransaction.payment_id.is_(None),
             BalanceTransaction.charge_id == Payment.stripe_charge_id,
-            Payment.donation_id == Donation.id,
-            Donation.office_code == BalanceTransaction.office_code,
+            Payment.office_code == BalanceTransaction.office_code,
         )
         .values(payment_id=Payment.id)
         .execution_options(synchronize_session=False)

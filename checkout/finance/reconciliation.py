@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from checkout.core.clock import utcnow
 from checkout.db import upsert_insert
-from checkout.donations.models import Donation, Payment
+from checkout.donations.models import Payment
 from checkout.donations.states import MONEY_KEPT, Status
 from checkout.finance.models import (
     BOOKING_TYPES,
@@ -293,20 +293,24 @@ def _bookings_against_payments(office: str, before: datetime | None) -> Select[A
     with the booking lines (the two kinds used to be two statements, each joining the same
     million rows):
 
-    - missing at Stripe: a payment we think kept, old enough to be in a reconciled payout
-      (paid before `before`), that no line books, if its donation is the office's;
+    - missing at Stripe: a payment of the office we think kept, old enough to be in a
+      reconciled payout (paid before `before`), that no line books;
     - a booking of the office that Stripe made otherwise: a different currency, else a
       different amount.
 
-    The pass finds the payments missing at Stripe of every office, and the office is looked up
-    only for what it found, outside it: a lookup per payment inside it keeps PostgreSQL from
-    running it in parallel, and a join with donations adds a third million-row table.
+    The payment's own office scopes it: its donation's, looked up per payment, kept the pass
+    in one process, and joined, added a third million-row table to it.
     """
     line = BalanceTransaction
     unbooked = line.id.is_(None)
     missing: Expr = literal(False)
     if before is not None:  # else no reconciled payout yet: nothing can be missing from one
-        missing = and_(unbooked, Payment.status.in_(KEPT), Payment.paid_at <= before)
+        missing = and_(
+            unbooked,
+            Payment.office_code == office,
+            Payment.status.in_(KEPT),
+            Payment.paid_at <= before,
+        )
     wrong_currency = _wrong_currency()
     mismatch = and_(line.office_code == office, or_(wrong_currency, _wrong_amount()))
     kind = case(
@@ -327,20 +331,11 @@ def _bookings_against_payments(office: str, before: datetime | None) -> Select[A
         actual=line.amount_minor,
     )
     columns[2] = kind.label("kind")
-    one_pass = (
-        select(*columns, Payment.donation_id.label("donation_id"))
+    return (
+        select(*columns)
         .select_from(Payment)
         .outerjoin(line, and_(line.payment_id == Payment.id, line.type.in_(BOOKING_TYPES)))
         .where(or_(missing, mismatch))
-        # Run on its own (PostgreSQL would otherwise fold the office's lookup into it).
-        .cte("bookings")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    the_offices = exists().where(
-        Donation.id == one_pass.c.donation_id, Donation.office_code == office
-    )
-    return select(*(one_pass.c[name] for name in _COLUMNS)).where(
-        or_(one_pass.c.kind != MISSING_AT_STRIPE, the_offices)
     )
 
 
@@ -402,26 +397,22 @@ def _receipts_missing(office: str, rules: Rules, now: datetime) -> Select[Any]:
         .where(ReceiptItem.payment_id == Payment.id, ReceiptItem.active.is_(True))
         .correlate(Payment)
     )
-    query = (
-        select(
-            *_found(
-                RECEIPT_MISSING,
-                _key(RECEIPT_MISSING, Payment.id),
-                Donation.office_code,
-                payment=Payment.id,
-                reference=Payment.stripe_charge_id,
-                currency=Payment.currency,
-                expected=Payment.amount_minor,
-                actual=literal(0),
-            )
+    query = select(
+        *_found(
+            RECEIPT_MISSING,
+            _key(RECEIPT_MISSING, Payment.id),
+            Payment.office_code,
+            payment=Payment.id,
+            reference=Payment.stripe_charge_id,
+            currency=Payment.currency,
+            expected=Payment.amount_minor,
+            actual=literal(0),
         )
-        .join(Donation, Payment.donation_id == Donation.id)
-        .where(
-            Donation.office_code == office,
-            Payment.status.in_(KEPT),
-            Payment.receipt_due_at <= now - rules.receipt_grace,
-            ~standing,
-        )
+    ).where(
+        Payment.office_code == office,
+        Payment.status.in_(KEPT),
+        Payment.receipt_due_at <= now - rules.receipt_grace,
+        ~standing,
     )
     if not rules.receipt_per_instalment:  # instalments go on the annual statement
         query = query.where(Payment.plan_id.is_(None))

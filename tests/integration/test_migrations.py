@@ -117,3 +117,42 @@ def test_payouts_already_stored_get_the_sums_of_their_lines(tmp_path) -> None:
         ("po_empty", 0, 0, 0, 0, 0, 0, 0),
         ("po_pending", None, None, None, None, None, None, None),
     ]
+
+
+def test_payments_already_made_take_their_donations_office(tmp_path) -> None:
+    """0025 puts each payment's office on it: those made before it get their donation's."""
+    url = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    migrate.upgrade(url, revision="0024")
+    engine = create_engine(url)
+    moment = "2026-11-30 00:00:00"
+    with engine.begin() as connection:
+        for n, office in ((1, "NL"), (2, "DE")):
+            connection.execute(
+                text(
+                    "INSERT INTO checkout_drafts (id, public_id, locale, data, created_at,"
+                    " updated_at) VALUES (:n, :public, 'en', '{}', :at, :at)"
+                ),
+                {"n": n, "public": f"draft-{n}", "at": moment},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO donations (id, public_id, draft_id, office_code, currency,"
+                    " amount_minor, fee_minor, frequency, method, status, created_at, updated_at)"
+                    " VALUES (:n, :public, :n, :office, 'EUR', 1000, 0, 'once', 'card',"
+                    " 'succeeded', :at, :at)"
+                ),
+                {"n": n, "public": f"donation-{n}", "office": office, "at": moment},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO payments (id, donation_id, status, amount_minor, currency,"
+                    " refunded_minor, created_at, updated_at)"
+                    " VALUES (:n, :n, 'succeeded', 1000, 'EUR', 0, :at, :at)"
+                ),
+                {"n": n, "at": moment},
+            )
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        offices = connection.execute(text("SELECT id, office_code FROM payments ORDER BY id"))
+        assert [tuple(row) for row in offices] == [(1, "NL"), (2, "DE")]
+    engine.dispose()

@@ -507,10 +507,10 @@ def _planned_for_few_rows(session: Session) -> Iterator[None]:
         yield
         return
     session.execute(text("SET LOCAL parallel_tuple_cost = 0.01"))
-    try:
-        yield
-    finally:  # the rest of the caller's transaction is planned as before
-        session.execute(text("SET LOCAL parallel_tuple_cost TO DEFAULT"))
+    yield
+    # The rest of the caller's transaction is planned as before. (After an error there is no
+    # rest: the transaction is rolled back, and a SET LOCAL with it.)
+    session.execute(text("SET LOCAL parallel_tuple_cost TO DEFAULT"))
 
 
 def _rows(session: Session, query: Select[Any]) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from checkout.core.clock import utcnow
 from checkout.donations.models import Donation, Payment
@@ -20,6 +21,8 @@ from checkout.finance.reconciliation import (
     RECEIPT_MISSING,
     RECEIPT_NOT_KEPT,
     RECEIPT_NOT_VOIDED,
+    Rules,
+    reconcile,
 )
 from checkout.payments.models import StripeEvent
 from checkout.receipts.models import Receipt, ReceiptItem
@@ -285,3 +288,12 @@ def test_many_findings_are_recorded_in_batches_and_only_the_offices_own(
         missing = sorted(ref for kind, ref in found if kind == MISSING_AT_STRIPE)
         assert missing == sorted(str(p.stripe_charge_id) for p in ours)
         assert sorted(ref for kind, ref in found if kind == RECEIPT_MISSING) == missing
+
+
+@pytest.mark.postgres
+def test_the_planner_is_set_back_after_reconciling(db_session) -> None:
+    """The reconciliation tells PostgreSQL's planner that rows are cheap to hand over between
+    processes, for its own reads only: the rest of the transaction is planned as before."""
+    default = db_session.execute(text("SHOW parallel_tuple_cost")).scalar_one()
+    reconcile(db_session, "DE", Rules(receipt_per_instalment=True))
+    assert db_session.execute(text("SHOW parallel_tuple_cost")).scalar_one() == default

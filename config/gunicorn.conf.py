@@ -6,6 +6,10 @@ configured by CHECKOUT_CONFIG and CHECKOUT_* variables (README, "How production 
 
 import os
 
+# The app's modules are imported here, in the master, so every worker forks with them
+# loaded (shared copy-on-write, and a worker restarted after a crash answers at once); the app
+# itself, with its database pool, is made in each worker. Not `preload_app`.
+import checkout.factory  # noqa: F401
 from checkout.observability.gunicorn_hooks import forget_dead_processes, metrics_of_exited
 from checkout.site.access_log import gunicorn_logger_class
 
